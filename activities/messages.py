@@ -1,0 +1,30 @@
+"""Payloads between the workflow and its activities (pydantic, through Temporal's converter)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from domain.events import AnyEvent
+
+
+class RecordRequest(BaseModel):
+    """Append one command's events to the store, exactly once."""
+
+    partnership_id: str
+    workflow_id: str
+    run_id: str
+    command: str
+    via: str
+    actor: str
+    request_id: str
+    expected_version: int | None = Field(
+        description="The version the workflow believes is stored; None for a proposal"
+    )
+    events: list[AnyEvent] = Field(min_length=1)
+
+
+class RecordResult(BaseModel):
+    """The store's version after the command; `duplicate` when it was stored before."""
+
+    version: int
+    duplicate: bool = False

@@ -1,0 +1,54 @@
+"""The bridge from the workflow to the event store.
+
+Store calls block (SQLite, psycopg), so these are synchronous activities that the worker
+runs on a thread pool. Errors that retrying cannot fix are non-retryable; everything else
+(a locked SQLite file, a dropped PostgreSQL connection) is retried by Temporal.
+"""
+
+from __future__ import annotations
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.messages import RecordRequest, RecordResult
+from domain.decider import IllegalEvent
+from domain.store import CommandMeta, PartnershipStore, StoreConflict
+
+
+class StoreActivities:
+    """Activities bound to one event store (one per worker process)."""
+
+    def __init__(self, store: PartnershipStore) -> None:
+        self.store = store
+
+    @activity.defn(name="record_events")
+    def record_events(self, request: RecordRequest) -> RecordResult:
+        """Append a command's events at the expected version, or find them already there."""
+        meta = CommandMeta(
+            command=request.command,
+            actor=request.actor,
+            request_id=request.request_id,
+            workflow_id=request.workflow_id,
+            run_id=request.run_id,
+            via=request.via,
+        )
+        try:
+            result = self.store.append(
+                request.partnership_id, request.events, meta, request.expected_version
+            )
+        except IllegalEvent as error:
+            raise ApplicationError(
+                f"the event store refused the events: {error}",
+                type="IllegalEvent",
+                non_retryable=True,
+            ) from None
+        except StoreConflict as error:
+            raise ApplicationError(str(error), type="StoreConflict", non_retryable=True) from None
+        activity.logger.info(
+            "recorded %s for %s at version %s%s",
+            request.command,
+            request.partnership_id,
+            result.version,
+            " (already stored)" if result.duplicate else "",
+        )
+        return RecordResult(version=result.version, duplicate=result.duplicate)

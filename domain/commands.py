@@ -1,0 +1,345 @@
+"""What people and integrations ask of a partnership: the start input and every command.
+
+Each command is one JSON object, so the Temporal UI's forms and any client can send it.
+`parse_command` turns a raw payload into a command or a one-line reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from domain.errors import one_line
+from domain.values import (
+    MAX_ITEMS,
+    DOCUMENT_TEXT,
+    Decision,
+    Duration,
+    EventDate,
+    ExchangeKind,
+    FieldOfCooperation,
+    Fields,
+    LongText,
+    Model,
+    Name,
+    Party,
+    Person,
+    Policy,
+    RequiredApproval,
+    RequiredText,
+    ShortText,
+    Side,
+    SidedPerson,
+    Tier,
+    Token,
+    check_date,
+    unique_fields,
+)
+
+
+class Command(Model):
+    """Base of every command: who sent it and the idempotency key."""
+
+    name: ClassVar[str] = ""
+
+    actor: Token | None = Field(
+        default=None, description="Who sent it: an operator's or an integration's name"
+    )
+    request_id: Token | None = Field(
+        default=None,
+        description="Idempotency key: a repeat with the same key changes nothing",
+    )
+
+
+class Proposal(Command):
+    """The start input of a partnership workflow."""
+
+    name: ClassVar[str] = "propose"
+
+    initiator: Party
+    partner: Party
+    tier: Tier
+    proposed_by: SidedPerson
+    fields: Fields
+    rationale: LongText | None = None
+    required_approvals: Annotated[list[RequiredApproval], Field(max_length=20)] = []
+    policy: Policy = Policy()
+
+    _unique_fields = field_validator("fields")(unique_fields)
+
+    @model_validator(mode="after")
+    def _two_parties(self) -> Proposal:
+        if (self.initiator.name.casefold(), self.initiator.country) == (
+            self.partner.name.casefold(),
+            self.partner.country,
+        ):
+            raise ValueError("initiator and partner must be different parties")
+        seen = set()
+        for approval in self.required_approvals:
+            key = (approval.side, approval.authority.casefold())
+            if key in seen:
+                raise ValueError(
+                    f"required approval {approval.authority!r} ({approval.side}) is listed twice"
+                )
+            seen.add(key)
+        return self
+
+
+class OpenTalks(Command):
+    name: ClassVar[str] = "open_talks"
+
+    by: Person | None = None
+    note: LongText | None = None
+
+
+class RecordMeeting(Command):
+    name: ClassVar[str] = "record_meeting"
+
+    date: EventDate
+    place: RequiredText
+    delegation: Annotated[list[SidedPerson], Field(min_length=1, max_length=MAX_ITEMS)]
+    counterparts: Annotated[list[Person], Field(max_length=MAX_ITEMS)] = []
+    topics: Annotated[list[RequiredText], Field(max_length=MAX_ITEMS)] = []
+    outcome: LongText | None = None
+
+    _date = field_validator("date")(check_date)
+
+
+class DraftMemorandum(Command):
+    name: ClassVar[str] = "draft_memorandum"
+
+    title: RequiredText
+    languages: Annotated[list[Annotated[Name, Field(max_length=40)]], Field(min_length=1, max_length=10)]
+    text: Annotated[str, Field(max_length=DOCUMENT_TEXT)] | None = None
+    text_sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    fields: Fields | None = None
+
+    @model_validator(mode="after")
+    def _text_or_hash(self) -> DraftMemorandum:
+        if not (self.text and self.text.strip()) and not self.text_sha256:
+            raise ValueError("a draft needs its text or its text_sha256")
+        return self
+
+
+class RecordApproval(Command):
+    name: ClassVar[str] = "record_approval"
+
+    side: Side
+    authority: RequiredText
+    decision: Decision
+    reference: ShortText | None = None
+    date: EventDate | None = None
+
+    _date = field_validator("date")(check_date)
+
+
+class SignMemorandum(Command):
+    name: ClassVar[str] = "sign_memorandum"
+
+    date: EventDate
+    place: RequiredText
+    draft_version: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="The draft being signed; the latest when omitted"
+    )
+    signatories: Annotated[list[SidedPerson], Field(min_length=2, max_length=MAX_ITEMS)]
+
+    _date = field_validator("date")(check_date)
+
+    @model_validator(mode="after")
+    def _both_sides_sign(self) -> SignMemorandum:
+        sides = {person.side for person in self.signatories}
+        missing = [side.value for side in Side if side not in sides]
+        if missing:
+            raise ValueError(f"signatories: at least one signatory per side, none for {missing[0]}")
+        return self
+
+
+class RecordExchange(Command):
+    name: ClassVar[str] = "record_exchange"
+
+    date: EventDate
+    field: FieldOfCooperation
+    kind: ExchangeKind
+    title: RequiredText
+    participants: Annotated[list[Person], Field(max_length=MAX_ITEMS)] = []
+    outcome: LongText | None = None
+
+    _date = field_validator("date")(check_date)
+
+
+class ExtendInvitation(Command):
+    name: ClassVar[str] = "extend_invitation"
+
+    event: RequiredText
+    date: EventDate | None = None
+    from_side: Side
+    to_side: Side
+
+    _date = field_validator("date")(check_date)
+
+    @model_validator(mode="after")
+    def _between_sides(self) -> ExtendInvitation:
+        if self.from_side == self.to_side:
+            raise ValueError("from_side and to_side must differ")
+        return self
+
+
+class AnswerInvitation(Command):
+    name: ClassVar[str] = "answer_invitation"
+
+    invitation_id: Token
+    accepted: bool
+    note: LongText | None = None
+
+
+class Upgrade(Command):
+    name: ClassVar[str] = "upgrade"
+
+    to_tier: Tier
+    reference: ShortText | None = None
+
+
+class Renew(Command):
+    name: ClassVar[str] = "renew"
+
+    term: Duration | None = Field(default=None, description="New term; the current one when omitted")
+    reference: ShortText | None = None
+
+    _term = field_validator("term")(lambda value: Policy(term=value).term)
+
+
+class Correct(Command):
+    name: ClassVar[str] = "correct"
+
+    target_version: Annotated[int, Field(ge=1)]
+    reason: RequiredText
+    correction: dict[str, Any] = Field(min_length=1)
+
+
+class Withdraw(Command):
+    name: ClassVar[str] = "withdraw"
+
+    by: Person | None = None
+    reason: RequiredText
+
+
+class Terminate(Command):
+    name: ClassVar[str] = "terminate"
+
+    by: Person | None = None
+    reason: RequiredText
+
+
+# Commands the engine itself issues when a policy timer fires (never sent by users).
+
+
+class NoteTalksDeadline(Command):
+    name: ClassVar[str] = "note_talks_deadline"
+
+
+class MarkDormant(Command):
+    name: ClassVar[str] = "mark_dormant"
+
+
+class NoteRenewalDue(Command):
+    name: ClassVar[str] = "note_renewal_due"
+
+
+class Expire(Command):
+    name: ClassVar[str] = "expire"
+
+
+class RecordRejectedSignal(Command):
+    """Engine command: a signal that could not be applied, kept for the audit."""
+
+    name: ClassVar[str] = "record_rejected_signal"
+
+    command: ShortText
+    reason: LongText
+    sender_request_id: ShortText | None = None
+
+
+USER_COMMANDS: dict[str, type[Command]] = {
+    cls.name: cls
+    for cls in (
+        OpenTalks,
+        RecordMeeting,
+        DraftMemorandum,
+        RecordApproval,
+        SignMemorandum,
+        RecordExchange,
+        ExtendInvitation,
+        AnswerInvitation,
+        Upgrade,
+        Renew,
+        Correct,
+        Withdraw,
+        Terminate,
+    )
+}
+
+
+class InvalidInput(ValueError):
+    """A payload that is not a valid command; the message is one line for people."""
+
+
+def parse_payload(model: type[Command], payload: Any) -> Command:
+    """Validate a decoded JSON payload against `model`; raise InvalidInput with one line."""
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise InvalidInput(
+            f"{model.name}: the payload must be one JSON object, got {type(payload).__name__}"
+        )
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise InvalidInput(f"{model.name}: {one_line(error)}") from None
+
+
+def parse_command(name: str, payload: Any) -> Command:
+    """Look up a user command by name and validate its payload."""
+    model = USER_COMMANDS.get(name)
+    if model is None:
+        known = ", ".join(USER_COMMANDS)
+        raise InvalidInput(f"unknown command {name[:60]!r}; known commands: {known}")
+    return parse_payload(model, payload)
+
+
+def parse_proposal(payload: Any) -> Proposal:
+    """Validate a start input."""
+    proposal = parse_payload(Proposal, payload)
+    assert isinstance(proposal, Proposal)
+    return proposal
+
+
+__all__ = [
+    "USER_COMMANDS",
+    "AnswerInvitation",
+    "Command",
+    "Correct",
+    "Date",
+    "DraftMemorandum",
+    "Expire",
+    "ExtendInvitation",
+    "InvalidInput",
+    "MarkDormant",
+    "NoteRenewalDue",
+    "NoteTalksDeadline",
+    "OpenTalks",
+    "Proposal",
+    "RecordApproval",
+    "RecordExchange",
+    "RecordMeeting",
+    "RecordRejectedSignal",
+    "Renew",
+    "SignMemorandum",
+    "Terminate",
+    "Upgrade",
+    "Withdraw",
+    "parse_command",
+    "parse_payload",
+    "parse_proposal",
+]

@@ -1,0 +1,605 @@
+"""The partnership's rules, in one pure place: `decide` and `evolve`.
+
+The workflow calls `decide` to validate an Update before anything is recorded and to
+answer `status` without I/O; the event-sourced aggregate calls `evolve` to rebuild state
+and to refuse, at the store, an event the rules do not allow. Both bodies share this brain,
+so the rules cannot drift between Temporal and the event store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from domain import commands as c
+from domain import events as e
+from domain.corrections import CORRECTABLE, correction_model
+from domain.errors import one_line, shorten
+from domain.state import (
+    MAX_REJECTED_IN_STATE,
+    ApprovalRecord,
+    CorrectionRecord,
+    DraftRecord,
+    ExchangeRecord,
+    InvitationRecord,
+    MeetingRecord,
+    PartnershipState,
+    RejectedCommand,
+    SigningRecord,
+)
+from domain.values import Decision, Policy, Stage
+
+ACTIVE_STAGES = frozenset({Stage.ACTIVE, Stage.DORMANT})
+NON_TERMINAL = frozenset(s for s in Stage if not s.is_terminal)
+
+#: Where each command may be sent (the contract's table); engine commands included.
+ALLOWED: dict[str, frozenset[Stage]] = {
+    "open_talks": frozenset({Stage.PROPOSED}),
+    "record_meeting": frozenset({Stage.IN_TALKS, Stage.ACTIVE, Stage.DORMANT}),
+    "draft_memorandum": frozenset({Stage.IN_TALKS}),
+    "record_approval": frozenset({Stage.PROPOSED, Stage.IN_TALKS}),
+    "sign_memorandum": frozenset({Stage.IN_TALKS}),
+    "record_exchange": ACTIVE_STAGES,
+    "extend_invitation": frozenset({Stage.IN_TALKS, Stage.ACTIVE, Stage.DORMANT}),
+    "answer_invitation": frozenset({Stage.IN_TALKS, Stage.ACTIVE, Stage.DORMANT}),
+    "upgrade": frozenset({Stage.ACTIVE}),
+    "renew": ACTIVE_STAGES,
+    "correct": NON_TERMINAL,
+    "withdraw": frozenset({Stage.PROPOSED, Stage.IN_TALKS}),
+    "terminate": ACTIVE_STAGES,
+    "note_talks_deadline": frozenset({Stage.PROPOSED, Stage.IN_TALKS}),
+    "mark_dormant": frozenset({Stage.ACTIVE}),
+    "note_renewal_due": ACTIVE_STAGES,
+    "expire": ACTIVE_STAGES,
+    "record_rejected_signal": frozenset(Stage),
+}
+
+#: Where each event may be applied; `evolve` refuses anything else.
+EVENT_ALLOWED: dict[str, frozenset[Stage]] = {
+    "talks_opened": ALLOWED["open_talks"],
+    "meeting_recorded": ALLOWED["record_meeting"],
+    "memorandum_drafted": ALLOWED["draft_memorandum"],
+    "approval_recorded": ALLOWED["record_approval"],
+    "proposal_rejected": ALLOWED["record_approval"],
+    "memorandum_signed": ALLOWED["sign_memorandum"],
+    "exchange_recorded": frozenset({Stage.ACTIVE}),
+    "reactivated": frozenset({Stage.DORMANT}),
+    "invitation_extended": ALLOWED["extend_invitation"],
+    "invitation_answered": ALLOWED["answer_invitation"],
+    "upgraded": ALLOWED["upgrade"],
+    "renewed": ALLOWED["renew"],
+    "corrected": ALLOWED["correct"],
+    "withdrawn": ALLOWED["withdraw"],
+    "terminated": ALLOWED["terminate"],
+    "talks_deadline_passed": ALLOWED["note_talks_deadline"],
+    "became_dormant": ALLOWED["mark_dormant"],
+    "renewal_due": ALLOWED["note_renewal_due"],
+    "expired": ALLOWED["expire"],
+    "signal_rejected": frozenset(Stage),
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why a command cannot be applied; `reason` is one line for people."""
+
+    reason: str
+
+
+class IllegalEvent(ValueError):
+    """An event the rules do not allow in the current state (refused by the store)."""
+
+
+Decision_ = list[e.AnyEvent] | Rejection
+
+
+def _stages(stages: Iterable[Stage]) -> str:
+    return ", ".join(sorted(s.value for s in stages))
+
+
+def decide(state: PartnershipState | None, command: c.Command, now: datetime) -> Decision_:
+    """Return the events `command` causes in `state`, or why it is refused."""
+    if isinstance(command, c.Proposal):
+        if state is not None and not state.stage.is_terminal:
+            return Rejection(
+                f"partnership {state.partnership_id} already exists and is {state.stage.value}"
+            )
+        return Rejection("a proposal needs the partnership id; use decide_proposal")
+    if state is None:
+        return Rejection("the partnership has not been proposed yet")
+    allowed = ALLOWED.get(command.name)
+    if allowed is None:
+        return Rejection(f"unknown command {command.name!r}")
+    if state.stage not in allowed:
+        return Rejection(
+            f"{command.name} is not allowed while the partnership is {state.stage.value}"
+            f" (allowed in: {_stages(allowed)})"
+        )
+    handler = _HANDLERS[type(command)]
+    return handler(state, command, now)
+
+
+def decide_proposal(partnership_id: str, proposal: c.Proposal, now: datetime) -> list[e.AnyEvent]:
+    """The first event of a partnership (or of a new life after a terminal stage)."""
+    return [
+        e.Proposed(
+            at=now,
+            partnership_id=partnership_id,
+            initiator=proposal.initiator,
+            partner=proposal.partner,
+            tier=proposal.tier,
+            proposed_by=proposal.proposed_by,
+            fields=proposal.fields,
+            rationale=proposal.rationale,
+            required_approvals=proposal.required_approvals,
+            policy=proposal.policy,
+        )
+    ]
+
+
+# -- command handlers: (state, command, now) -> events | Rejection ------------------------
+
+
+def _open_talks(state: PartnershipState, cmd: c.OpenTalks, now: datetime) -> Decision_:
+    return [e.TalksOpened(at=now, by=cmd.by, note=cmd.note)]
+
+
+def _record_meeting(state: PartnershipState, cmd: c.RecordMeeting, now: datetime) -> Decision_:
+    return [
+        e.MeetingRecorded(
+            at=now,
+            date=cmd.date,
+            place=cmd.place,
+            delegation=cmd.delegation,
+            counterparts=cmd.counterparts,
+            topics=cmd.topics,
+            outcome=cmd.outcome,
+        )
+    ]
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _draft(state: PartnershipState, cmd: c.DraftMemorandum, now: datetime) -> Decision_:
+    text = cmd.text if cmd.text and cmd.text.strip() else None
+    digest = text_digest(text) if text is not None else (cmd.text_sha256 or "").lower()
+    if text is not None and cmd.text_sha256 and cmd.text_sha256.lower() != digest:
+        return Rejection("text_sha256 does not match the sha256 of text")
+    fields = cmd.fields or state.fields
+    return [
+        e.MemorandumDrafted(
+            at=now,
+            draft_version=len(state.drafts) + 1,
+            title=cmd.title,
+            languages=cmd.languages,
+            text_sha256=digest,
+            text=text,
+            fields=list(dict.fromkeys(fields)),
+        )
+    ]
+
+
+def _approval(state: PartnershipState, cmd: c.RecordApproval, now: datetime) -> Decision_:
+    required = any(
+        r.side == cmd.side and r.authority.casefold() == cmd.authority.casefold()
+        for r in state.required_approvals
+    )
+    recorded: list[e.AnyEvent] = [
+        e.ApprovalRecorded(
+            at=now,
+            side=cmd.side,
+            authority=cmd.authority,
+            decision=cmd.decision,
+            required=required,
+            reference=cmd.reference,
+            date=cmd.date,
+        )
+    ]
+    if required and cmd.decision == Decision.DENIED:
+        recorded.append(
+            e.ProposalRejected(
+                at=now,
+                side=cmd.side,
+                authority=cmd.authority,
+                reason=f"required approval denied by {cmd.authority} ({cmd.side.value})",
+            )
+        )
+    return recorded
+
+
+def _sign(state: PartnershipState, cmd: c.SignMemorandum, now: datetime) -> Decision_:
+    if not state.drafts:
+        return Rejection("cannot sign: no memorandum draft exists (send draft_memorandum first)")
+    version = cmd.draft_version or state.drafts[-1].draft_version
+    if version > len(state.drafts):
+        return Rejection(
+            f"draft_version {version} does not exist (latest draft is {len(state.drafts)})"
+        )
+    missing = state.missing_approvals()
+    if missing:
+        names = "; ".join(f"{m.authority} ({m.side.value})" for m in missing)
+        return Rejection(f"cannot sign: required approval missing: {names}")
+    expires_at = now + state.policy.term if state.policy.term else None
+    return [
+        e.MemorandumSigned(
+            at=now,
+            date=cmd.date,
+            place=cmd.place,
+            draft_version=version,
+            signatories=cmd.signatories,
+            expires_at=expires_at,
+        )
+    ]
+
+
+def _exchange(state: PartnershipState, cmd: c.RecordExchange, now: datetime) -> Decision_:
+    result: list[e.AnyEvent] = []
+    if state.stage == Stage.DORMANT:
+        result.append(e.Reactivated(at=now))
+    result.append(
+        e.ExchangeRecorded(
+            at=now,
+            date=cmd.date,
+            field=cmd.field,
+            kind=cmd.kind,
+            title=cmd.title,
+            participants=cmd.participants,
+            outcome=cmd.outcome,
+        )
+    )
+    return result
+
+
+def _invite(state: PartnershipState, cmd: c.ExtendInvitation, now: datetime) -> Decision_:
+    return [
+        e.InvitationExtended(
+            at=now,
+            invitation_id=f"inv-{len(state.invitations) + 1}",
+            event=cmd.event,
+            date=cmd.date,
+            from_side=cmd.from_side,
+            to_side=cmd.to_side,
+        )
+    ]
+
+
+def _answer(state: PartnershipState, cmd: c.AnswerInvitation, now: datetime) -> Decision_:
+    invitation = state.invitation(cmd.invitation_id)
+    if invitation is None:
+        known = ", ".join(i.invitation_id for i in state.invitations) or "none"
+        return Rejection(f"unknown invitation_id {cmd.invitation_id!r} (known: {known})")
+    if invitation.accepted is not None:
+        answer = "accepted" if invitation.accepted else "declined"
+        return Rejection(f"invitation {cmd.invitation_id} was already {answer}")
+    return [
+        e.InvitationAnswered(
+            at=now, invitation_id=cmd.invitation_id, accepted=cmd.accepted, note=cmd.note
+        )
+    ]
+
+
+def _upgrade(state: PartnershipState, cmd: c.Upgrade, now: datetime) -> Decision_:
+    if cmd.to_tier.rank <= state.tier.rank:
+        return Rejection(
+            f"to_tier {cmd.to_tier.value} is not above the current tier {state.tier.value}"
+        )
+    return [e.Upgraded(at=now, from_tier=state.tier, to_tier=cmd.to_tier, reference=cmd.reference)]
+
+
+def _renew(state: PartnershipState, cmd: c.Renew, now: datetime) -> Decision_:
+    term = cmd.term or state.policy.term
+    if term is None:
+        return Rejection("renew needs a term: the partnership's policy has none")
+    return [e.Renewed(at=now, term=term, expires_at=now + term, reference=cmd.reference)]
+
+
+def _correct(state: PartnershipState, cmd: c.Correct, now: datetime) -> Decision_:
+    target = find_correctable(state, cmd.target_version)
+    if target is None:
+        return Rejection(
+            f"target_version {cmd.target_version} is not a correctable event"
+            f" (the proposal, meetings, drafts, approvals, the signing, exchanges"
+            f" and invitations can be corrected; current version is {state.version})"
+        )
+    target_type, _ = target
+    model = correction_model(target_type)
+    try:
+        patch = model.model_validate(cmd.correction)
+    except ValidationError as error:
+        allowed = ", ".join(CORRECTABLE[target_type])
+        return Rejection(
+            f"correction of {target_type} (version {cmd.target_version}): {one_line(error)}"
+            f" (correctable: {allowed})"
+        )
+    values = patch.model_dump(mode="json", exclude_unset=True)
+    if not values:
+        return Rejection("correction: give at least one field to correct")
+    return [
+        e.Corrected(
+            at=now,
+            target_version=cmd.target_version,
+            target_type=target_type,
+            reason=cmd.reason,
+            correction=values,
+        )
+    ]
+
+
+def _withdraw(state: PartnershipState, cmd: c.Withdraw, now: datetime) -> Decision_:
+    return [e.Withdrawn(at=now, by=cmd.by, reason=cmd.reason)]
+
+
+def _terminate(state: PartnershipState, cmd: c.Terminate, now: datetime) -> Decision_:
+    return [e.Terminated(at=now, by=cmd.by, reason=cmd.reason)]
+
+
+def _talks_deadline(state: PartnershipState, cmd: c.NoteTalksDeadline, now: datetime) -> Decision_:
+    deadline = state.talks_deadline_at()
+    if deadline is None or state.talks_deadline_noted:
+        return Rejection("no talks deadline pending")
+    if now < deadline:
+        return Rejection(f"the talks deadline {deadline.isoformat()} has not passed")
+    return [e.TalksDeadlinePassed(at=now, deadline=deadline)]
+
+
+def _dormant(state: PartnershipState, cmd: c.MarkDormant, now: datetime) -> Decision_:
+    idle_since = state.idle_since()
+    after = state.policy.dormant_after
+    if after is None or idle_since is None:
+        return Rejection("no dormancy policy")
+    if now - idle_since < after:
+        return Rejection("an exchange was recorded recently")
+    return [e.BecameDormant(at=now, idle_since=idle_since)]
+
+
+def _renewal_due(state: PartnershipState, cmd: c.NoteRenewalDue, now: datetime) -> Decision_:
+    notice = state.policy.renewal_notice
+    if state.expires_at is None or notice is None or state.renewal_due_noted:
+        return Rejection("no renewal reminder pending")
+    if now < state.expires_at - notice:
+        return Rejection("the renewal notice period has not started")
+    return [e.RenewalDue(at=now, expires_at=state.expires_at)]
+
+
+def _expire(state: PartnershipState, cmd: c.Expire, now: datetime) -> Decision_:
+    if state.expires_at is None or now < state.expires_at:
+        return Rejection("the term has not ended")
+    return [e.Expired(at=now, expires_at=state.expires_at)]
+
+
+def _rejected_signal(state: PartnershipState, cmd: c.RecordRejectedSignal, now: datetime) -> Decision_:
+    return [
+        e.SignalRejected(
+            at=now,
+            command=cmd.command,
+            reason=shorten(cmd.reason),
+            request_id=cmd.sender_request_id,
+        )
+    ]
+
+
+_HANDLERS: dict[type[c.Command], Callable[[PartnershipState, Any, datetime], Decision_]] = {
+    c.OpenTalks: _open_talks,
+    c.RecordMeeting: _record_meeting,
+    c.DraftMemorandum: _draft,
+    c.RecordApproval: _approval,
+    c.SignMemorandum: _sign,
+    c.RecordExchange: _exchange,
+    c.ExtendInvitation: _invite,
+    c.AnswerInvitation: _answer,
+    c.Upgrade: _upgrade,
+    c.Renew: _renew,
+    c.Correct: _correct,
+    c.Withdraw: _withdraw,
+    c.Terminate: _terminate,
+    c.NoteTalksDeadline: _talks_deadline,
+    c.MarkDormant: _dormant,
+    c.NoteRenewalDue: _renewal_due,
+    c.Expire: _expire,
+    c.RecordRejectedSignal: _rejected_signal,
+}
+
+
+# -- evolve: (state, event, version) -> state ------------------------------------------
+
+
+def find_correctable(state: PartnershipState, version: int) -> tuple[str, Any] | None:
+    """The entity created by the event at `version`, if that event can be corrected."""
+    if version == state.proposed_version:
+        return "proposed", state
+    groups: list[tuple[str, list[Any]]] = [
+        ("meeting_recorded", state.meetings),
+        ("memorandum_drafted", state.drafts),
+        ("approval_recorded", state.approvals),
+        ("exchange_recorded", state.exchanges),
+        ("invitation_extended", state.invitations),
+    ]
+    for target_type, records in groups:
+        for record in records:
+            if record.version == version:
+                return target_type, record
+    if state.signing is not None and state.signing.version == version:
+        return "memorandum_signed", state.signing
+    return None
+
+
+def _replace(records: list[Any], version: int, patch: dict[str, Any]) -> list[Any]:
+    return [
+        type(r).model_validate({**r.model_dump(), **patch}) if r.version == version else r
+        for r in records
+    ]
+
+
+def _apply_correction(state: PartnershipState, event: e.Corrected) -> dict[str, Any]:
+    patch = correction_model(event.target_type).model_validate(event.correction)
+    values = {k: getattr(patch, k) for k in event.correction}
+    v = event.target_version
+    if event.target_type == "proposed":
+        policy = values.get("policy")
+        if policy is not None and state.term_started_at is not None:
+            # A corrected term moves the running term's end (and so its timer).
+            values["expires_at"] = state.term_started_at + policy.term if policy.term else None
+            values["renewal_due_noted"] = False
+        return values
+    if event.target_type == "memorandum_signed" and state.signing is not None:
+        return {"signing": _replace([state.signing], v, patch.model_dump(include=set(values)))[0]}
+    attribute = {
+        "meeting_recorded": "meetings",
+        "memorandum_drafted": "drafts",
+        "approval_recorded": "approvals",
+        "exchange_recorded": "exchanges",
+        "invitation_extended": "invitations",
+    }[event.target_type]
+    return {attribute: _replace(getattr(state, attribute), v, patch.model_dump(include=set(values)))}
+
+
+def _require(state: PartnershipState | None, event: e.Event) -> PartnershipState:
+    if state is None:
+        raise IllegalEvent(f"{event.type} before the partnership was proposed")
+    allowed = EVENT_ALLOWED[event.type]
+    if state.stage not in allowed:
+        raise IllegalEvent(f"{event.type} is not allowed while {state.stage.value}")
+    return state
+
+
+def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> PartnershipState:
+    """Apply one event; raise IllegalEvent when the rules forbid it here."""
+    if isinstance(event, e.Proposed):
+        if state is not None and not state.stage.is_terminal:
+            raise IllegalEvent(f"proposed while the partnership is {state.stage.value}")
+        return PartnershipState(
+            partnership_id=event.partnership_id,
+            stage=Stage.PROPOSED,
+            tier=event.tier,
+            initiator=event.initiator,
+            partner=event.partner,
+            proposed_by=event.proposed_by,
+            fields=event.fields,
+            rationale=event.rationale,
+            required_approvals=event.required_approvals,
+            policy=event.policy,
+            proposed_at=event.at,
+            proposed_version=version,
+            stage_since=event.at,
+            version=version,
+        )
+    current = _require(state, event)
+    changes: dict[str, Any] = {"version": version}
+    stage = e.STAGE_AFTER.get(event.type)
+    if stage is not None and stage != current.stage:
+        changes["stage"] = stage
+        changes["stage_since"] = event.at
+    match event:
+        case e.TalksOpened():
+            pass
+        case e.MeetingRecorded():
+            record = MeetingRecord(version=version, **event.model_dump(exclude={"type", "at"}))
+            changes["meetings"] = [*current.meetings, record]
+        case e.MemorandumDrafted():
+            draft = DraftRecord(
+                version=version, **event.model_dump(exclude={"type", "at", "text"})
+            )
+            changes["drafts"] = [*current.drafts, draft]
+        case e.ApprovalRecorded():
+            approval = ApprovalRecord(version=version, **event.model_dump(exclude={"type", "at"}))
+            changes["approvals"] = [*current.approvals, approval]
+        case e.ProposalRejected():
+            changes["closing_reason"] = event.reason
+        case e.MemorandumSigned():
+            if event.draft_version > len(current.drafts):
+                raise IllegalEvent(f"signing unknown draft {event.draft_version}")
+            changes["signing"] = SigningRecord(
+                version=version,
+                date=event.date,
+                place=event.place,
+                draft_version=event.draft_version,
+                signatories=event.signatories,
+            )
+            changes["signed_at"] = event.at
+            changes["term_started_at"] = event.at
+            changes["expires_at"] = event.expires_at
+        case e.ExchangeRecorded():
+            exchange = ExchangeRecord(version=version, **event.model_dump(exclude={"type", "at"}))
+            changes["exchanges"] = [*current.exchanges, exchange]
+            changes["last_exchange_at"] = event.at
+        case e.Reactivated():
+            pass
+        case e.InvitationExtended():
+            invitation = InvitationRecord(
+                version=version, **event.model_dump(exclude={"type", "at"})
+            )
+            changes["invitations"] = [*current.invitations, invitation]
+        case e.InvitationAnswered():
+            found = current.invitation(event.invitation_id)
+            if found is None or found.accepted is not None:
+                raise IllegalEvent(f"answer to unknown or answered {event.invitation_id}")
+            changes["invitations"] = [
+                i.model_copy(update={"accepted": event.accepted, "note": event.note})
+                if i.invitation_id == event.invitation_id
+                else i
+                for i in current.invitations
+            ]
+        case e.Upgraded():
+            changes["tier"] = event.to_tier
+        case e.Renewed():
+            changes["expires_at"] = event.expires_at
+            changes["term_started_at"] = event.at
+            changes["renewal_due_noted"] = False
+            changes["policy"] = Policy.model_validate(
+                {**current.policy.model_dump(), "term": event.term}
+            )
+        case e.Corrected():
+            if find_correctable(current, event.target_version) is None:
+                raise IllegalEvent(f"correction of unknown version {event.target_version}")
+            changes.update(_apply_correction(current, event))
+            changes["corrections"] = [
+                *current.corrections,
+                CorrectionRecord(
+                    version=version,
+                    target_version=event.target_version,
+                    target_type=event.target_type,
+                    reason=event.reason,
+                    correction=event.correction,
+                ),
+            ]
+        case e.Withdrawn() | e.Terminated():
+            changes["closing_reason"] = event.reason
+        case e.TalksDeadlinePassed():
+            changes["talks_deadline_noted"] = True
+        case e.BecameDormant():
+            pass
+        case e.RenewalDue():
+            changes["renewal_due_noted"] = True
+        case e.Expired():
+            changes["closing_reason"] = "the term ended without renewal"
+        case e.SignalRejected():
+            rejected = RejectedCommand(
+                command=event.command,
+                reason=event.reason,
+                at=event.at,
+                request_id=event.request_id,
+            )
+            changes["rejected"] = [*current.rejected, rejected][-MAX_REJECTED_IN_STATE:]
+        case _:  # pragma: no cover - the union is closed
+            raise IllegalEvent(f"unknown event type {event.type}")
+    return current.model_copy(update=changes)
+
+
+def fold(events: Iterable[e.AnyEvent], state: PartnershipState | None = None) -> PartnershipState | None:
+    """Replay events from `state` (versions continue from its version)."""
+    version = state.version if state is not None else 0
+    for event in events:
+        version += 1
+        state = evolve(state, event, version)
+    return state
+
+
+def model_fields_of(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)

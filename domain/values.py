@@ -1,0 +1,198 @@
+"""Value objects shared by commands, events and state.
+
+Every model forbids unknown fields and trims strings, so a typo in a payload is an error
+that names the field instead of a silently ignored key.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+#: The longest free text we accept in one field (a memorandum's text is longer).
+SHORT_TEXT = 500
+LONG_TEXT = 20_000
+#: A memorandum's full text; Temporal's payload limit (2 MB) is the real ceiling.
+DOCUMENT_TEXT = 500_000
+#: Lists (delegations, topics, fields) are small in practice; a bound stops abuse.
+MAX_ITEMS = 200
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT)]
+RequiredText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT)
+]
+CountryCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{2}$"),
+]
+#: An idempotency key or an actor's name: printable, short.
+Token = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+
+#: Dates before this are certainly typing mistakes (the first twinnings are 20th century;
+#: older historical ties can still be described in text).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2200, 12, 31)
+
+
+class Model(BaseModel):
+    """Base of every Amity model: strict about unknown keys, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Side(StrEnum):
+    INITIATOR = "initiator"
+    PARTNER = "partner"
+
+    @property
+    def other(self) -> Side:
+        return Side.PARTNER if self is Side.INITIATOR else Side.INITIATOR
+
+
+class Tier(StrEnum):
+    FRIENDLY_RELATIONS = "friendly_relations"
+    FRIENDSHIP_CITY = "friendship_city"
+    SISTER_CITY = "sister_city"
+
+    @property
+    def rank(self) -> int:
+        return list(Tier).index(self)
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+class FieldOfCooperation(StrEnum):
+    ECONOMY = "economy"
+    TRADE = "trade"
+    SCIENCE_TECHNOLOGY = "science_technology"
+    CULTURE = "culture"
+    EDUCATION = "education"
+    TOURISM = "tourism"
+    AGRICULTURE = "agriculture"
+    HEALTH = "health"
+    SPORT = "sport"
+    YOUTH = "youth"
+    ENVIRONMENT = "environment"
+    OTHER = "other"
+
+
+class ExchangeKind(StrEnum):
+    VISIT = "visit"
+    EVENT = "event"
+    PROGRAM = "program"
+    TRADE_MISSION = "trade_mission"
+    OTHER = "other"
+
+
+class Decision(StrEnum):
+    GRANTED = "granted"
+    DENIED = "denied"
+
+
+class Stage(StrEnum):
+    PROPOSED = "proposed"
+    IN_TALKS = "in_talks"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    WITHDRAWN = "withdrawn"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STAGES
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+
+TERMINAL_STAGES = frozenset({Stage.WITHDRAWN, Stage.REJECTED, Stage.EXPIRED, Stage.TERMINATED})
+
+
+def _check_date(value: date | None) -> date | None:
+    if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
+        raise ValueError(f"date must be between {EARLIEST_DATE} and {LATEST_DATE}")
+    return value
+
+
+EventDate = Annotated[date, Field(description="ISO date, e.g. 2017-11-08")]
+
+
+class Party(Model):
+    """A city, province or institution taking part in a partnership."""
+
+    name: Name
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2 code, e.g. CN, US")
+    region: Name | None = None
+
+
+class Person(Model):
+    """An official, delegate or signatory; `side` says which party they represent."""
+
+    name: Name
+    title: ShortText | None = None
+    side: Side | None = None
+    organisation: ShortText | None = None
+
+
+class SidedPerson(Person):
+    """A person whose side must be known (delegations, signatories, proposers)."""
+
+    side: Side
+
+
+Duration = Annotated[
+    timedelta,
+    Field(description="ISO 8601 duration (P365D, P2Y, PT5S) or a number of seconds"),
+]
+
+
+class Policy(Model):
+    """Timers of a partnership's life; each is off when absent."""
+
+    talks_deadline: Duration | None = None
+    dormant_after: Duration | None = None
+    term: Duration | None = None
+    renewal_notice: Duration | None = None
+
+    @field_validator("talks_deadline", "dormant_after", "term", "renewal_notice")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("duration must be positive")
+        if value is not None and value > timedelta(days=365 * 200):
+            raise ValueError("duration must be at most 200 years")
+        return value
+
+
+class RequiredApproval(Model):
+    """An authority whose approval must be granted before signing (council, FAO, CPAFFC...)."""
+
+    side: Side
+    authority: RequiredText
+
+
+Fields = Annotated[
+    list[FieldOfCooperation], Field(min_length=1, max_length=len(FieldOfCooperation))
+]
+
+
+def unique_fields(value: list[FieldOfCooperation]) -> list[FieldOfCooperation]:
+    """Keep the first occurrence of each field, in the caller's order."""
+    return list(dict.fromkeys(value))
+
+
+def check_date(value: date | None) -> date | None:
+    """Reject dates that can only be typing mistakes."""
+    return _check_date(value)

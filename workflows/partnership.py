@@ -1,0 +1,502 @@
+"""PartnershipWorkflow: one partnership's life, from proposal to its end, on Temporal.
+
+The workflow decides and never does I/O: every command is checked by the pure decider,
+then its events are appended to the event store by the `record_events` activity, then
+folded into the workflow's state. Commands are applied one at a time (a lock), so an
+Update's answer and the store's order are the order in which commands were applied.
+
+Every command is an Update (validated first: a refused one records nothing) and a Signal
+of the same name (a refused one is listed in `status.rejected` and recorded in the store).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from collections.abc import Sequence
+from typing import Any
+
+from temporalio import workflow
+from temporalio.api.common.v1 import Payload
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel, ValidationError
+
+    from activities.messages import RecordRequest, RecordResult
+    from domain import commands as c
+    from domain.decider import Rejection, decide, decide_proposal, evolve
+    from domain.errors import one_line, shorten
+    from domain.events import AnyEvent
+    from domain.state import CommandOutcome, PartnershipState, Status, to_status
+    from workflows.search import search_updates, summary
+    from workflows.timers import Timer, due_timer
+
+ENGINE = "amity-engine"
+#: How many applied request ids are remembered for idempotency (carried across runs).
+REMEMBERED_REQUESTS = 5_000
+#: Continue as new at this many applied commands even if Temporal has not suggested it.
+COMMANDS_PER_RUN = 2_000
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["IllegalEvent", "StoreConflict"],
+)
+
+
+#: What a handler receives when the sender sent no payload at all.
+NOTHING = RawValue(Payload())
+
+
+class Carried(BaseModel):
+    """Everything a run hands to the next one when it continues as new."""
+
+    carried: PartnershipState
+    applied: dict[str, CommandOutcome] = {}
+    runs: int = 1
+
+
+def _decode(raw: RawValue) -> Any:
+    """A raw payload as plain JSON data (None when the sender sent nothing)."""
+    if raw.payload is None or not raw.payload.metadata:
+        return None
+    try:
+        return workflow.payload_converter().from_payload(raw.payload)
+    except Exception:  # noqa: BLE001 - any undecodable payload is the sender's mistake
+        raise c.InvalidInput("the payload must be one JSON object") from None
+
+
+@workflow.defn(name="PartnershipWorkflow", failure_exception_types=[ValidationError])
+class PartnershipWorkflow:
+    """Runs one partnership; its workflow id is the partnership id."""
+
+    @workflow.init
+    def __init__(self, input: RawValue = NOTHING) -> None:
+        self._input_error: str | None = None
+        self._proposal: c.Proposal | None = None
+        self._state: PartnershipState | None = None
+        self._applied: dict[str, CommandOutcome] = {}
+        self._runs = 1
+        self._commands_this_run = 0
+        self._ready = False
+        self._changed = False
+        self._engine_refused_at: int | None = None
+        self._lock = asyncio.Lock()
+        try:
+            data = _decode(input)
+            if isinstance(data, dict) and "carried" in data:
+                carried = Carried.model_validate(data)
+                self._state = carried.carried
+                self._applied = dict(carried.applied)
+                self._runs = carried.runs
+            else:
+                self._proposal = c.parse_proposal(data)
+                # Provisional state (version 0) so `status` answers before the store does.
+                proposed = decide_proposal(workflow.info().workflow_id, self._proposal, workflow.now())
+                self._state = evolve(None, proposed[0], 0)
+        except c.InvalidInput as error:
+            self._input_error = f"invalid proposal: {error}".replace("propose: ", "")
+        except ValidationError as error:
+            self._input_error = f"invalid carried state: {one_line(error)}"
+
+    # -- the life ------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: RawValue = NOTHING) -> Status:
+        if self._input_error is not None:
+            raise ApplicationError(self._input_error, type="InvalidProposal", non_retryable=True)
+        if self._proposal is not None:
+            await self._record_proposal(self._proposal)
+        self._ready = True
+        self._publish()
+        while not self._current.stage.is_terminal:
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._current.stage.is_terminal:
+                    workflow.continue_as_new(
+                        Carried(
+                            carried=self._current,
+                            applied=self._remembered(),
+                            runs=self._runs + 1,
+                        )
+                    )
+            timer = self._next_timer()
+            if timer is not None and timer.wait <= timedelta(0):
+                await self._apply_engine(timer.command)
+                continue
+            self._changed = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self._changed or self._should_continue_as_new(),
+                    timeout=timer.wait if timer else None,
+                    timeout_summary=timer.command.name if timer else None,
+                )
+            except TimeoutError:
+                assert timer is not None
+                await self._apply_engine(timer.command)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return to_status(self._current)
+
+    async def _record_proposal(self, proposal: c.Proposal) -> None:
+        info = workflow.info()
+        events = decide_proposal(info.workflow_id, proposal, workflow.now())
+        request_id = proposal.request_id or f"propose:{info.first_execution_run_id}"
+        try:
+            result = await self._record(
+                "propose", "start", proposal.actor or "unknown", request_id, None, events
+            )
+        except ActivityError as error:
+            cause = error.cause.message if isinstance(error.cause, ApplicationError) else str(error)
+            raise ApplicationError(
+                f"cannot start {info.workflow_id}: {cause}", type="StoreRefused", non_retryable=True
+            ) from None
+        self._state = evolve(None, events[0], result.version - len(events) + 1)
+        self._applied[request_id] = CommandOutcome(
+            command="propose", request_id=request_id, version=result.version
+        )
+
+    @property
+    def _current(self) -> PartnershipState:
+        assert self._state is not None
+        return self._state
+
+    def _next_timer(self) -> Timer | None:
+        """The next policy timer, unless the engine was just refused at this version."""
+        if self._engine_refused_at == self._current.version:
+            return None
+        return due_timer(self._current, workflow.now())
+
+    def _should_continue_as_new(self) -> bool:
+        return self._ready and (
+            workflow.info().is_continue_as_new_suggested()
+            or self._commands_this_run >= COMMANDS_PER_RUN
+        )
+
+    def _remembered(self) -> dict[str, CommandOutcome]:
+        items = list(self._applied.items())[-REMEMBERED_REQUESTS:]
+        return dict(items)
+
+    def _publish(self) -> None:
+        """Search attributes and the UI's current details follow the state."""
+        state = self._current
+        workflow.upsert_search_attributes(search_updates(state))
+        workflow.set_current_details(f"**{summary(state)}** (version {state.version})")
+
+    # -- applying commands ---------------------------------------------------------------
+
+    async def _record(
+        self,
+        command: str,
+        via: str,
+        actor: str,
+        request_id: str,
+        expected_version: int | None,
+        events: list[AnyEvent],
+    ) -> RecordResult:
+        info = workflow.info()
+        return await workflow.execute_activity(
+            "record_events",
+            RecordRequest(
+                partnership_id=info.workflow_id,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+                command=command,
+                via=via,
+                actor=actor,
+                request_id=request_id,
+                expected_version=expected_version,
+                events=events,
+            ),
+            result_type=RecordResult,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+            summary=f"record {command}",
+        )
+
+    async def _apply(self, command: c.Command, via: str) -> CommandOutcome:
+        """Decide, record, evolve: one command at a time. Raises ApplicationError if refused."""
+        await workflow.wait_condition(lambda: self._ready)
+        async with self._lock:
+            request_id = command.request_id or str(workflow.uuid4())
+            earlier = self._applied.get(request_id)
+            if earlier is not None:
+                return earlier.model_copy(update={"duplicate": True})
+            state = self._current
+            decision = decide(state, command, workflow.now())
+            if isinstance(decision, Rejection):
+                raise ApplicationError(decision.reason, type="CommandRejected", non_retryable=True)
+            actor = command.actor or (ENGINE if via == "engine" else "unknown")
+            result = await self._record(
+                command.name, via, actor, request_id, state.version, decision
+            )
+            version = state.version
+            for event in decision:
+                version += 1
+                state = evolve(state, event, version)
+            self._state = state
+            outcome = CommandOutcome(
+                command=command.name,
+                request_id=request_id,
+                version=result.version,
+                draft_version=next(
+                    (ev.draft_version for ev in decision if ev.type == "memorandum_drafted"), None
+                ),
+                invitation_id=next(
+                    (ev.invitation_id for ev in decision if ev.type == "invitation_extended"), None
+                ),
+            )
+            self._applied[request_id] = outcome
+            self._commands_this_run += 1
+            self._changed = True
+            self._publish()
+            return outcome
+
+    async def _apply_engine(self, command: c.Command) -> None:
+        """A policy timer fired: record it unless a command got there first."""
+        stamped = command.model_copy(
+            update={
+                "actor": ENGINE,
+                "request_id": f"engine:{command.name}:{self._current.version}",
+            }
+        )
+        try:
+            await self._apply(stamped, "engine")
+        except (ApplicationError, ActivityError) as error:
+            # Never loop on a refused timer: wait for the next change instead.
+            self._engine_refused_at = self._current.version
+            workflow.logger.warning("engine %s not applied: %s", command.name, error)
+
+    async def _update(self, name: str, raw: RawValue) -> Status:
+        command = c.parse_command(name, _decode(raw))
+        outcome = await self._apply(command, "update")
+        return to_status(self._current, outcome)
+
+    def _validate(self, name: str, raw: RawValue) -> None:
+        """Refuse before anything is recorded: bad payload, or a rule the state breaks."""
+        if self._input_error is not None:
+            raise ApplicationError(self._input_error, type="InvalidProposal")
+        try:
+            command = c.parse_command(name, _decode(raw))
+        except c.InvalidInput as error:
+            raise ApplicationError(str(error), type="InvalidCommand") from None
+        if command.request_id and command.request_id in self._applied:
+            return  # a repeat: the handler answers with the earlier outcome
+        decision = decide(self._current, command, workflow.now())
+        if isinstance(decision, Rejection):
+            raise ApplicationError(decision.reason, type="CommandRejected")
+
+    async def _signal(self, name: str, raw: RawValue) -> None:
+        """Apply a signal; a refused one is recorded as rejected and never fails the run."""
+        request_id: str | None = None
+        try:
+            data = _decode(raw)
+            if isinstance(data, dict) and isinstance(data.get("request_id"), str):
+                request_id = data["request_id"][:200]
+            command = c.parse_command(name, data)
+            await self._apply(command, "signal")
+        except (c.InvalidInput, ApplicationError) as error:
+            reason = str(error) if isinstance(error, c.InvalidInput) else error.message
+            await self._reject_signal(name, reason, request_id)
+        except ActivityError as error:
+            workflow.logger.error("signal %s could not be recorded: %s", name, error)
+
+    async def _reject_signal(self, name: str, reason: str, request_id: str | None) -> None:
+        if self._input_error is not None:
+            return
+        record = c.RecordRejectedSignal(
+            command=shorten(name, 100),
+            reason=reason,
+            sender_request_id=request_id,
+            actor=ENGINE,
+            request_id=f"rejected:{workflow.uuid4()}",
+        )
+        try:
+            await self._apply(record, "signal")
+        except (ApplicationError, ActivityError) as error:
+            workflow.logger.error("rejected signal %s not recorded: %s", name, error)
+
+    # -- queries -------------------------------------------------------------------------
+
+    @workflow.query(name="status")
+    def status(self) -> Status:
+        if self._state is None:
+            raise ApplicationError(self._input_error or "the partnership is not started")
+        return to_status(self._state)
+
+    # -- updates and signals: one of each per command -------------------------------------
+
+    @workflow.update(name="open_talks")
+    async def open_talks(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("open_talks", payload)
+
+    @open_talks.validator
+    def _check_open_talks(self, payload: RawValue = NOTHING) -> None:
+        self._validate("open_talks", payload)
+
+    @workflow.signal(name="open_talks")
+    async def open_talks_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("open_talks", payload)
+
+    @workflow.update(name="record_meeting")
+    async def record_meeting(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("record_meeting", payload)
+
+    @record_meeting.validator
+    def _check_record_meeting(self, payload: RawValue = NOTHING) -> None:
+        self._validate("record_meeting", payload)
+
+    @workflow.signal(name="record_meeting")
+    async def record_meeting_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("record_meeting", payload)
+
+    @workflow.update(name="draft_memorandum")
+    async def draft_memorandum(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("draft_memorandum", payload)
+
+    @draft_memorandum.validator
+    def _check_draft_memorandum(self, payload: RawValue = NOTHING) -> None:
+        self._validate("draft_memorandum", payload)
+
+    @workflow.signal(name="draft_memorandum")
+    async def draft_memorandum_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("draft_memorandum", payload)
+
+    @workflow.update(name="record_approval")
+    async def record_approval(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("record_approval", payload)
+
+    @record_approval.validator
+    def _check_record_approval(self, payload: RawValue = NOTHING) -> None:
+        self._validate("record_approval", payload)
+
+    @workflow.signal(name="record_approval")
+    async def record_approval_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("record_approval", payload)
+
+    @workflow.update(name="sign_memorandum")
+    async def sign_memorandum(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("sign_memorandum", payload)
+
+    @sign_memorandum.validator
+    def _check_sign_memorandum(self, payload: RawValue = NOTHING) -> None:
+        self._validate("sign_memorandum", payload)
+
+    @workflow.signal(name="sign_memorandum")
+    async def sign_memorandum_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("sign_memorandum", payload)
+
+    @workflow.update(name="record_exchange")
+    async def record_exchange(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("record_exchange", payload)
+
+    @record_exchange.validator
+    def _check_record_exchange(self, payload: RawValue = NOTHING) -> None:
+        self._validate("record_exchange", payload)
+
+    @workflow.signal(name="record_exchange")
+    async def record_exchange_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("record_exchange", payload)
+
+    @workflow.update(name="extend_invitation")
+    async def extend_invitation(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("extend_invitation", payload)
+
+    @extend_invitation.validator
+    def _check_extend_invitation(self, payload: RawValue = NOTHING) -> None:
+        self._validate("extend_invitation", payload)
+
+    @workflow.signal(name="extend_invitation")
+    async def extend_invitation_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("extend_invitation", payload)
+
+    @workflow.update(name="answer_invitation")
+    async def answer_invitation(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("answer_invitation", payload)
+
+    @answer_invitation.validator
+    def _check_answer_invitation(self, payload: RawValue = NOTHING) -> None:
+        self._validate("answer_invitation", payload)
+
+    @workflow.signal(name="answer_invitation")
+    async def answer_invitation_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("answer_invitation", payload)
+
+    @workflow.update(name="upgrade")
+    async def upgrade(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("upgrade", payload)
+
+    @upgrade.validator
+    def _check_upgrade(self, payload: RawValue = NOTHING) -> None:
+        self._validate("upgrade", payload)
+
+    @workflow.signal(name="upgrade")
+    async def upgrade_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("upgrade", payload)
+
+    @workflow.update(name="renew")
+    async def renew(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("renew", payload)
+
+    @renew.validator
+    def _check_renew(self, payload: RawValue = NOTHING) -> None:
+        self._validate("renew", payload)
+
+    @workflow.signal(name="renew")
+    async def renew_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("renew", payload)
+
+    @workflow.update(name="correct")
+    async def correct(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("correct", payload)
+
+    @correct.validator
+    def _check_correct(self, payload: RawValue = NOTHING) -> None:
+        self._validate("correct", payload)
+
+    @workflow.signal(name="correct")
+    async def correct_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("correct", payload)
+
+    @workflow.update(name="withdraw")
+    async def withdraw(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("withdraw", payload)
+
+    @withdraw.validator
+    def _check_withdraw(self, payload: RawValue = NOTHING) -> None:
+        self._validate("withdraw", payload)
+
+    @workflow.signal(name="withdraw")
+    async def withdraw_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("withdraw", payload)
+
+    @workflow.update(name="terminate")
+    async def terminate(self, payload: RawValue = NOTHING) -> Status:
+        return await self._update("terminate", payload)
+
+    @terminate.validator
+    def _check_terminate(self, payload: RawValue = NOTHING) -> None:
+        self._validate("terminate", payload)
+
+    @workflow.signal(name="terminate")
+    async def terminate_signal(self, payload: RawValue = NOTHING) -> None:
+        await self._signal("terminate", payload)
+
+    # -- anything else ------------------------------------------------------------------
+
+    @workflow.signal(dynamic=True)
+    async def unknown_signal(self, name: str, payloads: Sequence[RawValue]) -> None:
+        """A signal name the contract does not know is recorded as rejected, not dropped."""
+        await self._reject_signal(name, f"unknown command {name[:60]!r}", None)
+
+    @workflow.update(dynamic=True)
+    async def unknown_update(self, name: str, payloads: Sequence[RawValue]) -> Status:
+        raise ApplicationError(f"unknown command {name[:60]!r}", type="InvalidCommand")
+
+    @unknown_update.validator
+    def _check_unknown_update(self, name: str, payloads: Sequence[RawValue]) -> None:
+        known = ", ".join(c.USER_COMMANDS)
+        raise ApplicationError(
+            f"unknown command {name[:60]!r}; known commands: {known}", type="InvalidCommand"
+        )
