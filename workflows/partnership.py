@@ -142,7 +142,9 @@ class PartnershipWorkflow:
     async def _record_proposal(self, proposal: c.Proposal) -> None:
         info = workflow.info()
         events = decide_proposal(info.workflow_id, proposal, workflow.now())
-        request_id = proposal.request_id or f"propose:{info.first_execution_run_id}"
+        # Keyed by the first run, not the sender's request_id: a partnership id can begin a
+        # new life after a terminal stage, and that proposal must not look like a repeat.
+        request_id = f"propose:{info.first_execution_run_id}"
         try:
             result = await self._record(
                 "propose", "start", proposal.actor or "unknown", request_id, None, events
