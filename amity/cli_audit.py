@@ -1,0 +1,55 @@
+"""`amity audit ...`: read-only commands for auditors (they never write to the store)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from amity.cli_common import UserError, console, friendly
+from amity.settings import get_settings
+from audit.history import history
+from domain.store import PartnershipStore
+
+app = typer.Typer(help="Audit: history, state on any date, tamper evidence, reconcile, export.")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def open_store() -> PartnershipStore:
+    return PartnershipStore(get_settings().event_store_url)
+
+
+@app.command("history")
+@friendly
+def history_command(
+    partnership_id: Annotated[str, typer.Argument(help="The partnership (workflow) id")],
+    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+) -> None:
+    """Every event of one partnership, in order, with who, when and what."""
+    store = open_store()
+    lines = history(store, partnership_id)
+    if not lines:
+        raise UserError(f"no history for {partnership_id} in {store.url}")
+    if format is Format.json:
+        print(json.dumps([line.model_dump(mode="json") for line in lines], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{partnership_id}: {len(lines)} events", show_lines=False)
+    for column in ("v", "recorded (UTC)", "actor", "via", "event", "what"):
+        table.add_column(column, overflow="fold")
+    for line in lines:
+        table.add_row(
+            str(line.version),
+            f"{line.recorded_at:%Y-%m-%d %H:%M:%S}",
+            line.actor,
+            line.via,
+            line.type,
+            line.summary,
+        )
+    console.print(table)
