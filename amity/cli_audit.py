@@ -11,7 +11,7 @@ from rich.table import Table
 
 from amity.cli_common import UserError, console, friendly
 from amity.settings import get_settings
-from audit.history import history
+from audit.history import HistoryLine, history
 from domain.store import PartnershipStore
 
 app = typer.Typer(help="Audit: history, state on any date, tamper evidence, reconcile, export.")
@@ -26,20 +26,8 @@ def open_store() -> PartnershipStore:
     return PartnershipStore(get_settings().event_store_url)
 
 
-@app.command("history")
-@friendly
-def history_command(
-    partnership_id: Annotated[str, typer.Argument(help="The partnership (workflow) id")],
-    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
-) -> None:
-    """Every event of one partnership, in order, with who, when and what."""
-    store = open_store()
-    lines = history(store, partnership_id)
-    if not lines:
-        raise UserError(f"no history for {partnership_id} in {store.url}")
-    if format is Format.json:
-        print(json.dumps([line.model_dump(mode="json") for line in lines], indent=2, ensure_ascii=False))
-        return
+def history_table(partnership_id: str, lines: list[HistoryLine]) -> Table:
+    """The history as a table for people (shared by `audit history` and `amity demo`)."""
     table = Table(title=f"{partnership_id}: {len(lines)} events", show_lines=False)
     for column in ("v", "recorded (UTC)", "actor", "via", "event", "what"):
         table.add_column(column, overflow="fold")
@@ -52,4 +40,25 @@ def history_command(
             line.type,
             line.summary,
         )
-    console.print(table)
+    return table
+
+
+@app.command("history")
+@friendly
+def history_command(
+    partnership_id: Annotated[str, typer.Argument(help="The partnership (workflow) id")],
+    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+) -> None:
+    """Every event of one partnership, in order, with who, when and what."""
+    store = open_store()
+    lines = history(store, partnership_id)
+    if not lines:
+        raise UserError(f"no history for {partnership_id} in {store.url}")
+    if format is Format.json:
+        print(
+            json.dumps(
+                [line.model_dump(mode="json") for line in lines], indent=2, ensure_ascii=False
+            )
+        )
+        return
+    console.print(history_table(partnership_id, lines))
