@@ -59,7 +59,9 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     stop = asyncio.Event()
 
     async def _main() -> None:

@@ -81,7 +81,9 @@ def read_json_object(path: Path | None = None, data: str | None = None) -> dict[
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise UserError(f"{source}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}") from None
+        raise UserError(
+            f"{source}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
+        ) from None
     if not isinstance(value, dict):
         raise UserError(f"{source}: expected one JSON object, got {type(value).__name__}")
     return value

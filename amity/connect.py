@@ -8,7 +8,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from amity.settings import Settings, get_settings
 
 
-class EngineUnreachable(RuntimeError):
+class EngineUnreachable(RuntimeError):  # noqa: N818 - reads as the situation it names
     """Temporal did not answer; the message names the address tried."""
 
 

@@ -19,11 +19,15 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE")
     )
-    task_queue: str = Field(default="partnerships", validation_alias=AliasChoices("AMITY_TASK_QUEUE"))
+    task_queue: str = Field(
+        default="partnerships", validation_alias=AliasChoices("AMITY_TASK_QUEUE")
+    )
     event_store_url: str = Field(
         default="sqlite:///var/events.db", validation_alias=AliasChoices("AMITY_EVENT_STORE_URL")
     )
-    webhook_url: str | None = Field(default=None, validation_alias=AliasChoices("AMITY_WEBHOOK_URL"))
+    webhook_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("AMITY_WEBHOOK_URL")
+    )
     store_threads: int = Field(
         default=24,
         ge=1,

@@ -12,8 +12,8 @@ of the same name (a refused one is listed in `status.rejected` and recorded in t
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -94,7 +94,9 @@ class PartnershipWorkflow:
             else:
                 self._proposal = c.parse_proposal(data)
                 # Provisional state (version 0) so `status` answers before the store does.
-                proposed = decide_proposal(workflow.info().workflow_id, self._proposal, workflow.now())
+                proposed = decide_proposal(
+                    workflow.info().workflow_id, self._proposal, workflow.now()
+                )
                 self._state = evolve(None, proposed[0], 0)
         except c.InvalidInput as error:
             self._input_error = f"invalid proposal: {error}".replace("propose: ", "")
@@ -198,7 +200,7 @@ class PartnershipWorkflow:
         events: list[AnyEvent],
     ) -> RecordResult:
         info = workflow.info()
-        return await workflow.execute_activity(
+        result: RecordResult = await workflow.execute_activity(
             "record_events",
             RecordRequest(
                 partnership_id=info.workflow_id,
@@ -216,6 +218,7 @@ class PartnershipWorkflow:
             retry_policy=STORE_RETRY,
             summary=f"record {command}",
         )
+        return result
 
     async def _apply(self, command: c.Command, via: str) -> CommandOutcome:
         """Decide, record, evolve: one command at a time. Raises ApplicationError if refused."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 from domain.state import PartnershipState
@@ -20,7 +22,7 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
 }
 
 
-def search_updates(state: PartnershipState) -> list[SearchAttributeUpdate]:
+def search_updates(state: PartnershipState) -> list[SearchAttributeUpdate[Any]]:
     """The attribute values for `state` (both parties' names and countries)."""
     return [
         STAGE.value_set(state.stage.value),

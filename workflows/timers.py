@@ -25,9 +25,9 @@ class Timer:
 def _candidates(state: PartnershipState) -> list[tuple[datetime, c.Command]]:
     found: list[tuple[datetime, c.Command]] = []
     deadline = state.talks_deadline_at()
-    if state.stage in (Stage.PROPOSED, Stage.IN_TALKS):
-        if deadline is not None and not state.talks_deadline_noted:
-            found.append((deadline, c.NoteTalksDeadline()))
+    talking = state.stage in (Stage.PROPOSED, Stage.IN_TALKS)
+    if talking and deadline is not None and not state.talks_deadline_noted:
+        found.append((deadline, c.NoteTalksDeadline()))
     if state.stage == Stage.ACTIVE:
         idle_since = state.idle_since()
         if state.policy.dormant_after is not None and idle_since is not None:
