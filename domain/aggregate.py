@@ -56,3 +56,28 @@ class Partnership(BaseModel):
     created_on: datetime
     modified_on: datetime
     state: PartnershipState
+
+
+class PartnershipSnapshot(BaseModel):
+    """The aggregate at one version, stored beside the log so long histories load fast.
+
+    Snapshots are a cache, not evidence: the tamper-evident log is the events alone.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    originator_id: UUID
+    originator_version: int
+    timestamp: datetime
+    created_on: datetime
+    state: PartnershipState
+
+    def mutate(self, aggregate: Partnership | None) -> Partnership:
+        """The library's projector starts from a snapshot through this."""
+        return Partnership(
+            id=self.originator_id,
+            version=self.originator_version,
+            created_on=self.created_on,
+            modified_on=self.timestamp,
+            state=self.state,
+        )

@@ -9,40 +9,54 @@ writing again. That is what makes Temporal's at-least-once activities exactly-on
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     Notification,
+    PersistenceError,
     RecordConflictError,
+    Recording,
     StoredEvent,
     Transcoder,
 )
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import get_topic, resolve_topic
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
-from domain.aggregate import Partnership, PartnershipEvent
+from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
 from domain.decider import IllegalEvent, evolve
 from domain.events import AnyEvent
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_STORE_URL = "sqlite:///var/events.db"
+#: A snapshot every this many events keeps rebuilding a long history fast.
+DEFAULT_SNAPSHOT_INTERVAL = 100
+#: The kwarg by which `save()` hands each event's recorded time to the recorder.
+EVENT_TIMES = "amity_event_times"
 
 
 class StoreConfigError(ValueError):
     """AMITY_EVENT_STORE_URL cannot be used; the message says why in one line."""
 
 
-class StoreConflict(RuntimeError):
+class StoreConflict(RuntimeError):  # noqa: N818 - a public name others import
     """The store holds other events where this command expected to append (a real error)."""
 
 
@@ -60,6 +74,7 @@ def store_env(url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": path if path == ":memory:" else str(Path(path).expanduser()),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": get_topic(SQLiteTimeIndexedRecorder),
         }
     if parsed.scheme in {"postgresql", "postgres", "postgresql+psycopg"}:
         if not parsed.path.strip("/"):
@@ -76,6 +91,7 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": "10",
             "POSTGRES_MAX_OVERFLOW": "20",
             "POSTGRES_CONNECT_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": get_topic(PostgresTimeIndexedRecorder),
         }
     raise StoreConfigError(
         f"unsupported event store URL scheme {parsed.scheme!r}:"
@@ -131,6 +147,149 @@ class PydanticMapper(Mapper[UUID]):
         )
 
 
+def recorded_micros(moment: datetime) -> int:
+    """A UTC instant as whole microseconds since the epoch (the time index's key)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: (aggregate id, version, recorded microseconds): one row of the time index per event.
+EventTime = tuple[UUID, int, int]
+
+
+class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
+    """The library's SQLite recorder plus a timestamp-to-version index.
+
+    The index rows are written by `_insert_events`, i.e. in the same transaction as the
+    events themselves (the idea of the library's `searchabletimestamps` example), so the
+    index can never disagree with the log about which events exist.
+    """
+
+    times_table_name = "amity_event_times"
+    # Table names are constants of this class, never input: S608 does not apply.
+    insert_time = f"INSERT INTO {times_table_name} VALUES (?, ?, ?)"  # noqa: S608
+    select_version = (
+        f"SELECT MAX(originator_version) FROM {times_table_name}"  # noqa: S608
+        " WHERE originator_id = ? AND recorded_us <= ?"
+    )
+
+    def construct_create_table_statements(self) -> list[str]:
+        statements = super().construct_create_table_statements()
+        table = self.times_table_name
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {table} ("
+            "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+            "recorded_us INTEGER NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
+        )
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {table}_by_time ON {table} (originator_id, recorded_us)"
+        )
+        return statements
+
+    def _create_table(self, c: SQLiteCursor) -> None:
+        super()._create_table(c)
+        # A store written before the index existed: index its events once.
+        c.execute(f"SELECT 1 FROM {self.times_table_name} LIMIT 1")  # noqa: S608
+        if c.fetchone() is not None:
+            return
+        c.execute(
+            "SELECT originator_id, originator_version, state FROM "  # noqa: S608
+            + self.events_table_name
+        )
+        rows = [
+            (row[0], row[1], recorded_micros(_stored_timestamp(row[2]))) for row in c.fetchall()
+        ]
+        c.executemany(self.insert_time, rows)
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        notification_ids = super()._insert_events(c, stored_events, **kwargs)
+        times = cast(list[EventTime], kwargs.get(EVENT_TIMES) or [])
+        c.executemany(
+            self.insert_time,
+            [(originator.hex, version, micros) for originator, version, micros in times],
+        )
+        return notification_ids
+
+    def version_at(self, originator_id: UUID, micros: int) -> int | None:
+        """The last version of an aggregate recorded at or before `micros`."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(self.select_version, (originator_id.hex, micros))
+            row = c.fetchone()
+            return None if row is None or row[0] is None else int(row[0])
+
+
+class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
+    """The library's PostgreSQL recorder plus the same timestamp-to-version index."""
+
+    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        base = events_table_name.removesuffix("_events") or "stored"
+        self.times_table_name = f"{base}_event_times"
+        self.check_identifier_length(self.times_table_name)
+        schema, table = Identifier(self.datastore.schema), Identifier(self.times_table_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
+                "recorded_us bigint NOT NULL, "
+                "PRIMARY KEY (originator_id, originator_version))"
+            ).format(
+                schema=schema,
+                table=table,
+                id_type=Identifier(self.datastore.originator_id_type),
+            )
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE INDEX IF NOT EXISTS {index}"
+                " ON {schema}.{table} (originator_id, recorded_us)"
+            ).format(
+                index=Identifier(f"{self.times_table_name}_by_time"), schema=schema, table=table
+            )
+        )
+        self.insert_time_statement = SQL("INSERT INTO {schema}.{table} VALUES (%s, %s, %s)").format(
+            schema=schema, table=table
+        )
+        self.select_version_statement = SQL(
+            "SELECT MAX(originator_version) AS version FROM {schema}.{table}"
+            " WHERE originator_id = %s AND recorded_us <= %s"
+        ).format(schema=schema, table=table)
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        times = cast(list[EventTime], kwargs.get(EVENT_TIMES) or [])
+        if times:
+            curs.executemany(self.insert_time_statement, [self._id_row(t) for t in times])
+        super()._insert_events(curs, stored_events, **kwargs)
+
+    def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
+        originator, version, micros = row
+        if self.datastore.originator_id_type == "text":
+            return str(originator), version, micros
+        return originator, version, micros
+
+    def version_at(self, originator_id: UUID, micros: int) -> int | None:
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(
+                self.select_version_statement,
+                (self._id_row((originator_id, 0, 0))[0], micros),
+            )
+            row = curs.fetchone()
+            return None if row is None or row["version"] is None else int(row["version"])
+
+
+def _stored_timestamp(state: bytes) -> datetime:
+    return datetime.fromisoformat(json.loads(state)["timestamp"])
+
+
 @dataclass(frozen=True)
 class AppendResult:
     """Where a command's events landed; `duplicate` when they were already there."""
@@ -155,12 +314,30 @@ class PartnershipStore(Application[UUID]):
     """All partnerships' histories; the only writer is the `record_events` activity."""
 
     name = "Amity"
-    env = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
+    is_snapshotting_enabled = True
 
-    def __init__(self, url: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        env: dict[str, str] | None = None,
+        snapshot_interval: int | None = None,
+    ) -> None:
         self.url = url or os.environ.get("AMITY_EVENT_STORE_URL") or DEFAULT_STORE_URL
+        self.snapshot_interval = snapshot_interval or int(
+            os.environ.get("AMITY_SNAPSHOT_INTERVAL") or DEFAULT_SNAPSHOT_INTERVAL
+        )
         # Our variables win over stray PERSISTENCE_MODULE & co. in the process environment.
         super().__init__({**store_env(self.url), **(env or {})})
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Hand each event's recorded time to the recorder, for the time index."""
+        processing_event.saved_kwargs[EVENT_TIMES] = [
+            (e.originator_id, e.originator_version, recorded_micros(e.timestamp))
+            for e in processing_event.events
+            if isinstance(e, PartnershipEvent)
+        ]
+        return super()._record(processing_event)
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper(
@@ -173,7 +350,7 @@ class PartnershipStore(Application[UUID]):
 
     def aggregate(self, partnership_id: str, version: int | None = None) -> Partnership | None:
         try:
-            found = self.repository.get(aggregate_id(partnership_id), version=version)
+            found: Any = self.repository.get(aggregate_id(partnership_id), version=version)
         except AggregateNotFoundError:
             return None
         return cast(Partnership, found)
@@ -191,6 +368,16 @@ class PartnershipStore(Application[UUID]):
 
     def notifications(self, start: int = 1, limit: int = 1000) -> Sequence[Notification]:
         return self.recorder.select_notifications(start=start, limit=limit)
+
+    def version_at(self, partnership_id: str, moment: datetime) -> int | None:
+        """The partnership's version as recorded at `moment` (None: it did not exist yet)."""
+        recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
+        return recorder.version_at(aggregate_id(partnership_id), recorded_micros(moment))
+
+    def state_at(self, partnership_id: str, moment: datetime) -> PartnershipState | None:
+        """The partnership's state as it was at `moment`, through the time index."""
+        version = self.version_at(partnership_id, moment)
+        return None if version is None else self.state(partnership_id, version)
 
     # -- writing -----------------------------------------------------------------------
 
@@ -210,7 +397,9 @@ class PartnershipStore(Application[UUID]):
             raise ValueError("a command must record at least one event")
         current = self.aggregate(partnership_id)
         current_version = current.version if current else 0
-        earlier = self._find_request(partnership_id, meta.request_id, expected_version, current_version)
+        earlier = self._find_request(
+            partnership_id, meta.request_id, expected_version, current_version
+        )
         if earlier is not None:
             return earlier
         if expected_version is not None and current_version != expected_version:
@@ -221,9 +410,20 @@ class PartnershipStore(Application[UUID]):
         state = current.state if current else None
         now = datetime.now(UTC)
         stored: list[PartnershipEvent] = []
+        snapshots: list[PartnershipSnapshot] = []
         for offset, event in enumerate(events, start=1):
             version = current_version + offset
             state = evolve(state, event, version)  # raises IllegalEvent
+            if version % self.snapshot_interval == 0:
+                snapshots.append(
+                    PartnershipSnapshot(
+                        originator_id=aggregate_id(partnership_id),
+                        originator_version=version,
+                        timestamp=now,
+                        created_on=current.created_on if current else now,
+                        state=state,
+                    )
+                )
             stored.append(
                 PartnershipEvent(
                     originator_id=aggregate_id(partnership_id),
@@ -248,7 +448,17 @@ class PartnershipStore(Application[UUID]):
             raise StoreConflict(
                 f"{partnership_id}: another writer appended after version {current_version}"
             ) from None
+        self._put_snapshots(snapshots)
         return AppendResult(version=current_version + len(events), duplicate=False)
+
+    def _put_snapshots(self, snapshots: list[PartnershipSnapshot]) -> None:
+        """Snapshots only speed up reads: one that cannot be written is skipped."""
+        if not snapshots or self.snapshots is None:
+            return
+        try:
+            self.snapshots.put(snapshots)
+        except PersistenceError as error:
+            logger.warning("snapshot not stored: %s", error)
 
     def _find_request(
         self,
@@ -258,7 +468,11 @@ class PartnershipStore(Application[UUID]):
         known_version: int | None,
     ) -> AppendResult | None:
         """If events after `after_version` carry `request_id`, that command was stored."""
-        if after_version is not None and known_version is not None and known_version <= after_version:
+        if (
+            after_version is not None
+            and known_version is not None
+            and known_version <= after_version
+        ):
             return None
         found = [
             stored.originator_version
