@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from amity.cli_common import UserError, console, friendly
 from amity.settings import get_settings
@@ -32,7 +33,7 @@ def history_table(partnership_id: str, lines: list[HistoryLine]) -> Table:
     for column in ("v", "recorded (UTC)", "actor", "via", "event", "what"):
         table.add_column(column, overflow="fold")
     for line in lines:
-        table.add_row(
+        cells = (
             str(line.version),
             f"{line.recorded_at:%Y-%m-%d %H:%M:%S}",
             line.actor,
@@ -40,6 +41,7 @@ def history_table(partnership_id: str, lines: list[HistoryLine]) -> Table:
             line.type,
             line.summary,
         )
+        table.add_row(*map(Text, cells))  # people's text is never read as rich markup
     return table
 
 

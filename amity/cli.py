@@ -1,0 +1,345 @@
+"""`amity`: run the engine, start and steer partnerships, read their state and history.
+
+Every user mistake (bad file, bad JSON, unknown command or id, a refused command, an
+unreachable Temporal) ends with ONE line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+
+from amity import commands
+from amity.cli_audit import app as audit_app
+from amity.cli_audit import history_table
+from amity.cli_common import UserError, console, fail, friendly, read_json_object, run
+from amity.connect import connect
+from amity.render import list_table, print_json, send_view, status_view
+from amity.settings import Settings, get_settings
+from domain.values import Stage, Tier
+
+app = typer.Typer(
+    name="amity",
+    help=(
+        "Amity: city partnerships (friendly relations, friendship cities, sister cities) as"
+        " long-lived Temporal workflows with an event-sourced audit trail.\n\n"
+        "Start the embedded engine with `amity up`, then `amity demo` in another shell."
+        " Commands reach Temporal at TEMPORAL_ADDRESS (default localhost:7233), namespace"
+        " TEMPORAL_NAMESPACE, task queue AMITY_TASK_QUEUE (default partnerships); the audit"
+        " trail is read from AMITY_EVENT_STORE_URL (default sqlite:///var/events.db)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(audit_app, name="audit")
+
+
+@app.callback()
+def _fresh_settings() -> None:
+    """Read the environment anew for every command (tests run several in one process)."""
+    get_settings.cache_clear()
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object for scripts instead of a summary")
+]
+
+
+# -- the engine ---------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def up(
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Temporal's gRPC port (clients and workers)")
+    ] = 7233,
+    ui_port: Annotated[
+        int, typer.Option("--ui-port", min=1, max=65535, help="Port of Temporal's Web UI")
+    ] = 8233,
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data-dir",
+            help="Folder for temporal.db (Temporal's state), events.db (the event store, unless"
+            " AMITY_EVENT_STORE_URL is set) and temporal.log",
+        ),
+    ] = Path("var"),
+) -> None:
+    """Run the embedded engine: a Temporal dev server (with Web UI) plus one worker.
+
+    Ctrl-C (or SIGTERM) stops the worker and the server and leaves no process behind.
+    A port already in use is a one-line error.
+    """
+    from amity.up import up as run_up
+
+    code = run_up(port, ui_port, data_dir)
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+@friendly
+def worker() -> None:
+    """Run a worker only (same as `python worker.py`), for an engine that runs elsewhere.
+
+    Uses TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL.
+    Ctrl-C stops it.
+    """
+    import worker as worker_module
+
+    worker_module.main()
+
+
+# -- partnerships -------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def start(
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE.json", help="The proposal: one JSON object ('-' reads stdin)"),
+    ],
+    partnership_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            help="Partnership (workflow) id; default partnership-<initiator>-<partner>",
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Start a partnership from a proposal file (checked here first; see examples/proposal.json)."""
+    payload = read_json_object(file)
+    current = settings()
+
+    async def go() -> dict[str, str]:
+        commands.check_proposal(payload, str(file))  # before connecting: a bad file is local
+        client = await connect(current)
+        return await commands.start(client, current.task_queue, payload, partnership_id, str(file))
+
+    started = run(go())
+    if as_json:
+        print_json(started)
+        return
+    console.print(
+        f"started [bold]{started['partnership_id']}[/bold] (run {started['run_id']})"
+        f" on task queue {started['task_queue']}",
+        highlight=False,
+    )
+
+
+@app.command()
+@friendly
+def send(
+    partnership_id: Annotated[str, typer.Argument(metavar="ID", help="The partnership id")],
+    command: Annotated[
+        str,
+        typer.Argument(
+            metavar="COMMAND",
+            help="open_talks, record_meeting, draft_memorandum, record_approval,"
+            " sign_memorandum, record_exchange, extend_invitation, answer_invitation, upgrade,"
+            " renew, correct, withdraw or terminate",
+        ),
+    ],
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="[FILE.json]", help="The payload: one JSON object ('-' reads stdin)"
+        ),
+    ] = None,
+    data: Annotated[
+        str | None, typer.Option("--data", help='The payload inline, e.g. \'{"reason": "..."}\'')
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Who sends it (recorded); overrides the payload's")
+    ] = None,
+    signal: Annotated[
+        bool,
+        typer.Option(
+            "--signal",
+            help="Send as a Signal (fire and forget; a refused one is listed in status.rejected)"
+            " instead of an Update (waits; a refused one exits 2 and records nothing)",
+        ),
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Send a command to a partnership, as an Update (default) or a Signal.
+
+    The payload is checked here first; the partnership then checks it against its stage.
+    Prints the new status (an Update's answer).
+    """
+    payload: dict[str, Any] = read_json_object(file, data)
+    if actor is not None:
+        payload["actor"] = actor
+    commands.check_command(command, payload)
+    current = settings()
+
+    async def go() -> dict[str, Any] | None:
+        client = await connect(current)
+        return await commands.send(client, partnership_id, command, payload, signal)
+
+    result = run(go())
+    if result is None:
+        if as_json:
+            print_json({"partnership_id": partnership_id, "signal": command, "sent": True})
+        else:
+            console.print(
+                f"signal {command} sent to {partnership_id}; it is applied asynchronously"
+                f" (see `amity status {partnership_id}`)",
+                highlight=False,
+            )
+        return
+    if as_json:
+        print_json(result)
+    else:
+        console.print(send_view(result))
+
+
+@app.command()
+@friendly
+def status(
+    partnership_id: Annotated[str, typer.Argument(metavar="ID", help="The partnership id")],
+    as_json: JsonFlag = False,
+) -> None:
+    """A partnership's current state: stage, tier, parties, approvals, drafts, exchanges, ..."""
+    current = settings()
+
+    async def go() -> dict[str, Any]:
+        client = await connect(current)
+        return await commands.status(client, partnership_id)
+
+    result = run(go())
+    if as_json:
+        print_json(result)
+    else:
+        console.print(status_view(result))
+
+
+@app.command("list")
+@friendly
+def list_command(
+    stage: Annotated[Stage | None, typer.Option(help="Only this stage")] = None,
+    tier: Annotated[Tier | None, typer.Option(help="Only this tier")] = None,
+    city: Annotated[
+        str | None, typer.Option(help="Only partnerships of this party (exact name, e.g. Mianyang)")
+    ] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Only partnerships with a party in this country (e.g. CN)")
+    ] = None,
+    running: Annotated[
+        bool, typer.Option("--running", help="Only running workflows (not ended ones)")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many")] = 200,
+    as_json: JsonFlag = False,
+) -> None:
+    """List partnerships through Temporal's visibility (search attributes), newest first."""
+    query = commands.list_query(
+        stage.value if stage else None, tier.value if tier else None, city, country, running
+    )
+    current = settings()
+
+    async def go() -> list[dict[str, Any]]:
+        client = await connect(current)
+        return await commands.list_partnerships(client, query, limit)
+
+    rows = run(go())
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print(f"no partnerships match ({query})", highlight=False, markup=False)
+        return
+    console.print(list_table(rows, f"{len(rows)} partnership{'s' if len(rows) != 1 else ''}"))
+
+
+@app.command()
+@friendly
+def demo(
+    partnership_id: Annotated[
+        str | None,
+        typer.Option(
+            "--id",
+            help="Id to use; default partnership-mianyang-cupertino (or -2, -3, ... if taken)",
+        ),
+    ] = None,
+) -> None:
+    """Run the Mianyang–Cupertino story against a running engine (`amity up`).
+
+    Starts the partnership, sends every step as an Update, then prints its audit history
+    (from AMITY_EVENT_STORE_URL) and its final status.
+    """
+    from amity.demo import run_story
+    from audit.history import history
+    from domain.store import PartnershipStore
+
+    current = settings()
+    if partnership_id is not None:
+        commands.check_id(partnership_id)
+
+    store = PartnershipStore(current.event_store_url)
+    try:
+
+        async def go() -> tuple[str, dict[str, Any]]:
+            client = await connect(current)
+            return await run_story(client, current, store, partnership_id)
+
+        used_id, final = run(go())
+        lines = history(store, used_id)
+    finally:
+        store.close()
+    if not lines:
+        console.print(status_view(final))
+        raise UserError(
+            f"the story ran but {current.event_store_url} holds no history for {used_id}:"
+            " set AMITY_EVENT_STORE_URL to the worker's store (amity up prints it)"
+        )
+    console.print(history_table(used_id, lines))
+    console.print(status_view(final))
+
+
+# -- entry point --------------------------------------------------------------------------
+
+
+def _main(argv: list[str] | None) -> int:
+    command = typer.main.get_command(app)
+    try:
+        code = command.main(
+            args=sys.argv[1:] if argv is None else argv, prog_name="amity", standalone_mode=False
+        )
+    except NoArgsIsHelpError as error:
+        print(error.format_message())  # `amity` alone: the help, not an error
+        return 0
+    except UsageError as error:
+        path = error.ctx.command_path.removeprefix("amity").strip() if error.ctx else ""
+        where = f"{path}: " if path else ""
+        hint = f" (see amity {path} --help)" if path else " (see amity --help)"
+        fail(f"{where}{error.format_message()}{hint}")
+    except typer.TyperException as error:
+        fail(error.format_message(), error.exit_code)
+    except typer.Abort:
+        fail("aborted", 130)
+    return code if isinstance(code, int) else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console script: usage errors become one line on stderr with exit code 2."""
+    try:
+        code = _main(argv)
+    except typer.Exit as error:
+        code = error.exit_code
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""`amity up`: the embedded engine, a Temporal dev server plus one worker, in one command.
+
+The dev server runs in its own process group (DevServer starts a new session), so a Ctrl-C
+in the terminal reaches only this process; we then stop the worker and the server
+ourselves, in that order, and leave no process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
+
+from amity.cli_common import UserError, console
+from amity.connect import connect
+from amity.devserver import DevServer, DevServerError
+from amity.settings import Settings, get_settings
+from domain.store import PartnershipStore
+from worker import build_worker
+
+#: Exit code when the dev server stops by itself while `amity up` runs.
+SERVER_DIED = 1
+
+
+class Stopping(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """SIGINT or SIGTERM arrived before the event loop was running."""
+
+
+def _stop_now(signum: int, _frame: FrameType | None) -> None:
+    raise Stopping(signal.Signals(signum).name)
+
+
+def engine_settings(server: DevServer, data_dir: Path) -> Settings:
+    """The environment's settings, pointed at this server and (unless set) at D/events.db."""
+    settings = get_settings()
+    update: dict[str, str] = {"temporal_address": server.address}
+    if "AMITY_EVENT_STORE_URL" not in os.environ:
+        update["event_store_url"] = f"sqlite:///{data_dir / 'events.db'}"
+    return settings.model_copy(update=update)
+
+
+async def serve(server: DevServer, settings: Settings) -> int:
+    """Run one worker until SIGINT/SIGTERM or until the server dies; returns the exit code."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    code = 0
+
+    async def watch_server() -> None:
+        nonlocal code
+        while not stop.is_set():
+            process = server.process
+            if process is None or process.poll() is not None:
+                returncode = process.returncode if process else None
+                console.print(
+                    f"[red]the Temporal dev server stopped (exit code {returncode});"
+                    " stopping the worker[/red]"
+                )
+                code = SERVER_DIED
+                stop.set()
+                return
+            await asyncio.sleep(0.5)
+
+    client = await connect(settings)
+    store = PartnershipStore(settings.event_store_url)
+    watcher = asyncio.create_task(watch_server())
+    try:
+        worker = build_worker(client, store, settings.task_queue, settings.store_threads)
+        async with worker:
+            banner(server, settings)
+            await stop.wait()
+            console.print("stopping the worker and the Temporal dev server ...")
+    finally:
+        watcher.cancel()
+        store.close()
+    return code
+
+
+def banner(server: DevServer, settings: Settings) -> None:
+    console.print("[bold green]Amity is up[/bold green] (Ctrl-C stops the worker and the server)")
+    console.print(f"  Web UI       {server.ui_url}", highlight=False)
+    console.print(f"  Temporal     {server.address}  namespace {settings.temporal_namespace}")
+    console.print(f"  task queue   {settings.task_queue}", highlight=False)
+    console.print(f"  event store  {settings.event_store_url}", highlight=False)
+    console.print(
+        f"  other shells: export TEMPORAL_ADDRESS={server.address}"
+        f" AMITY_EVENT_STORE_URL={settings.event_store_url}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    sys.stdout.flush()
+
+
+def up(port: int, ui_port: int, data_dir: Path) -> int:
+    """Start the dev server and a worker; block until stopped; returns the exit code."""
+    if port == ui_port:
+        raise UserError(f"--port and --ui-port must differ (both are {port})")
+    data_dir = data_dir.expanduser().resolve()
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"--data-dir {data_dir}: {error.strerror}") from None
+    server = DevServer(
+        port=port,
+        ui_port=ui_port,
+        db_file=data_dir / "temporal.db",
+        log_file=data_dir / "temporal.log",
+    )
+    # Until the event loop takes over, SIGINT and SIGTERM unwind through `finally` below.
+    previous = {sig: signal.signal(sig, _stop_now) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            server.start()
+        except DevServerError as error:
+            raise UserError(str(error)) from None
+        settings = engine_settings(server, data_dir)
+        return asyncio.run(serve(server, settings))
+    except Stopping:
+        return 0
+    finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not interrupt the cleanup
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
