@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from amity.cli_common import UserError, console, friendly
+from amity.cli_common import BAD_INPUT, DISCREPANCY, UserError, console, errors, fail, friendly
 from amity.settings import get_settings
 from audit.history import HistoryLine, history
 from domain.store import PartnershipStore
@@ -64,3 +65,277 @@ def history_command(
         )
         return
     console.print(history_table(partnership_id, lines))
+
+
+# -- state at a moment -------------------------------------------------------------------
+
+
+@app.command("as-of")
+@friendly
+def as_of_command(
+    partnership_id: Annotated[str, typer.Argument(help="The partnership (workflow) id")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="ISO 8601 time (no zone = UTC; a date alone = the end of that day)",
+        ),
+    ] = None,
+    version: Annotated[int | None, typer.Option("--version", help="Aggregate version")] = None,
+    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+) -> None:
+    """The partnership's state as it was at a time or a version."""
+    from audit.asof import AsOfError, as_of, parse_moment
+    from domain.state import to_status
+
+    try:
+        moment = parse_moment(at) if at is not None else None
+        state = as_of(open_store(), partnership_id, at=moment, version=version)
+    except AsOfError as error:
+        raise UserError(str(error)) from None
+    status = to_status(state).model_dump(mode="json")
+    if format is Format.json:
+        print(json.dumps(status, indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"{partnership_id} at version {state.version}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for key in (
+        "stage",
+        "stage_since",
+        "tier",
+        "initiator",
+        "partner",
+        "fields",
+        "signed_on",
+        "exchanges",
+        "last_exchange_on",
+        "expires_on",
+        "version",
+    ):
+        value = status[key]
+        if isinstance(value, dict) and "name" in value:
+            value = f"{value['name']} ({value.get('country', '')})"
+        elif isinstance(value, list | dict):
+            value = json.dumps(value, ensure_ascii=False)
+        table.add_row(Text(key), Text("—" if value is None else str(value)))
+    table.add_row(
+        Text("meetings / drafts / approvals"),
+        Text(f"{len(status['meetings'])} / {len(status['drafts'])} / {len(status['approvals'])}"),
+    )
+    console.print(table)
+
+
+# -- tamper evidence ---------------------------------------------------------------------
+
+
+def say(text: str) -> None:
+    """One plain line on stdout: never wrapped (notes and keys must survive copying)."""
+    console.print(Text(text), soft_wrap=True)
+
+
+def _trusted_key(public_key: str | None) -> tuple[Any, str] | None:
+    """(name, key) from --public-key (a verifier key or a file holding one), or None."""
+    from pathlib import Path
+
+    from audit.note import NoteError, parse_verifier_key
+
+    if public_key is None:
+        return None
+    text = public_key
+    path = Path(public_key).expanduser()
+    if "+" not in public_key or path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise UserError(f"--public-key {public_key}: {error.strerror}") from None
+    try:
+        name, key = parse_verifier_key(text)
+    except NoteError as error:
+        raise UserError(f"--public-key: {error}") from None
+    return (name, key), "--public-key"
+
+
+def _store_key(store: PartnershipStore, *, create: bool) -> Any:
+    from audit.keys import AuditKeyError, load_signing_key
+
+    try:
+        return load_signing_key(store.url, create=create)
+    except AuditKeyError as error:
+        raise UserError(str(error)) from None
+
+
+PublicKeyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--public-key",
+        help="Trust only this verifier key (name+id+key, or a file holding it)",
+    ),
+]
+
+
+@app.command("checkpoint")
+@friendly
+def checkpoint_command() -> None:
+    """Sign and store a checkpoint of the whole log (tree size, root hash)."""
+    from audit.checkpoints import make_checkpoint, origin
+    from audit.verify import verify_store
+
+    store = open_store()
+    signing = _store_key(store, create=True)
+    if signing.created:
+        errors.print(
+            f"amity: generated a new audit signing key at {signing.source}"
+            " (keep it secret and backed up; its public key is in every checkpoint)",
+            markup=False,
+        )
+    report = verify_store(store, (origin(), signing.key.public_key()))
+    if not report.ok:
+        for problem in report.problems:
+            say(f"FAIL {problem.message}")
+        fail(
+            "refusing to sign: the log is not consistent with its earlier checkpoints",
+            code=DISCREPANCY,
+        )
+    from audit.checkpoints import CheckpointTable
+
+    stored = CheckpointTable(store).all()
+    if stored and stored[-1].size == report.size:
+        say(stored[-1].note.rstrip("\n"))
+        say(f"checkpoint #{stored[-1].seq} already covers all {report.size} entries")
+        return
+    made = make_checkpoint(store, signing.key, report.tree)
+    say(made.note.rstrip("\n"))
+    say(
+        f"checkpoint #{made.seq}: {made.size} entries, root {made.root.hex()};"
+        f" key {made.public_key}"
+    )
+
+
+@app.command("verify")
+@friendly
+def verify_command(
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="Check this evidence bundle offline")
+    ] = None,
+    public_key: PublicKeyOption = None,
+) -> None:
+    """Check the whole store's tamper evidence, or an exported bundle (offline)."""
+    trusted = _trusted_key(public_key)
+    if bundle is not None:
+        _verify_bundle_file(bundle, trusted[0] if trusted else None)
+        return
+    from audit.checkpoints import origin
+    from audit.verify import verify_store
+
+    store = open_store()
+    if trusted is None:
+        signing = _store_key(store, create=False)
+        if signing is not None:
+            trusted = ((origin(), signing.key.public_key()), signing.source)
+    report = verify_store(store, trusted[0] if trusted else None)
+    rate = report.size / report.seconds if report.seconds else 0.0
+    if report.ok:
+        say(
+            f"OK: {report.size} entries, root {report.root.hex()};"
+            f" {report.checkpoints} checkpoint(s) consistent with the log"
+            f" ({report.size - report.covered} entries after the last one);"
+            f" signatures checked with {trusted[1] if trusted else report.key_source};"
+            f" {report.seconds:.2f} s ({rate:,.0f} entries/s)"
+        )
+        return
+    for problem in report.problems:
+        say(f"FAIL {problem.message}")
+    first = report.first_bad_position
+    fail(
+        f"verify found {len(report.problems)} problem(s)"
+        + (f"; first bad position {first}" if first is not None else ""),
+        code=DISCREPANCY,
+    )
+
+
+def _verify_bundle_file(path: Path, pinned: Any) -> None:
+    from audit.bundle import NotABundle, load_bundle, verify_bundle
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"{path}: {error.strerror}") from None
+    try:
+        bundle = load_bundle(data)
+    except NotABundle as error:
+        raise UserError(f"{path}: {error}") from None
+    report = verify_bundle(bundle, pinned)
+    if report.ok:
+        trust = "the pinned key" if report.key_pinned else "the key inside the bundle"
+        say(
+            f"OK: {report.entries} entries included in the signed tree of"
+            f" {report.tree_size}; signature checked with {trust} {report.key}"
+        )
+        return
+    for problem in report.problems:
+        say(f"FAIL {problem}")
+    fail(f"{path}: the bundle does not verify: {report.problems[0]}", code=DISCREPANCY)
+
+
+# -- exports -----------------------------------------------------------------------------
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+    html = "html"
+
+
+@app.command("export")
+@friendly
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="File to write")],
+    partnership_id: Annotated[
+        str | None, typer.Argument(help="One partnership (default: all)")
+    ] = None,
+    format: Annotated[
+        ExportFormat | None, typer.Option("--format", help="jsonl, csv or html")
+    ] = None,
+    bundle: Annotated[
+        bool, typer.Option("--bundle", help="An evidence bundle for `audit verify --bundle`")
+    ] = False,
+) -> None:
+    """Export history for an auditor, or an evidence bundle that verifies offline."""
+    if bundle and format is not None:
+        raise UserError("give either --format or --bundle, not both")
+    store = open_store()
+    if partnership_id is not None and store.aggregate(partnership_id) is None:
+        raise UserError(f"no history for {partnership_id} in {store.url}")
+    if out.parent and not out.parent.exists():
+        raise UserError(f"--out {out}: the folder {out.parent} does not exist")
+    if bundle:
+        from audit.bundle import BundleError, export_bundle
+
+        try:
+            made, uncovered = export_bundle(store, partnership_id)
+        except BundleError as error:
+            fail(str(error), code=DISCREPANCY if "fails verification" in str(error) else BAD_INPUT)
+        out.write_text(json.dumps(made, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        say(
+            f"wrote {out}: {len(made['entries'])} entries"
+            f" under the checkpoint of {made['tree_size']}"
+        )
+        if uncovered:
+            errors.print(
+                f"amity: {uncovered} newer event(s) are not covered by a checkpoint yet and"
+                " were left out; run `amity audit checkpoint` first to include them",
+                markup=False,
+            )
+        return
+    chosen = format or ExportFormat.jsonl
+    if chosen is ExportFormat.html:
+        from audit.report import write_html
+
+        count = write_html(store, partnership_id, out)
+    else:
+        from audit.export import write_csv, write_jsonl
+
+        writer = write_csv if chosen is ExportFormat.csv else write_jsonl
+        count = writer(store, partnership_id, out)
+    say(f"wrote {out}: {count} events ({chosen.value})")

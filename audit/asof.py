@@ -1,0 +1,59 @@
+"""A partnership's state as it was at a version, or at a moment (through the time index)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from domain.state import PartnershipState
+from domain.store import PartnershipStore
+
+
+class AsOfError(ValueError):
+    """No such state: unknown partnership, version out of range, or before its first event."""
+
+
+def parse_moment(text: str) -> datetime:
+    """ISO 8601; no zone means UTC; a date alone means the end of that day (UTC)."""
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime.combine(day + timedelta(days=1), time(), UTC) - timedelta(
+                microseconds=1
+            )
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise AsOfError(
+            f"--at {text!r} is not an ISO 8601 date or time (e.g. 2017-11-15T10:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def as_of(
+    store: PartnershipStore,
+    partnership_id: str,
+    *,
+    at: datetime | None = None,
+    version: int | None = None,
+) -> PartnershipState:
+    if (at is None) == (version is None):
+        raise AsOfError("give exactly one of --at TIMESTAMP or --version N")
+    current = store.aggregate(partnership_id)
+    if current is None:
+        raise AsOfError(f"no history for {partnership_id} in {store.url}")
+    if version is not None:
+        if not 1 <= version <= current.version:
+            raise AsOfError(
+                f"{partnership_id} has versions 1..{current.version}; there is no version {version}"
+            )
+        found = store.state(partnership_id, version)
+    else:
+        assert at is not None
+        found = store.state_at(partnership_id, at)
+        if found is None:
+            raise AsOfError(
+                f"{partnership_id} did not exist yet at {at.isoformat()}"
+                f" (first recorded {current.created_on.isoformat()})"
+            )
+    assert found is not None
+    return found

@@ -1,0 +1,187 @@
+"""`audit verify`: recompute the Merkle tree of the whole log and hold it to every checkpoint.
+
+Each stored checkpoint must carry a valid signature and be consistent with today's tree
+(an RFC 9162 consistency proof from its size to the current size): the log only grew.
+When it is not, the witnessed leaf hashes (trusted only if they reproduce the signed root)
+name the first position that differs. The log's own shape is checked too: each
+partnership's versions follow each other without gaps, in notification order.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from audit import note
+from audit.checkpoints import CheckpointTable, StoredCheckpoint
+from audit.log import Entry, entries
+from audit.merkle import HASH_SIZE, Tree, verify_consistency
+from domain.store import PartnershipStore
+
+TrustedKey = tuple[str, Ed25519PublicKey]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One discrepancy; `position` is the first log position it concerns, if known."""
+
+    position: int | None
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    size: int = 0
+    root: bytes = b""
+    checkpoints: int = 0
+    covered: int = 0
+    seconds: float = 0.0
+    key_source: str = ""
+    problems: list[Problem] = field(default_factory=list)
+    tree: Tree = field(default_factory=Tree, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def first_bad_position(self) -> int | None:
+        positions = [p.position for p in self.problems if p.position is not None]
+        return min(positions) if positions else None
+
+
+@dataclass
+class _Walk:
+    """What one pass over the log collects besides the tree."""
+
+    tree: Tree = field(default_factory=Tree)
+    notification_ids: list[int] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    last_version: dict[UUID, int] = field(default_factory=dict)
+
+    def add(self, entry: Entry) -> None:
+        self.tree.append(entry.leaf)
+        self.notification_ids.append(entry.notification_id)
+        expected = self.last_version.get(entry.originator_id, 0) + 1
+        if entry.originator_version != expected:
+            self.problems.append(
+                Problem(
+                    entry.position,
+                    f"aggregate {entry.originator_id} has version {entry.originator_version}"
+                    f" where {expected} was due",
+                )
+            )
+        self.last_version[entry.originator_id] = entry.originator_version
+
+
+def describe(store: PartnershipStore, walk: _Walk, position: int) -> str:
+    """`position 4 (notification 5: partnership-x version 5)` for a report line."""
+    if position >= len(walk.notification_ids):
+        return f"position {position} (missing: the log ends at {len(walk.notification_ids)})"
+    notification_id = walk.notification_ids[position]
+    found = store.recorder.select_notifications(start=notification_id, limit=1)
+    if not found:
+        return f"position {position} (notification {notification_id})"
+    try:
+        owner = json.loads(found[0].state).get("workflow_id", "?")
+    except (ValueError, AttributeError):
+        owner = "unreadable record"
+    return (
+        f"position {position} (notification {notification_id}:"
+        f" {owner} version {found[0].originator_version})"
+    )
+
+
+def _check_signature(
+    checkpoint: StoredCheckpoint, parsed: note.Checkpoint, trusted: TrustedKey | None
+) -> str | None:
+    name, public = trusted if trusted else note.parse_verifier_key(checkpoint.public_key)
+    if not note.verify(parsed, name, public):
+        return f"checkpoint #{checkpoint.seq}: signature does not verify with key {name}"
+    if parsed.size != checkpoint.size:
+        return f"checkpoint #{checkpoint.seq}: stored size {checkpoint.size} is not the signed size"
+    return None
+
+
+def _locate(tree: Tree, witnessed: bytearray, parsed: note.Checkpoint) -> int | None:
+    """The first position whose leaf differs from the witnessed one, if the witness is true."""
+    if len(witnessed) < parsed.size * HASH_SIZE:
+        return None
+    witness = Tree(
+        bytes(witnessed[i * HASH_SIZE : (i + 1) * HASH_SIZE]) for i in range(parsed.size)
+    )
+    if witness.root() != parsed.root:
+        return None
+    for position in range(min(parsed.size, tree.size)):
+        if tree.leaf(position) != witness.leaf(position):
+            return position
+    return tree.size if tree.size < parsed.size else None
+
+
+def verify_store(
+    store: PartnershipStore, trusted: TrustedKey | None = None, batch: int = 5_000
+) -> VerifyReport:
+    started = time.perf_counter()
+    table = CheckpointTable(store)
+    checkpoints = table.all()
+    walk = _Walk()
+    for entry in entries(store, batch):
+        walk.add(entry)
+    tree = walk.tree
+    report = VerifyReport(size=tree.size, root=tree.root(), checkpoints=len(checkpoints), tree=tree)
+    report.problems.extend(walk.problems)
+    witnessed: bytearray | None = None
+    for checkpoint in checkpoints:
+        try:
+            parsed = note.parse(checkpoint.note)
+            bad_signature = _check_signature(checkpoint, parsed, trusted)
+        except note.NoteError as error:
+            report.problems.append(Problem(None, f"checkpoint #{checkpoint.seq}: {error}"))
+            continue
+        if bad_signature:
+            report.problems.append(Problem(None, bad_signature))
+            continue
+        report.covered = max(report.covered, parsed.size)
+        if parsed.size == 0:
+            continue
+        if parsed.size > tree.size:
+            report.problems.append(
+                Problem(
+                    tree.size,
+                    f"log truncated: checkpoint #{checkpoint.seq} signed {parsed.size}"
+                    f" entries, the log has {tree.size}",
+                )
+            )
+            continue
+        proof = tree.consistency_proof(parsed.size, tree.size)
+        if verify_consistency(parsed.size, tree.size, parsed.root, report.root, proof):
+            continue
+        if witnessed is None:
+            witnessed = table.witnessed()
+        position = _locate(tree, witnessed, parsed)
+        where = (
+            f"somewhere before position {parsed.size} (the witnessed leaves were altered too)"
+            if position is None
+            else "first difference here"
+        )
+        report.problems.append(
+            Problem(
+                position,
+                f"checkpoint #{checkpoint.seq} (size {parsed.size}) is not consistent with"
+                f" the log: {where}",
+            )
+        )
+    report.problems.sort(key=lambda p: (p.position is None, p.position or 0))
+    report.problems = [
+        Problem(p.position, f"{describe(store, walk, p.position)}: {p.message}")
+        if p.position is not None
+        else p
+        for p in report.problems
+    ]
+    report.key_source = "trusted key" if trusted else "keys stored beside the checkpoints"
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,61 @@
+"""The Merkle tree against a naive RFC 6962 definition, and its proofs, for many sizes."""
+
+from __future__ import annotations
+
+from audit.merkle import (
+    EMPTY_ROOT,
+    Tree,
+    leaf_hash,
+    node_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+
+
+def naive_root(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return EMPTY_ROOT
+    if len(leaves) == 1:
+        return leaves[0]
+    k = 1
+    while k * 2 < len(leaves):
+        k *= 2
+    return node_hash(naive_root(leaves[:k]), naive_root(leaves[k:]))
+
+
+LEAVES = [leaf_hash(str(i).encode()) for i in range(70)]
+
+
+def test_roots_match_the_definition() -> None:
+    tree = Tree()
+    assert tree.root() == EMPTY_ROOT
+    for n, leaf in enumerate(LEAVES, start=1):
+        tree.append(leaf)
+        assert tree.root() == naive_root(LEAVES[:n])
+    for m in range(1, 71):
+        assert tree.root(m) == naive_root(LEAVES[:m])
+
+
+def test_inclusion_proofs_verify_and_detect_a_wrong_leaf() -> None:
+    tree = Tree(LEAVES)
+    for n in (1, 2, 3, 7, 8, 9, 31, 64, 70):
+        root = tree.root(n)
+        for i in range(n):
+            proof = tree.inclusion_proof(i, n)
+            assert verify_inclusion(i, n, LEAVES[i], proof, root)
+            assert not verify_inclusion(i, n, leaf_hash(b"forged"), proof, root)
+            if n > 1:
+                assert not verify_inclusion((i + 1) % n, n, LEAVES[i], proof, root)
+
+
+def test_consistency_proofs_verify_and_detect_a_rewrite() -> None:
+    tree = Tree(LEAVES)
+    for n in range(1, 71):
+        for m in range(1, n + 1):
+            proof = tree.consistency_proof(m, n)
+            assert verify_consistency(m, n, tree.root(m), tree.root(n), proof), (m, n)
+            if m < n:
+                assert not verify_consistency(m, n, leaf_hash(b"x"), tree.root(n), proof)
+    rewritten = Tree([*LEAVES[:5], leaf_hash(b"forged"), *LEAVES[6:]])
+    proof = rewritten.consistency_proof(8, 70)
+    assert not verify_consistency(8, 70, tree.root(8), rewritten.root(70), proof)
