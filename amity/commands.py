@@ -18,6 +18,8 @@ from temporalio.client import (
     WorkflowExecutionStatus,
     WorkflowFailureError,
     WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
@@ -77,6 +79,8 @@ async def translated(partnership_id: str, what: str) -> AsyncIterator[None]:
             f"{what}: no worker answered for {partnership_id} in time; is `amity up` or"
             " `amity worker` running on its task queue? (the command may still be applied later)"
         ) from None
+    except (WorkflowQueryFailedError, WorkflowQueryRejectedError) as error:
+        raise UserError(f"{what}: the partnership did not answer: {first_line(error)}") from None
     except TimeoutError:
         raise UserError(
             f"{what}: no worker answered for {partnership_id} within {ANSWER_TIMEOUT:.0f}s; is"
@@ -91,6 +95,11 @@ async def translated(partnership_id: str, what: str) -> AsyncIterator[None]:
                     f" {partnership_id}`"
                 ) from None
             raise UserError(f"no partnership {partnership_id!r} on this Temporal") from None
+        if error.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            raise UserError(
+                f"{what}: no answer for {partnership_id} in time; is `amity up` or `amity worker`"
+                " running on its task queue?"
+            ) from None
         if error.status == RPCStatusCode.INVALID_ARGUMENT:
             raise UserError(f"{what}: {first_line(error.message)}") from None
         raise UserError(

@@ -90,9 +90,11 @@ async def test_start_send_status_list(amity: Amity, engine: Engine, tmp_path: Pa
         k: v for k, v in queried.items() if k != "outcome"
     }
 
-    readable = await amity(
-        "send", partnership_id, "record_meeting", str(story.EXAMPLES / "record_meeting.json")
-    )
+    meeting = story.load("record_meeting.json")
+    meeting["place"] = "Cupertino City Hall [/annex] [bold]"  # people's text is not markup
+    meeting_file = tmp_path / "meeting.json"
+    meeting_file.write_text(json.dumps(meeting), encoding="utf-8")
+    readable = await amity("send", partnership_id, "record_meeting", str(meeting_file))
     assert readable.exit_code == 0, readable.stderr
     assert "record_meeting applied: version 3" in readable.stdout
     assert "in talks" in readable.stdout
@@ -103,7 +105,7 @@ async def test_start_send_status_list(amity: Amity, engine: Engine, tmp_path: Pa
 
     status_text = await amity("status", partnership_id)
     assert status_text.exit_code == 0, status_text.stderr
-    for expected in ("in talks", "friendly relations", proposal["initiator"]["name"], "Cupertino"):
+    for expected in ("in talks", "friendly relations", proposal["initiator"]["name"], "[/annex]"):
         assert expected in status_text.stdout
 
     # a signal is fire and forget; a refused one shows up in status.rejected
@@ -237,3 +239,64 @@ async def test_demo_suffixes_a_taken_default_id(
     assert f"{base} already ran; this demo uses {base}-2" in second.stdout
     assert f"{base}-2: 11 events" in second.stdout
     assert len(engine.store.history(f"{base}-2")) == 11
+
+
+async def test_amity_worker_runs_partnerships_until_ctrl_c(
+    settings: Settings, client: Any, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.cli.test_up import clean_env
+
+    task_queue = f"test-worker-{uuid.uuid4().hex[:8]}"
+    env = clean_env(
+        TEMPORAL_ADDRESS=settings.temporal_address,
+        AMITY_TASK_QUEUE=task_queue,
+        AMITY_EVENT_STORE_URL=f"sqlite:///{tmp_path / 'events.db'}",
+        AMITY_STORE_THREADS="4",
+    )
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "amity"), "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        handle = await client.start_workflow(
+            "PartnershipWorkflow", story.proposal(), id=f"partnership-w-{task_queue}",
+            task_queue=task_queue,
+        )  # fmt: skip
+        answer = await asyncio.wait_for(
+            handle.execute_update("open_talks", story.load("open_talks.json")), 60
+        )
+        assert answer["stage"] == "in_talks" and answer["version"] == 2
+        worker.send_signal(signal.SIGINT)
+        assert await asyncio.to_thread(worker.wait, 30) == 0
+        assert worker.stderr is not None and b"Traceback" not in worker.stderr.read()
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+
+
+def test_amity_worker_unreachable_is_one_line() -> None:
+    from amity.devserver import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    # in the main thread: the worker installs signal handlers
+    result = runner.invoke(app, ["worker"], env={"TEMPORAL_ADDRESS": address})
+    assert address in assert_one_line_error(result)
+
+
+def test_list_query_quotes_values() -> None:
+    from amity.commands import list_query
+
+    assert list_query() == 'WorkflowType="PartnershipWorkflow"'
+    query = list_query("active", "sister_city", 'Val-d\'Or "x"', "cn", running=True)
+    assert query == (
+        'WorkflowType="PartnershipWorkflow" AND PartnershipStage="active"'
+        ' AND PartnershipTier="sister_city" AND PartnershipCities="Val-d\'Or \\"x\\""'
+        ' AND PartnershipCountries="CN" AND ExecutionStatus="Running"'
+    )
