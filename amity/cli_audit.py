@@ -339,3 +339,81 @@ def export_command(
         writer = write_csv if chosen is ExportFormat.csv else write_jsonl
         count = writer(store, partnership_id, out)
     say(f"wrote {out}: {count} events ({chosen.value})")
+
+
+# -- Temporal and the store --------------------------------------------------------------
+
+
+@app.command("reconcile")
+@friendly
+def reconcile_command(
+    partnership_id: Annotated[
+        str | None, typer.Argument(help="The partnership (workflow) id")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every partnership")] = False,
+    query: Annotated[
+        str | None,
+        typer.Option("--query", help="With --all: narrow by a visibility query"),
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+) -> None:
+    """Check that Temporal's history and the event store agree, per partnership."""
+    if (partnership_id is None) == (not all_):
+        raise UserError("give a partnership ID or --all (not both)")
+    if query and not all_:
+        raise UserError("--query goes with --all")
+    from dataclasses import asdict
+
+    from amity.cli_common import run
+    from amity.connect import connect
+    from audit.export import partnership_ids as stored_ids
+    from audit.reconcile import Reconciliation, partnership_ids, reconcile
+
+    store = open_store()
+
+    async def main() -> list[Reconciliation]:
+        client = await connect(get_settings())
+        if partnership_id is not None:
+            ids = [partnership_id]
+        else:
+            ids = await partnership_ids(client, query)
+            if not query:  # partnerships the store knows but Temporal does not
+                ids += [pid for pid in stored_ids(store) if pid not in ids]
+        reports = []
+        for pid in ids:
+            try:
+                reports.append(await reconcile(client, store, pid))
+            except LookupError as error:
+                raise UserError(str(error)) from None
+        return reports
+
+    reports = run(main())
+    bad = [r for r in reports if not r.ok]
+    if format is Format.json:
+        print(
+            json.dumps([{**asdict(r), "ok": r.ok} for r in reports], indent=2, ensure_ascii=False)
+        )
+    else:
+        for r in reports:
+            head = (
+                f"{r.partnership_id}: {'OK' if r.ok else 'DISCREPANCY'} ({r.runs} run(s),"
+                f" {r.commands} recorded command(s), {r.events} stored event(s);"
+                f" {r.updates} update(s), {r.signals} signal(s), {r.timers} timer(s))"
+            )
+            say(head)
+            for kind, lines in (
+                ("missing", r.missing),
+                ("extra", r.extra),
+                ("different", r.different),
+                ("note", r.notes),
+            ):
+                for line in lines:
+                    say(f"  {kind}: {line}")
+    if bad:
+        fail(
+            f"{len(bad)} of {len(reports)} partnership(s) disagree: "
+            + ", ".join(r.partnership_id for r in bad),
+            code=DISCREPANCY,
+        )
+    if not reports:
+        say("no partnerships found")
