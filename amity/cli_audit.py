@@ -417,3 +417,99 @@ def reconcile_command(
         )
     if not reports:
         say("no partnerships found")
+
+
+# -- read models -------------------------------------------------------------------------
+
+
+@app.command("replay")
+@friendly
+def replay_command(
+    projections: Annotated[
+        bool, typer.Option("--projections", help="Rebuild the read models from the log")
+    ] = False,
+    workflows: Annotated[
+        bool,
+        typer.Option("--workflows", help="Replay workflow histories against the current code"),
+    ] = False,
+    query: Annotated[
+        str | None, typer.Option("--query", help="With --workflows: a visibility query")
+    ] = None,
+) -> None:
+    """Rebuild read models from the event log; replay workflow histories against the code."""
+    if not (projections or workflows):
+        raise UserError("say what to replay: --projections and/or --workflows")
+    failed = False
+    if projections:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        from audit.projections import ReadModels
+
+        models = ReadModels(open_store())
+        models.reset()
+        total = models.pending()
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=errors,
+            transient=False,
+        ) as bar:
+            task = bar.add_task("rebuilding read models", total=total)
+            applied = models.catch_up(progress=lambda done, _pos: bar.update(task, completed=done))
+            bar.update(task, completed=applied, total=max(applied, total))
+        say(f"read models rebuilt from {applied} events (position {models.position()})")
+    if workflows:
+        from amity.cli_common import run
+        from amity.connect import connect
+        from amity.replay import replay_live_workflows
+
+        async def main() -> Any:
+            client = await connect(get_settings())
+            return await replay_live_workflows(client, query)
+
+        try:
+            report = run(main())
+        except NotImplementedError as error:
+            raise UserError(f"workflow replay is not available yet: {error}") from None
+        say(f"replayed {report.replayed} workflow histories: {len(report.failures)} failure(s)")
+        for failure in report.failures:
+            say(f"  FAIL {failure}")
+        failed = bool(report.failures)
+    if failed:
+        fail("workflow histories do not replay against the current code", code=DISCREPANCY)
+
+
+@app.command("stats")
+@friendly
+def stats_command(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
+) -> None:
+    """Partnerships in force per city and tier, the pipeline by stage, exchanges by field/year."""
+    from audit.projections import ReadModels
+
+    models = ReadModels(open_store())
+    models.catch_up()  # resume where the read models stopped
+    stats = models.stats()
+    if as_json:
+        print(json.dumps(stats.as_json(), indent=2, ensure_ascii=False))
+        return
+    cities = Table(title="In force (active or dormant) per city and tier")
+    for column in ("city", "country", "tier", "partnerships"):
+        cities.add_column(column)
+    for row in stats.in_force:
+        cities.add_row(Text(row["city"]), row["country"], row["tier"], str(row["count"]))
+    pipeline = Table(title="Pipeline by stage")
+    pipeline.add_column("stage")
+    pipeline.add_column("partnerships", justify="right")
+    for stage, count in stats.pipeline.items():
+        pipeline.add_row(stage, str(count))
+    exchanges = Table(title="Exchanges by field and year")
+    for column in ("year", "field", "exchanges"):
+        exchanges.add_column(column)
+    for row in stats.exchanges:
+        exchanges.add_row(str(row["year"]), row["field"], str(row["count"]))
+    for table in (cities, pipeline, exchanges):
+        console.print(table)
+    say(f"read models at position {stats.position}")

@@ -121,3 +121,27 @@ def test_a_forged_checkpoint_signature_fails(checkpointed: Path, audit_cli: Audi
     result = audit_cli("verify")
     assert result.exit_code == 1
     assert "signature does not verify" in result.stdout
+
+
+def test_an_offline_bundle_verifies_and_one_changed_byte_fails(
+    checkpointed: Path, audit_cli: AuditCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = tmp_path / "evidence.json"
+    made = audit_cli("export", "--bundle", "--out", str(bundle), "partnership-c-d")
+    assert made.exit_code == 0, made.stderr
+    # offline: no database at all
+    checkpointed.unlink()
+    monkeypatch.setenv("AMITY_EVENT_STORE_URL", "sqlite:////nonexistent/dir/events.db")
+    ok = audit_cli("verify", "--bundle", str(bundle))
+    assert ok.exit_code == 0, ok.stdout + ok.stderr
+    assert ok.stdout.startswith(f"OK: 11 entries included in the signed tree of {SIZE}")
+    data = bundle.read_bytes()
+    at = data.index(b'"state": "') + len(b'"state": "') + 20
+    flipped = data[:at] + (b"A" if data[at : at + 1] != b"A" else b"B") + data[at + 1 :]
+    bundle.write_bytes(flipped)
+    bad = audit_cli("verify", "--bundle", str(bundle))
+    assert bad.exit_code == 1
+    assert "not included in the signed tree" in bad.stdout
+    not_json = tmp_path / "x.json"
+    not_json.write_text("{}")
+    assert audit_cli("verify", "--bundle", str(not_json)).exit_code == 2

@@ -1,0 +1,198 @@
+"""Read models built from the log, with tracking: they resume where they stopped.
+
+Each batch of notifications is applied in ONE transaction together with the position
+it reached (our tracking record), so a crash or Ctrl-C never counts an event twice and
+never skips one. The per-partnership rows keep the decider's state (folded with the same
+`evolve` as everywhere else), so stages and tiers are exactly what the store says.
+
+- in force (active or dormant) partnerships per city and tier;
+- the pipeline by stage;
+- exchanges by field and year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from audit.sql import Cursor, Database
+from domain.aggregate import PartnershipEvent
+from domain.decider import evolve
+from domain.state import PartnershipState
+from domain.store import PartnershipStore
+
+NAME = "read_models"
+IN_FORCE = ("active", "dormant")
+TABLES = ("amity_rm_partnerships", "amity_rm_exchanges", "amity_rm_position")
+
+Progress = Callable[[int, int], None]  # (events applied so far, position reached)
+
+
+class ReadModels:
+    def __init__(self, store: PartnershipStore) -> None:
+        self.store = store
+        self.db = Database(store)
+        self.db.create(
+            "CREATE TABLE IF NOT EXISTS amity_rm_position ("
+            "name TEXT PRIMARY KEY, position INTEGER NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS amity_rm_partnerships ("
+            "originator_id TEXT PRIMARY KEY, partnership_id TEXT NOT NULL, "
+            "stage TEXT NOT NULL, tier TEXT NOT NULL, "
+            "initiator TEXT NOT NULL, initiator_country TEXT NOT NULL, "
+            "partner TEXT NOT NULL, partner_country TEXT NOT NULL, "
+            "version INTEGER NOT NULL, state TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS amity_rm_exchanges ("
+            "field TEXT NOT NULL, year INTEGER NOT NULL, count INTEGER NOT NULL, "
+            "PRIMARY KEY (field, year))",
+        )
+
+    # -- tracking ----------------------------------------------------------------------
+
+    def position(self) -> int:
+        with self.db.transaction(commit=False) as cursor:
+            return self._position(cursor)
+
+    @staticmethod
+    def _position(cursor: Cursor) -> int:
+        cursor.execute("SELECT position FROM amity_rm_position WHERE name = ?", (NAME,))
+        row = cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def pending(self) -> int:
+        """About how many events are not applied yet (for a progress bar's total)."""
+        latest = self.store.recorder.max_notification_id() or 0
+        return max(0, latest - self.position())
+
+    # -- applying the log --------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything: the next `catch_up` rebuilds from the first event."""
+        with self.db.transaction(commit=True) as cursor:
+            for table in TABLES:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
+
+    def catch_up(self, batch: int = 500, progress: Progress | None = None) -> int:
+        """Apply every event after the tracked position; returns how many were applied."""
+        applied = 0
+        while True:
+            start = self.position()
+            found = self.store.recorder.select_notifications(start=start + 1, limit=batch)
+            if not found:
+                return applied
+            self._apply(start, found)
+            applied += len(found)
+            if progress:
+                progress(applied, found[-1].id)
+
+    def _apply(self, start: int, notifications: Any) -> None:
+        mapper = self.store.mapper
+        states: dict[str, PartnershipState | None] = {}
+        exchanges: dict[tuple[str, int], int] = {}
+        with self.db.transaction(commit=True) as cursor:
+            if self._position(cursor) != start:
+                return  # another runner applied this batch first
+            for n in notifications:
+                event = mapper.to_domain_event(
+                    StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+                )
+                if not isinstance(event, PartnershipEvent):
+                    continue
+                key = str(event.originator_id)
+                if key not in states:
+                    states[key] = self._load(cursor, key)
+                states[key] = evolve(states[key], event.event, event.originator_version)
+                if event.event.type == "exchange_recorded":
+                    slot = (event.event.field.value, event.event.date.year)
+                    exchanges[slot] = exchanges.get(slot, 0) + 1
+            cursor.executemany(
+                "INSERT INTO amity_rm_partnerships VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (originator_id) DO UPDATE SET stage = excluded.stage,"
+                " tier = excluded.tier, version = excluded.version, state = excluded.state",
+                [_row(key, state) for key, state in states.items() if state is not None],
+            )
+            cursor.executemany(
+                "INSERT INTO amity_rm_exchanges VALUES (?, ?, ?) ON CONFLICT (field, year)"
+                " DO UPDATE SET count = amity_rm_exchanges.count + excluded.count",
+                [(f, year, count) for (f, year), count in exchanges.items()],
+            )
+            cursor.execute(
+                "INSERT INTO amity_rm_position VALUES (?, ?) ON CONFLICT (name)"
+                " DO UPDATE SET position = excluded.position",
+                (NAME, notifications[-1].id),
+            )
+
+    @staticmethod
+    def _load(cursor: Cursor, key: str) -> PartnershipState | None:
+        cursor.execute("SELECT state FROM amity_rm_partnerships WHERE originator_id = ?", (key,))
+        row = cursor.fetchone()
+        return PartnershipState.model_validate_json(row[0]) if row else None
+
+    # -- reading -----------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        stats = Stats(position=self.position())
+        with self.db.transaction(commit=False) as cursor:
+            cursor.execute(
+                "SELECT city, country, tier, COUNT(*) AS n FROM ("
+                " SELECT initiator AS city, initiator_country AS country, tier"
+                " FROM amity_rm_partnerships WHERE stage IN (?, ?)"
+                " UNION ALL"
+                " SELECT partner, partner_country, tier"
+                " FROM amity_rm_partnerships WHERE stage IN (?, ?)"
+                ") AS sides GROUP BY city, country, tier ORDER BY n DESC, city, tier",
+                (*IN_FORCE, *IN_FORCE),
+            )
+            stats.in_force = [
+                {"city": city, "country": country, "tier": tier, "count": int(n)}
+                for city, country, tier, n in cursor.fetchall()
+            ]
+            cursor.execute(
+                "SELECT stage, COUNT(*) FROM amity_rm_partnerships GROUP BY stage ORDER BY stage"
+            )
+            stats.pipeline = {stage: int(n) for stage, n in cursor.fetchall()}
+            cursor.execute("SELECT field, year, count FROM amity_rm_exchanges ORDER BY year, field")
+            stats.exchanges = [
+                {"field": f, "year": int(year), "count": int(count)}
+                for f, year, count in cursor.fetchall()
+            ]
+        return stats
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        """Every partnership row (for comparing two builds)."""
+        with self.db.transaction(commit=False) as cursor:
+            cursor.execute("SELECT * FROM amity_rm_partnerships ORDER BY originator_id")
+            return cursor.fetchall()
+
+
+@dataclass
+class Stats:
+    position: int = 0
+    in_force: list[dict[str, Any]] = field(default_factory=list)
+    pipeline: dict[str, int] = field(default_factory=dict)
+    exchanges: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "in_force_by_city_and_tier": self.in_force,
+            "pipeline_by_stage": self.pipeline,
+            "exchanges_by_field_and_year": self.exchanges,
+        }
+
+
+def _row(key: str, state: PartnershipState) -> tuple[Any, ...]:
+    return (
+        key,
+        state.partnership_id,
+        state.stage.value,
+        state.tier.value,
+        state.initiator.name,
+        state.initiator.country,
+        state.partner.name,
+        state.partner.country,
+        state.version,
+        state.model_dump_json(),
+    )
