@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from amity.connect import connect
 from amity.settings import Settings, get_settings
@@ -27,14 +28,16 @@ def build_worker(
     task_queue: str,
     threads: int = 24,
     activities: StoreActivities | None = None,
+    webhook_url: str | None = None,
 ) -> Worker:
     """A worker for one task queue; store activities run on a thread pool (they block)."""
     bound = activities or StoreActivities(store)
+    reminders = ReminderActivities(webhook_url)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[PartnershipWorkflow],
-        activities=[bound.record_events],
+        activities=[bound.record_events, reminders.deliver_reminder],
         activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
         max_concurrent_activities=threads,
     )
@@ -46,7 +49,13 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
     client = await connect(settings)
     store = PartnershipStore(settings.event_store_url)
     stop = stop or asyncio.Event()
-    worker = build_worker(client, store, settings.task_queue, settings.store_threads)
+    worker = build_worker(
+        client,
+        store,
+        settings.task_queue,
+        settings.store_threads,
+        webhook_url=settings.webhook_url,
+    )
     logging.getLogger("amity").info(
         "worker on %s, task queue %s, store %s",
         settings.temporal_address,

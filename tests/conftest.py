@@ -81,7 +81,7 @@ class Engine:
 async def engine(client: Client, store: PartnershipStore) -> AsyncIterator[Engine]:
     """A worker for this test only (its own task queue), writing to this test's store."""
     task_queue = f"test-{uuid.uuid4().hex}"
-    async with build_worker(client, store, task_queue, threads=8):
+    async with build_worker(client, store, task_queue, threads=8, webhook_url=None):
         yield Engine(client=client, task_queue=task_queue, store=store)
 
 

@@ -25,8 +25,10 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel, ValidationError
 
     from activities.messages import RecordRequest, RecordResult
+    from activities.reminders import Delivery, Reminder
     from domain import commands as c
     from domain.decider import Rejection, decide, decide_proposal, evolve
+    from domain.describe import summarise_event
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
@@ -34,10 +36,21 @@ with workflow.unsafe.imports_passed_through():
     from workflows.timers import Timer, due_timer
 
 ENGINE = "amity-engine"
+#: An Update still waiting when the run hands over is answered "already completed";
+#: clients resend it (same request_id) to the next run: amity/sending.py.
+ABANDON_ON_HANDOVER = workflow.HandlerUnfinishedPolicy.ABANDON
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
 COMMANDS_PER_RUN = 2_000
+#: Events that people should hear about, not only find in the history.
+REMINDER_EVENTS = frozenset({"talks_deadline_passed", "renewal_due", "became_dormant", "expired"})
+REMINDER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["WebhookRefused"],
+)
 STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     backoff_coefficient=2.0,
@@ -50,11 +63,20 @@ STORE_RETRY = RetryPolicy(
 NOTHING = RawValue(Payload())
 
 
+class PendingSignal(BaseModel):
+    """A signal received but not yet applied (carried to the next run if need be)."""
+
+    name: str
+    data: Any = None
+    error: str | None = None
+
+
 class Carried(BaseModel):
     """Everything a run hands to the next one when it continues as new."""
 
     carried: PartnershipState
     applied: dict[str, CommandOutcome] = {}
+    pending_signals: list[PendingSignal] = []
     runs: int = 1
 
 
@@ -83,13 +105,21 @@ class PartnershipWorkflow:
         self._ready = False
         self._changed = False
         self._engine_refused_at: int | None = None
+        self._last_events: list[AnyEvent] = []
         self._lock = asyncio.Lock()
+        # Hand-over to a new run: while draining, new commands wait at the gate; commands
+        # past the gate finish first; signals still waiting are carried to the next run.
+        self._draining = False
+        self._active_commands = 0
+        self._waiting_signals: list[PendingSignal] = []
+        self._carried_signals: list[PendingSignal] = []
         try:
             data = _decode(input)
             if isinstance(data, dict) and "carried" in data:
                 carried = Carried.model_validate(data)
                 self._state = carried.carried
                 self._applied = dict(carried.applied)
+                self._carried_signals = list(carried.pending_signals)
                 self._runs = carried.runs
             else:
                 self._proposal = c.parse_proposal(data)
@@ -113,17 +143,11 @@ class PartnershipWorkflow:
             await self._record_proposal(self._proposal)
         self._ready = True
         self._publish()
+        for pending in self._carried_signals:
+            await self._process_signal(pending)
         while not self._current.stage.is_terminal:
             if self._should_continue_as_new():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                if not self._current.stage.is_terminal:
-                    workflow.continue_as_new(
-                        Carried(
-                            carried=self._current,
-                            applied=self._remembered(),
-                            runs=self._runs + 1,
-                        )
-                    )
+                await self._continue_as_new()
             timer = self._next_timer()
             if timer is not None and timer.wait <= timedelta(0):
                 await self._apply_engine(timer.command)
@@ -140,6 +164,30 @@ class PartnershipWorkflow:
                 await self._apply_engine(timer.command)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return to_status(self._current)
+
+    async def _continue_as_new(self) -> None:
+        """Let commands in progress finish, then hand the state to a new run."""
+        self._draining = True
+        await workflow.wait_condition(lambda: self._active_commands == 0)
+        if self._current.stage.is_terminal:
+            self._draining = False
+            return
+        workflow.continue_as_new(
+            Carried(
+                carried=self._current,
+                applied=self._remembered(),
+                pending_signals=list(self._waiting_signals),
+                runs=self._runs + 1,
+            )
+        )
+
+    async def _pass_gate(self) -> None:
+        """Wait until commands may run in this run; counted as active once through."""
+        while True:
+            await workflow.wait_condition(lambda: self._ready and not self._draining)
+            if not self._draining:  # no await between this check and the count
+                self._active_commands += 1
+                return
 
     async def _record_proposal(self, proposal: c.Proposal) -> None:
         info = workflow.info()
@@ -222,7 +270,13 @@ class PartnershipWorkflow:
 
     async def _apply(self, command: c.Command, via: str) -> CommandOutcome:
         """Decide, record, evolve: one command at a time. Raises ApplicationError if refused."""
-        await workflow.wait_condition(lambda: self._ready)
+        await self._pass_gate()
+        try:
+            return await self._apply_now(command, via)
+        finally:
+            self._active_commands -= 1
+
+    async def _apply_now(self, command: c.Command, via: str) -> CommandOutcome:
         async with self._lock:
             request_id = command.request_id or str(workflow.uuid4())
             earlier = self._applied.get(request_id)
@@ -241,6 +295,7 @@ class PartnershipWorkflow:
                 version += 1
                 state = evolve(state, event, version)
             self._state = state
+            self._last_events = decision
             outcome = CommandOutcome(
                 command=command.name,
                 request_id=request_id,
@@ -267,11 +322,42 @@ class PartnershipWorkflow:
             }
         )
         try:
-            await self._apply(stamped, "engine")
+            outcome = await self._apply(stamped, "engine")
         except (ApplicationError, ActivityError) as error:
             # Never loop on a refused timer: wait for the next change instead.
             self._engine_refused_at = self._current.version
             workflow.logger.warning("engine %s not applied: %s", command.name, error)
+            return
+        await self._remind(outcome)
+
+    async def _remind(self, outcome: CommandOutcome) -> None:
+        """Deliver the reminder of an engine event; a failed delivery never stops the life."""
+        events = self._last_events
+        for offset, event in enumerate(events):
+            if event.type not in REMINDER_EVENTS:
+                continue
+            version = outcome.version - len(events) + 1 + offset
+            partnership_id = workflow.info().workflow_id
+            reminder = Reminder(
+                id=f"{partnership_id}:{version}",
+                partnership_id=partnership_id,
+                kind=event.type,
+                version=version,
+                summary=f"{summary(self._current)}: {summarise_event(event)}",
+                event=event.model_dump(mode="json"),
+            )
+            try:
+                await workflow.execute_activity(
+                    "deliver_reminder",
+                    reminder,
+                    result_type=Delivery,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    schedule_to_close_timeout=timedelta(hours=1),
+                    retry_policy=REMINDER_RETRY,
+                    summary=f"remind {event.type}",
+                )
+            except ActivityError as error:
+                workflow.logger.error("reminder %s not delivered: %s", reminder.id, error)
 
     async def _update(self, name: str, raw: RawValue) -> Status:
         command = c.parse_command(name, _decode(raw))
@@ -293,21 +379,41 @@ class PartnershipWorkflow:
             raise ApplicationError(decision.reason, type="CommandRejected")
 
     async def _signal(self, name: str, raw: RawValue) -> None:
-        """Apply a signal; a refused one is recorded as rejected and never fails the run."""
-        request_id: str | None = None
+        """Queue a signal; it is applied here, or carried to the next run if one begins."""
         try:
-            data = _decode(raw)
-            if isinstance(data, dict) and isinstance(data.get("request_id"), str):
-                request_id = data["request_id"][:200]
-            command = c.parse_command(name, data)
-            await self._apply(command, "signal")
-        except (c.InvalidInput, ApplicationError) as error:
-            reason = str(error) if isinstance(error, c.InvalidInput) else error.message
-            await self._reject_signal(name, reason, request_id)
+            pending = PendingSignal(name=name, data=_decode(raw))
+        except c.InvalidInput as error:
+            pending = PendingSignal(name=name, error=str(error))
+        self._waiting_signals.append(pending)
+        await self._process_signal(pending)
+
+    async def _process_signal(self, pending: PendingSignal) -> None:
+        """Apply a signal; a refused one is recorded as rejected and never fails the run."""
+        await self._pass_gate()
+        # Synchronously after the gate: from here this run owns the signal.
+        self._waiting_signals = [p for p in self._waiting_signals if p is not pending]
+        try:
+            await self._apply_signal(pending)
+        finally:
+            self._active_commands -= 1
+
+    async def _apply_signal(self, pending: PendingSignal) -> None:
+        name, data = pending.name, pending.data
+        request_id: str | None = None
+        if isinstance(data, dict) and isinstance(data.get("request_id"), str):
+            request_id = data["request_id"][:200]
+        try:
+            if pending.error is not None:
+                raise c.InvalidInput(pending.error)
+            await self._apply_now(c.parse_command(name, data), "signal")
+            return
+        except c.InvalidInput as error:
+            reason = str(error)
+        except ApplicationError as error:
+            reason = error.message
         except ActivityError as error:
             workflow.logger.error("signal %s could not be recorded: %s", name, error)
-
-    async def _reject_signal(self, name: str, reason: str, request_id: str | None) -> None:
+            return
         if self._input_error is not None:
             return
         record = c.RecordRejectedSignal(
@@ -318,7 +424,7 @@ class PartnershipWorkflow:
             request_id=f"rejected:{workflow.uuid4()}",
         )
         try:
-            await self._apply(record, "signal")
+            await self._apply_now(record, "signal")
         except (ApplicationError, ActivityError) as error:
             workflow.logger.error("rejected signal %s not recorded: %s", name, error)
 
@@ -332,7 +438,7 @@ class PartnershipWorkflow:
 
     # -- updates and signals: one of each per command -------------------------------------
 
-    @workflow.update(name="open_talks")
+    @workflow.update(name="open_talks", unfinished_policy=ABANDON_ON_HANDOVER)
     async def open_talks(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("open_talks", payload)
 
@@ -344,7 +450,7 @@ class PartnershipWorkflow:
     async def open_talks_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("open_talks", payload)
 
-    @workflow.update(name="record_meeting")
+    @workflow.update(name="record_meeting", unfinished_policy=ABANDON_ON_HANDOVER)
     async def record_meeting(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("record_meeting", payload)
 
@@ -356,7 +462,7 @@ class PartnershipWorkflow:
     async def record_meeting_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("record_meeting", payload)
 
-    @workflow.update(name="draft_memorandum")
+    @workflow.update(name="draft_memorandum", unfinished_policy=ABANDON_ON_HANDOVER)
     async def draft_memorandum(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("draft_memorandum", payload)
 
@@ -368,7 +474,7 @@ class PartnershipWorkflow:
     async def draft_memorandum_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("draft_memorandum", payload)
 
-    @workflow.update(name="record_approval")
+    @workflow.update(name="record_approval", unfinished_policy=ABANDON_ON_HANDOVER)
     async def record_approval(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("record_approval", payload)
 
@@ -380,7 +486,7 @@ class PartnershipWorkflow:
     async def record_approval_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("record_approval", payload)
 
-    @workflow.update(name="sign_memorandum")
+    @workflow.update(name="sign_memorandum", unfinished_policy=ABANDON_ON_HANDOVER)
     async def sign_memorandum(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("sign_memorandum", payload)
 
@@ -392,7 +498,7 @@ class PartnershipWorkflow:
     async def sign_memorandum_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("sign_memorandum", payload)
 
-    @workflow.update(name="record_exchange")
+    @workflow.update(name="record_exchange", unfinished_policy=ABANDON_ON_HANDOVER)
     async def record_exchange(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("record_exchange", payload)
 
@@ -404,7 +510,7 @@ class PartnershipWorkflow:
     async def record_exchange_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("record_exchange", payload)
 
-    @workflow.update(name="extend_invitation")
+    @workflow.update(name="extend_invitation", unfinished_policy=ABANDON_ON_HANDOVER)
     async def extend_invitation(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("extend_invitation", payload)
 
@@ -416,7 +522,7 @@ class PartnershipWorkflow:
     async def extend_invitation_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("extend_invitation", payload)
 
-    @workflow.update(name="answer_invitation")
+    @workflow.update(name="answer_invitation", unfinished_policy=ABANDON_ON_HANDOVER)
     async def answer_invitation(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("answer_invitation", payload)
 
@@ -428,7 +534,7 @@ class PartnershipWorkflow:
     async def answer_invitation_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("answer_invitation", payload)
 
-    @workflow.update(name="upgrade")
+    @workflow.update(name="upgrade", unfinished_policy=ABANDON_ON_HANDOVER)
     async def upgrade(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("upgrade", payload)
 
@@ -440,7 +546,7 @@ class PartnershipWorkflow:
     async def upgrade_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("upgrade", payload)
 
-    @workflow.update(name="renew")
+    @workflow.update(name="renew", unfinished_policy=ABANDON_ON_HANDOVER)
     async def renew(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("renew", payload)
 
@@ -452,7 +558,7 @@ class PartnershipWorkflow:
     async def renew_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("renew", payload)
 
-    @workflow.update(name="correct")
+    @workflow.update(name="correct", unfinished_policy=ABANDON_ON_HANDOVER)
     async def correct(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("correct", payload)
 
@@ -464,7 +570,7 @@ class PartnershipWorkflow:
     async def correct_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("correct", payload)
 
-    @workflow.update(name="withdraw")
+    @workflow.update(name="withdraw", unfinished_policy=ABANDON_ON_HANDOVER)
     async def withdraw(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("withdraw", payload)
 
@@ -476,7 +582,7 @@ class PartnershipWorkflow:
     async def withdraw_signal(self, payload: RawValue = NOTHING) -> None:
         await self._signal("withdraw", payload)
 
-    @workflow.update(name="terminate")
+    @workflow.update(name="terminate", unfinished_policy=ABANDON_ON_HANDOVER)
     async def terminate(self, payload: RawValue = NOTHING) -> Status:
         return await self._update("terminate", payload)
 
@@ -493,7 +599,9 @@ class PartnershipWorkflow:
     @workflow.signal(dynamic=True)
     async def unknown_signal(self, name: str, payloads: Sequence[RawValue]) -> None:
         """A signal name the contract does not know is recorded as rejected, not dropped."""
-        await self._reject_signal(name, f"unknown command {name[:60]!r}", None)
+        pending = PendingSignal(name=name, error=f"unknown command {name[:60]!r}")
+        self._waiting_signals.append(pending)
+        await self._process_signal(pending)
 
     @workflow.update(dynamic=True)
     async def unknown_update(self, name: str, payloads: Sequence[RawValue]) -> Status:

@@ -1,0 +1,112 @@
+"""Record real histories for the replay tests: `python -m tests.histories.save`.
+
+Run it after a deliberate workflow change (behind `workflow.patched`) to add histories of
+the new code; never regenerate the old ones, they are what running partnerships look like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from amity import story
+from amity.connect import connect
+from amity.devserver import DevServer, free_port
+from amity.settings import Settings
+from domain.store import PartnershipStore
+from worker import build_worker
+
+HERE = Path(__file__).resolve().parent
+
+
+async def _wait_version(handle: Any, version: int) -> None:
+    for _ in range(600):
+        if (await handle.query("status"))["version"] >= version:
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{handle.id} did not reach version {version}")
+
+
+async def record(tag: str) -> list[Path]:
+    folder = Path(tempfile.mkdtemp())
+    server = DevServer(
+        port=free_port(),
+        ui_port=None,
+        db_file=folder / "temporal.db",
+        extra_args=[
+            "--dynamic-config-value",
+            "limit.historyCount.suggestContinueAsNew=60",
+        ],
+    ).start()
+    written = []
+    try:
+        client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
+        store = PartnershipStore(f"sqlite:///{folder / 'events.db'}")
+        queue = f"histories-{uuid.uuid4().hex}"
+        async with build_worker(client, store, queue, threads=4):
+            scenarios: dict[str, Any] = {}
+
+            async def start(name: str, policy: dict[str, str] | None = None) -> Any:
+                proposal = story.proposal()
+                if policy is not None:
+                    proposal["policy"] = policy
+                handle = await client.start_workflow(
+                    "PartnershipWorkflow", proposal, id=f"history-{name}", task_queue=queue
+                )
+                scenarios[name] = handle
+                return handle
+
+            # 1. the whole story through updates, then terminated
+            handle = await start("story")
+            for command, payload in story.steps():
+                await handle.execute_update(command, payload)
+            await handle.execute_update("terminate", {"reason": "history recorded"})
+            await handle.result()
+            # 2. rejections: a refused update and a refused signal
+            handle = await start("rejection")
+            try:
+                await handle.execute_update("sign_memorandum", story.load("sign_memorandum.json"))
+            except Exception:  # noqa: BLE001 - refused on purpose
+                pass
+            await handle.signal("record_exchange", {"field": "magic"})
+            await _wait_version(handle, 2)
+            await handle.execute_update("withdraw", {"reason": "history recorded"})
+            await handle.result()
+            # 3. a timer firing: dormancy, then expiry completes the workflow
+            handle = await start("timers", {"dormant_after": "PT1S", "term": "PT3S"})
+            for command, payload in story.steps()[:5]:
+                await handle.execute_update(command, payload)
+            await handle.result()
+            # 4. continue-as-new (the server suggests it after 60 history events)
+            handle = await start("continue-as-new")
+            for command, payload in story.steps()[:5]:
+                await handle.execute_update(command, payload)
+            base = story.load("record_exchange.json")
+            for n in range(40):
+                await handle.execute_update("record_exchange", {**base, "request_id": f"x-{n}"})
+            await handle.execute_update("terminate", {"reason": "history recorded"})
+            await handle.result()
+            for name, handle in scenarios.items():
+                async for execution in client.list_workflows(f'WorkflowId="{handle.id}"'):
+                    history = await client.get_workflow_handle(
+                        handle.id, run_id=execution.run_id
+                    ).fetch_history()
+                    path = HERE / f"{tag}-{name}-{execution.run_id[-6:]}.json"
+                    data = json.loads(history.to_json())
+                    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+                    written.append(path)
+        store.close()
+    finally:
+        server.stop()
+    return written
+
+
+if __name__ == "__main__":
+    tag = sys.argv[1] if len(sys.argv) > 1 else "v1"
+    for path in asyncio.run(record(tag)):
+        print(path.relative_to(HERE.parent.parent))

@@ -1,0 +1,77 @@
+"""A long life: 1,000 exchanges from 4 concurrent clients across several continue-as-new
+runs (the server suggests it every 200 history events), each applied exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from amity import story
+from amity.connect import connect
+from amity.devserver import DevServer, free_port
+from amity.sending import send_update
+from amity.settings import Settings
+from domain.store import PartnershipStore
+from worker import build_worker
+
+EXCHANGES = int(os.environ.get("AMITY_CAN_EXCHANGES", "1000"))
+CLIENTS = 4
+
+
+@pytest.fixture(scope="module")
+def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
+    folder = tmp_path_factory.mktemp("can")
+    server = DevServer(
+        port=free_port(),
+        ui_port=None,
+        db_file=folder / "temporal.db",
+        extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"],
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+async def send(client: Client, partnership_id: str, numbers: list[int]) -> None:
+    base = story.load("record_exchange.json")
+    for n in numbers:
+        payload = {**base, "request_id": f"exchange-{n}", "title": f"exchange {n}"}
+        await send_update(client, partnership_id, "record_exchange", payload)
+
+
+@pytest.mark.slow
+async def test_thousand_exchanges_across_continue_as_new(
+    small_history_server: DevServer, tmp_path: Path
+) -> None:
+    client = await connect(Settings(TEMPORAL_ADDRESS=small_history_server.address))
+    store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
+    queue = f"can-{uuid.uuid4().hex}"
+    partnership_id = "partnership-long-life"
+    async with build_worker(client, store, queue, threads=16):
+        handle = await client.start_workflow(
+            "PartnershipWorkflow", story.proposal(), id=partnership_id, task_queue=queue
+        )
+        for command, payload in story.steps()[:5]:
+            await handle.execute_update(command, payload)
+        numbers = list(range(EXCHANGES))
+        await asyncio.gather(
+            *(send(client, partnership_id, numbers[i::CLIENTS]) for i in range(CLIENTS))
+        )
+        status = await client.get_workflow_handle(partnership_id).query("status")
+        runs = [e.run_id async for e in client.list_workflows(f'WorkflowId="{partnership_id}"')]
+    stored = store.history(partnership_id)
+    exchange_ids = [s.request_id for s in stored if s.event.type == "exchange_recorded"]
+    assert len(exchange_ids) == EXCHANGES
+    assert set(exchange_ids) == {f"exchange-{n}" for n in range(EXCHANGES)}
+    assert status["exchange_count"] == EXCHANGES
+    assert status["version"] == len(stored) == 6 + EXCHANGES
+    assert [s.originator_version for s in stored] == list(range(1, len(stored) + 1))
+    assert len(runs) >= 3, f"expected several continue-as-new runs, got {len(runs)}"
+    assert len({s.run_id for s in stored}) >= 3
+    store.close()
