@@ -39,6 +39,8 @@ ENGINE = "amity-engine"
 #: An Update still waiting when the run hands over is answered "already completed";
 #: clients resend it (same request_id) to the next run: amity/sending.py.
 ABANDON_ON_HANDOVER = workflow.HandlerUnfinishedPolicy.ABANDON
+#: Patch ids: each names a change to the commands this workflow issues (see README).
+HANDOVER_GATE = "handover-gate-carries-signals"
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
@@ -147,7 +149,10 @@ class PartnershipWorkflow:
             await self._process_signal(pending)
         while not self._current.stage.is_terminal:
             if self._should_continue_as_new():
-                await self._continue_as_new()
+                if workflow.patched(HANDOVER_GATE):
+                    await self._continue_as_new()
+                else:
+                    await self._continue_as_new_v1()
             timer = self._next_timer()
             if timer is not None and timer.wait <= timedelta(0):
                 await self._apply_engine(timer.command)
@@ -180,6 +185,14 @@ class PartnershipWorkflow:
                 runs=self._runs + 1,
             )
         )
+
+    async def _continue_as_new_v1(self) -> None:
+        """The first hand-over: wait for every handler (kept for histories made with it)."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if not self._current.stage.is_terminal:
+            workflow.continue_as_new(
+                Carried(carried=self._current, applied=self._remembered(), runs=self._runs + 1)
+            )
 
     async def _pass_gate(self) -> None:
         """Wait until commands may run in this run; counted as active once through."""
