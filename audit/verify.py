@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -61,12 +60,12 @@ class _Walk:
     tree: Tree = field(default_factory=Tree)
     notification_ids: list[int] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-    last_version: dict[UUID, int] = field(default_factory=dict)
+    last_version: dict[bytes, int] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
         self.tree.append(entry.leaf)
         self.notification_ids.append(entry.notification_id)
-        expected = self.last_version.get(entry.originator_id, 0) + 1
+        expected = self.last_version.get(entry.originator, 0) + 1
         if entry.originator_version != expected:
             self.problems.append(
                 Problem(
@@ -75,7 +74,7 @@ class _Walk:
                     f" where {expected} was due",
                 )
             )
-        self.last_version[entry.originator_id] = entry.originator_version
+        self.last_version[entry.originator] = entry.originator_version
 
 
 def describe(store: PartnershipStore, walk: _Walk, position: int) -> str:
