@@ -6,15 +6,15 @@ Each command is one JSON object, so the Temporal UI's forms and any client can s
 
 from __future__ import annotations
 
-from datetime import date as Date
+from datetime import date as Date  # noqa: N812 - `date` is also a field name
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from domain.errors import one_line
 from domain.values import (
-    MAX_ITEMS,
     DOCUMENT_TEXT,
+    MAX_ITEMS,
     Decision,
     Duration,
     EventDate,
@@ -64,7 +64,7 @@ class Proposal(Command):
     proposed_by: SidedPerson
     fields: Fields
     rationale: LongText | None = None
-    required_approvals: Annotated[list[RequiredApproval], Field(max_length=20)] = []
+    required_approvals: Annotated[list[RequiredApproval], Field(max_length=20)] = []  # noqa: RUF012 - pydantic copies field defaults
     policy: Policy = Policy()
 
     _unique_fields = field_validator("fields")(unique_fields)
@@ -100,8 +100,8 @@ class RecordMeeting(Command):
     date: EventDate
     place: RequiredText
     delegation: Annotated[list[SidedPerson], Field(min_length=1, max_length=MAX_ITEMS)]
-    counterparts: Annotated[list[Person], Field(max_length=MAX_ITEMS)] = []
-    topics: Annotated[list[RequiredText], Field(max_length=MAX_ITEMS)] = []
+    counterparts: Annotated[list[Person], Field(max_length=MAX_ITEMS)] = []  # noqa: RUF012 - pydantic copies field defaults
+    topics: Annotated[list[RequiredText], Field(max_length=MAX_ITEMS)] = []  # noqa: RUF012 - pydantic copies field defaults
     outcome: LongText | None = None
 
     _date = field_validator("date")(check_date)
@@ -111,7 +111,9 @@ class DraftMemorandum(Command):
     name: ClassVar[str] = "draft_memorandum"
 
     title: RequiredText
-    languages: Annotated[list[Annotated[Name, Field(max_length=40)]], Field(min_length=1, max_length=10)]
+    languages: Annotated[
+        list[Annotated[Name, Field(max_length=40)]], Field(min_length=1, max_length=10)
+    ]
     text: Annotated[str, Field(max_length=DOCUMENT_TEXT)] | None = None
     text_sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     fields: Fields | None = None
@@ -163,7 +165,7 @@ class RecordExchange(Command):
     field: FieldOfCooperation
     kind: ExchangeKind
     title: RequiredText
-    participants: Annotated[list[Person], Field(max_length=MAX_ITEMS)] = []
+    participants: Annotated[list[Person], Field(max_length=MAX_ITEMS)] = []  # noqa: RUF012 - pydantic copies field defaults
     outcome: LongText | None = None
 
     _date = field_validator("date")(check_date)
@@ -204,7 +206,9 @@ class Upgrade(Command):
 class Renew(Command):
     name: ClassVar[str] = "renew"
 
-    term: Duration | None = Field(default=None, description="New term; the current one when omitted")
+    term: Duration | None = Field(
+        default=None, description="New term; the current one when omitted"
+    )
     reference: ShortText | None = None
 
     _term = field_validator("term")(lambda value: Policy(term=value).term)
@@ -281,7 +285,7 @@ USER_COMMANDS: dict[str, type[Command]] = {
 }
 
 
-class InvalidInput(ValueError):
+class InvalidInput(ValueError):  # noqa: N818 - a public name others import
     """A payload that is not a valid command; the message is one line for people."""
 
 

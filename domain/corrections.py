@@ -7,10 +7,10 @@ approval's decision, a tier) are changed by new commands, not by corrections.
 
 from __future__ import annotations
 
-from datetime import date as Day
-from typing import Annotated
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
+from typing import Annotated, ClassVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from domain.values import (
     MAX_ITEMS,
@@ -31,7 +31,34 @@ from domain.values import (
 )
 
 
-class ProposalCorrection(Model):
+class Correction(Model):
+    """A patch of an earlier event: only the fields given are changed.
+
+    `null` clears a value only where the corrected fact may be empty (`nullable`); a
+    required fact (a date, a place, the parties...) can be corrected but not removed.
+    """
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Correction:
+        cleared = [
+            name
+            for name in self.model_fields_set
+            if getattr(self, name) is None and name not in self.nullable
+        ]
+        if cleared:
+            raise ValueError(
+                "; ".join(
+                    f"{name}: cannot be null (give the corrected value)" for name in sorted(cleared)
+                )
+            )
+        return self
+
+
+class ProposalCorrection(Correction):
+    nullable = frozenset({"rationale"})
+
     initiator: Party | None = None
     partner: Party | None = None
     proposed_by: SidedPerson | None = None
@@ -41,10 +68,14 @@ class ProposalCorrection(Model):
     policy: Policy | None = None
 
 
-class MeetingCorrection(Model):
+class MeetingCorrection(Correction):
+    nullable = frozenset({"outcome"})
+
     date: Day | None = None
     place: RequiredText | None = None
-    delegation: Annotated[list[SidedPerson], Field(min_length=1, max_length=MAX_ITEMS)] | None = None
+    delegation: Annotated[list[SidedPerson], Field(min_length=1, max_length=MAX_ITEMS)] | None = (
+        None
+    )
     counterparts: Annotated[list[Person], Field(max_length=MAX_ITEMS)] | None = None
     topics: Annotated[list[RequiredText], Field(max_length=MAX_ITEMS)] | None = None
     outcome: LongText | None = None
@@ -52,27 +83,31 @@ class MeetingCorrection(Model):
     _date = field_validator("date")(check_date)
 
 
-class DraftCorrection(Model):
+class DraftCorrection(Correction):
     title: RequiredText | None = None
     languages: Annotated[list[Name], Field(min_length=1, max_length=10)] | None = None
     fields: Fields | None = None
 
 
-class ApprovalCorrection(Model):
+class ApprovalCorrection(Correction):
+    nullable = frozenset({"reference", "date"})
+
     reference: ShortText | None = None
     date: Day | None = None
 
     _date = field_validator("date")(check_date)
 
 
-class SigningCorrection(Model):
+class SigningCorrection(Correction):
     date: Day | None = None
     place: RequiredText | None = None
 
     _date = field_validator("date")(check_date)
 
 
-class ExchangeCorrection(Model):
+class ExchangeCorrection(Correction):
+    nullable = frozenset({"outcome"})
+
     date: Day | None = None
     field: FieldOfCooperation | None = None
     kind: ExchangeKind | None = None
@@ -83,14 +118,16 @@ class ExchangeCorrection(Model):
     _date = field_validator("date")(check_date)
 
 
-class InvitationCorrection(Model):
+class InvitationCorrection(Correction):
+    nullable = frozenset({"date"})
+
     event: RequiredText | None = None
     date: Day | None = None
 
     _date = field_validator("date")(check_date)
 
 
-_MODELS: dict[str, type[Model]] = {
+_MODELS: dict[str, type[Correction]] = {
     "proposed": ProposalCorrection,
     "meeting_recorded": MeetingCorrection,
     "memorandum_drafted": DraftCorrection,
@@ -103,6 +140,6 @@ _MODELS: dict[str, type[Model]] = {
 CORRECTABLE: dict[str, list[str]] = {name: list(m.model_fields) for name, m in _MODELS.items()}
 
 
-def correction_model(target_type: str) -> type[Model]:
+def correction_model(target_type: str) -> type[Correction]:
     """The model validating a correction of an event of `target_type`."""
     return _MODELS[target_type]

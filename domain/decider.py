@@ -91,7 +91,7 @@ class Rejection:
     reason: str
 
 
-class IllegalEvent(ValueError):
+class IllegalEvent(ValueError):  # noqa: N818 - a public name others import
     """An event the rules do not allow in the current state (refused by the store)."""
 
 
@@ -321,6 +321,11 @@ def _correct(state: PartnershipState, cmd: c.Correct, now: datetime) -> Decision
     values = patch.model_dump(mode="json", exclude_unset=True)
     if not values:
         return Rejection("correction: give at least one field to correct")
+    if target_type == "proposed" and values.get("policy") is not None:
+        # A policy correction changes the timers it names; the others stay as they were
+        # (the event records the whole corrected policy, so it reads unambiguously).
+        merged = {**state.policy.model_dump(mode="json"), **values["policy"]}
+        values["policy"] = Policy.model_validate(merged).model_dump(mode="json")
     return [
         e.Corrected(
             at=now,
@@ -374,7 +379,9 @@ def _expire(state: PartnershipState, cmd: c.Expire, now: datetime) -> Decision_:
     return [e.Expired(at=now, expires_at=state.expires_at)]
 
 
-def _rejected_signal(state: PartnershipState, cmd: c.RecordRejectedSignal, now: datetime) -> Decision_:
+def _rejected_signal(
+    state: PartnershipState, cmd: c.RecordRejectedSignal, now: datetime
+) -> Decision_:
     return [
         e.SignalRejected(
             at=now,
@@ -457,7 +464,9 @@ def _apply_correction(state: PartnershipState, event: e.Corrected) -> dict[str, 
         "exchange_recorded": "exchanges",
         "invitation_extended": "invitations",
     }[event.target_type]
-    return {attribute: _replace(getattr(state, attribute), v, patch.model_dump(include=set(values)))}
+    return {
+        attribute: _replace(getattr(state, attribute), v, patch.model_dump(include=set(values)))
+    }
 
 
 def _require(state: PartnershipState | None, event: e.Event) -> PartnershipState:
@@ -503,9 +512,7 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
             record = MeetingRecord(version=version, **event.model_dump(exclude={"type", "at"}))
             changes["meetings"] = [*current.meetings, record]
         case e.MemorandumDrafted():
-            draft = DraftRecord(
-                version=version, **event.model_dump(exclude={"type", "at", "text"})
-            )
+            draft = DraftRecord(version=version, **event.model_dump(exclude={"type", "at", "text"}))
             changes["drafts"] = [*current.drafts, draft]
         case e.ApprovalRecorded():
             approval = ApprovalRecord(version=version, **event.model_dump(exclude={"type", "at"}))
@@ -592,7 +599,9 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
     return current.model_copy(update=changes)
 
 
-def fold(events: Iterable[e.AnyEvent], state: PartnershipState | None = None) -> PartnershipState | None:
+def fold(
+    events: Iterable[e.AnyEvent], state: PartnershipState | None = None
+) -> PartnershipState | None:
     """Replay events from `state` (versions continue from its version)."""
     version = state.version if state is not None else 0
     for event in events:

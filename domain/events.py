@@ -7,7 +7,7 @@ workflow's deterministic clock); the store adds its own recording timestamp.
 
 from __future__ import annotations
 
-from datetime import date as Day
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -43,7 +43,7 @@ class Proposed(Event):
     proposed_by: SidedPerson
     fields: list[FieldOfCooperation]
     rationale: str | None = None
-    required_approvals: list[RequiredApproval] = []
+    required_approvals: list[RequiredApproval] = []  # noqa: RUF012 - pydantic copies field defaults
     policy: Policy = Policy()
 
 
@@ -58,8 +58,8 @@ class MeetingRecorded(Event):
     date: Day
     place: str
     delegation: list[SidedPerson]
-    counterparts: list[Person] = []
-    topics: list[str] = []
+    counterparts: list[Person] = []  # noqa: RUF012 - pydantic copies field defaults
+    topics: list[str] = []  # noqa: RUF012 - pydantic copies field defaults
     outcome: str | None = None
 
 
@@ -105,7 +105,7 @@ class ExchangeRecorded(Event):
     field: FieldOfCooperation
     kind: ExchangeKind
     title: str
-    participants: list[Person] = []
+    participants: list[Person] = []  # noqa: RUF012 - pydantic copies field defaults
     outcome: str | None = None
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date as Day
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
 from typing import Any
 

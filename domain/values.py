@@ -32,7 +32,10 @@ CountryCode = Annotated[
 ]
 #: An idempotency key or an actor's name: printable, short.
 Token = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
 ]
 
 #: Dates before this are certainly typing mistakes (the first twinnings are 20th century;
