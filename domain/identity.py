@@ -33,6 +33,7 @@ def check_partnership_id(value: str) -> str:
     """Refuse ids that would be awkward in URLs, shells and visibility queries."""
     if not PARTNERSHIP_ID.match(value):
         raise ValueError(
-            f"invalid partnership id {value[:60]!r}: use lower-case letters, digits, '.', '_' or '-'"
+            f"invalid partnership id {value[:60]!r}:"
+            " use lower-case letters, digits, '.', '_' or '-'"
         )
     return value
