@@ -35,6 +35,7 @@ from domain.values import (
     Tier,
     Token,
     check_date,
+    check_duration,
     unique_fields,
 )
 
@@ -211,7 +212,7 @@ class Renew(Command):
     )
     reference: ShortText | None = None
 
-    _term = field_validator("term")(lambda value: Policy(term=value).term)
+    _term = field_validator("term")(check_duration)
 
 
 class Correct(Command):

@@ -172,11 +172,16 @@ class Policy(Model):
     @field_validator("talks_deadline", "dormant_after", "term", "renewal_notice")
     @classmethod
     def _positive(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value <= timedelta(0):
-            raise ValueError("duration must be positive")
-        if value is not None and value > timedelta(days=365 * 200):
-            raise ValueError("duration must be at most 200 years")
-        return value
+        return check_duration(value)
+
+
+def check_duration(value: timedelta | None) -> timedelta | None:
+    """A policy duration: positive and at most 200 years."""
+    if value is not None and value <= timedelta(0):
+        raise ValueError("duration must be positive")
+    if value is not None and value > timedelta(days=365 * 200):
+        raise ValueError("duration must be at most 200 years")
+    return value
 
 
 class RequiredApproval(Model):
