@@ -512,6 +512,11 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
             record = MeetingRecord(version=version, **event.model_dump(exclude={"type", "at"}))
             changes["meetings"] = [*current.meetings, record]
         case e.MemorandumDrafted():
+            if event.draft_version != len(current.drafts) + 1:
+                raise IllegalEvent(
+                    f"draft_version {event.draft_version} out of sequence"
+                    f" (next is {len(current.drafts) + 1})"
+                )
             draft = DraftRecord(version=version, **event.model_dump(exclude={"type", "at", "text"}))
             changes["drafts"] = [*current.drafts, draft]
         case e.ApprovalRecorded():
@@ -520,8 +525,10 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
         case e.ProposalRejected():
             changes["closing_reason"] = event.reason
         case e.MemorandumSigned():
-            if event.draft_version > len(current.drafts):
+            if not 1 <= event.draft_version <= len(current.drafts):
                 raise IllegalEvent(f"signing unknown draft {event.draft_version}")
+            if current.missing_approvals():
+                raise IllegalEvent("signing while a required approval is missing")
             changes["signing"] = SigningRecord(
                 version=version,
                 date=event.date,
@@ -539,6 +546,8 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
         case e.Reactivated():
             pass
         case e.InvitationExtended():
+            if current.invitation(event.invitation_id) is not None:
+                raise IllegalEvent(f"invitation {event.invitation_id} extended twice")
             invitation = InvitationRecord(
                 version=version, **event.model_dump(exclude={"type", "at"})
             )
@@ -554,6 +563,11 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
                 for i in current.invitations
             ]
         case e.Upgraded():
+            if event.from_tier != current.tier or event.to_tier.rank <= current.tier.rank:
+                raise IllegalEvent(
+                    f"upgrade from {event.from_tier.value} to {event.to_tier.value}"
+                    f" while the tier is {current.tier.value}"
+                )
             changes["tier"] = event.to_tier
         case e.Renewed():
             changes["expires_at"] = event.expires_at
@@ -563,8 +577,14 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
                 {**current.policy.model_dump(), "term": event.term}
             )
         case e.Corrected():
-            if find_correctable(current, event.target_version) is None:
+            target = find_correctable(current, event.target_version)
+            if target is None:
                 raise IllegalEvent(f"correction of unknown version {event.target_version}")
+            if target[0] != event.target_type:
+                raise IllegalEvent(
+                    f"correction of version {event.target_version} as {event.target_type},"
+                    f" but it is {target[0]}"
+                )
             changes.update(_apply_correction(current, event))
             changes["corrections"] = [
                 *current.corrections,
