@@ -1,0 +1,94 @@
+"""A 20-second policy timer is a Temporal timer, not a worker's sleep: it fires after the
+worker was killed (SIGKILL) and restarted, and after the dev server itself was restarted
+on its SQLite file in between."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from amity import story
+from amity.connect import connect
+from amity.devserver import DevServer, free_port
+from amity.settings import Settings
+from domain.store import PartnershipStore
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker(address: str, queue: str, store_url: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "TEMPORAL_ADDRESS": address,
+        "AMITY_TASK_QUEUE": queue,
+        "AMITY_EVENT_STORE_URL": store_url,
+    }
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "worker.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.slow
+async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> None:
+    server = DevServer(port=free_port(), ui_port=None, db_file=tmp_path / "temporal.db")
+    server.start()
+    store_url = f"sqlite:///{tmp_path / 'events.db'}"
+    queue = f"restarts-{uuid.uuid4().hex}"
+    log = tmp_path / "worker.log"
+    worker = start_worker(server.address, queue, store_url, log)
+    try:
+        client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
+        proposal = {**story.proposal(), "policy": {"dormant_after": "PT20S"}}
+        handle = await client.start_workflow(
+            "PartnershipWorkflow", proposal, id="partnership-restarts", task_queue=queue
+        )
+        for command, payload in story.steps()[:5]:
+            result = await handle.execute_update(command, payload)
+        assert result["stage"] == "active"
+        signed_at = asyncio.get_running_loop().time()
+
+        # 1. the worker dies hard and comes back
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(10)
+        await asyncio.sleep(3)
+        worker = start_worker(server.address, queue, store_url, log)
+
+        # 2. the server stops and comes back on the same SQLite file
+        await asyncio.sleep(2)
+        server.stop()
+        await asyncio.sleep(2)
+        server.start()
+
+        client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
+        handle = client.get_workflow_handle("partnership-restarts")
+        while True:
+            status = await handle.query("status")
+            if status["stage"] == "dormant":
+                break
+            assert asyncio.get_running_loop().time() - signed_at < 60, status
+            await asyncio.sleep(0.5)
+        elapsed = asyncio.get_running_loop().time() - signed_at
+        assert elapsed >= 19, f"the timer fired early: {elapsed:.1f}s"
+        store = PartnershipStore(store_url)
+        stored = store.history("partnership-restarts")
+        assert [s.event.type for s in stored][-1] == "became_dormant"
+        assert len({s.request_id for s in stored}) == len(stored) == 7
+        store.close()
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        server.stop()
