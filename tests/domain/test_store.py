@@ -1,0 +1,220 @@
+"""The event store over a real SQLite file: optimistic appends, idempotency, atomic commands."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from domain import events as e
+from domain.decider import IllegalEvent, fold
+from domain.store import AppendResult, CommandMeta, PartnershipStore, StoreConflict
+from domain.values import Stage
+
+from .scenario import (
+    ACTIVE,
+    JING,
+    PID,
+    approved,
+    at,
+    drafted,
+    exchange,
+    meeting,
+    proposed,
+    signed,
+    talks_opened,
+)
+
+
+def meta(request_id: str, command: str = "cmd") -> CommandMeta:
+    return CommandMeta(
+        command=command,
+        actor="operator",
+        request_id=request_id,
+        workflow_id=PID,
+        run_id="run-1",
+    )
+
+
+class CountingStore(PartnershipStore):
+    """The real store, counting its saves (one per command, never one per event)."""
+
+    saves = 0
+
+    def save(self, *objs, **kwargs):
+        self.saves += 1
+        return super().save(*objs, **kwargs)
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = CountingStore(f"sqlite:///{tmp_path / 'events.db'}")
+    yield opened
+    opened.close()
+
+
+def propose(store, request_id="propose-1"):
+    return store.append(PID, [proposed()], meta(request_id, "propose"), None)
+
+
+def test_append_at_the_expected_version(store):
+    assert propose(store).version == 1
+    result = store.append(PID, [talks_opened()], meta("r-2", "open_talks"), 1)
+    assert (result.version, result.duplicate) == (2, False)
+    history = store.history(PID)
+    assert [h.originator_version for h in history] == [1, 2]
+    assert [h.event.type for h in history] == ["proposed", "talks_opened"]
+    assert history[1].request_id == "r-2" and history[1].command == "open_talks"
+    assert history[1].actor == "operator" and history[1].workflow_id == PID
+    assert history[1].timestamp.utcoffset() == timedelta(0)
+    assert store.state(PID).stage == Stage.IN_TALKS and store.state(PID).version == 2
+
+
+def test_the_same_request_again_is_a_duplicate_and_writes_nothing(store):
+    propose(store)
+    first = store.append(PID, [talks_opened()], meta("r-2"), 1)
+    saves = store.saves
+    again = store.append(PID, [talks_opened()], meta("r-2"), 1)  # a retried activity
+    assert (again.version, again.duplicate) == (first.version, True)
+    assert store.saves == saves
+    assert len(store.history(PID)) == 2
+
+
+def test_a_duplicate_is_found_after_later_commands(store):
+    propose(store)
+    store.append(PID, [talks_opened()], meta("r-2"), 1)
+    store.append(PID, [meeting()], meta("r-3"), 2)
+    again = store.append(PID, [talks_opened()], meta("r-2"), 1)
+    assert (again.version, again.duplicate) == (2, True)
+    assert len(store.history(PID)) == 3
+
+
+def test_a_duplicate_of_a_multi_event_command_returns_its_last_version(store):
+    propose(store)
+    events = [
+        approved(decision="denied"),
+        e.ProposalRejected(
+            at=at(4), side="partner", authority="Cupertino City Council", reason="denied"
+        ),
+    ]
+    assert store.append(PID, events, meta("deny"), 1).version == 3
+    saves = store.saves
+    assert store.append(PID, events, meta("deny"), 1) == AppendResult(3, True)
+    assert store.saves == saves and len(store.history(PID)) == 3
+
+
+def test_a_different_request_at_a_stale_version_is_a_conflict(store):
+    propose(store)
+    store.append(PID, [talks_opened()], meta("r-2"), 1)
+    with pytest.raises(StoreConflict, match="the store is at version 2, the workflow expected 1"):
+        store.append(PID, [e.Withdrawn(at=at(2), reason="r")], meta("r-other"), 1)
+    with pytest.raises(StoreConflict):
+        store.append(PID, [meeting()], meta("r-ahead"), 5)  # ahead of the store, too
+    assert [h.event.type for h in store.history(PID)] == ["proposed", "talks_opened"]
+
+
+def test_an_illegal_event_raises_and_writes_nothing(store):
+    propose(store)
+    saves = store.saves
+    with pytest.raises(IllegalEvent, match="memorandum_drafted is not allowed while proposed"):
+        store.append(PID, [drafted()], meta("r-2"), 1)
+    with pytest.raises(IllegalEvent):
+        store.append("partnership-unknown", [talks_opened()], meta("r-3"), None)
+    assert store.saves == saves
+    assert len(store.history(PID)) == 1 and store.state("partnership-unknown") is None
+
+
+def test_one_save_per_command_and_all_or_nothing(store):
+    propose(store)
+    saves = store.saves
+    # record_approval denied on a required authority: two events, one save
+    two = [
+        approved(decision="denied"),
+        e.ProposalRejected(
+            at=at(4), side="partner", authority="Cupertino City Council", reason="denied"
+        ),
+    ]
+    assert store.append(PID, two, meta("deny"), 1).version == 3
+    assert store.saves == saves + 1
+    history = store.history(PID)
+    assert [h.originator_version for h in history] == [1, 2, 3]
+    assert {h.request_id for h in history[1:]} == {"deny"}
+    assert store.state(PID).stage == Stage.REJECTED
+
+
+def test_a_command_whose_second_event_is_illegal_lands_not_at_all(store):
+    propose(store)
+    saves = store.saves
+    with pytest.raises(IllegalEvent):
+        store.append(PID, [talks_opened(), talks_opened(at(2))], meta("r-2"), 1)
+    assert store.saves == saves and len(store.history(PID)) == 1
+    assert store.state(PID).stage == Stage.PROPOSED
+    # the same request_id can then be applied properly (nothing of it was stored)
+    assert store.append(PID, [talks_opened()], meta("r-2"), 1).duplicate is False
+
+
+def test_no_empty_command(store):
+    with pytest.raises(ValueError, match="at least one event"):
+        store.append(PID, [], meta("r-0"), None)
+
+
+def test_state_at_an_older_version(store):
+    history = [*ACTIVE, exchange(at(20))]
+    for version, event in enumerate(history, start=1):
+        store.append(PID, [event], meta(f"r-{version}"), None if version == 1 else version - 1)
+    for version in range(1, len(history) + 1):
+        assert store.state(PID, version) == fold(history[:version])
+    assert store.state(PID, 2).stage == Stage.IN_TALKS
+    assert store.state(PID, 7).stage == Stage.ACTIVE and store.state(PID, 7).exchanges == []
+    assert store.state(PID).version == 8
+    assert [h.originator_version for h in store.history(PID, gt=3, lte=5)] == [4, 5]
+
+
+def test_a_proposal_after_a_terminal_stage_begins_a_new_life(store):
+    propose(store)
+    store.append(PID, [e.Withdrawn(at=at(1), by=JING, reason="no budget")], meta("w"), 1)
+    assert store.state(PID).stage == Stage.WITHDRAWN
+    result = store.append(PID, [proposed(when=at(30), tier="sister_city")], meta("propose-2"), None)
+    assert (result.version, result.duplicate) == (3, False)
+    state = store.state(PID)
+    assert state.stage == Stage.PROPOSED and state.proposed_version == 3
+    assert state.tier.value == "sister_city" and state.closing_reason is None
+    assert store.state(PID, 2).stage == Stage.WITHDRAWN  # the earlier life is kept
+    assert len(store.history(PID)) == 3
+
+
+def test_a_proposal_while_a_life_is_running_is_refused(store):
+    propose(store)
+    store.append(PID, [talks_opened()], meta("r-2"), 1)
+    with pytest.raises(IllegalEvent, match="proposed while the partnership is in_talks"):
+        store.append(PID, [proposed(when=at(3))], meta("propose-2"), None)
+    assert len(store.history(PID)) == 2
+    # the first proposal's request again is a duplicate, not a second life
+    assert propose(store).duplicate is True
+
+
+def test_partnerships_do_not_see_each_other(store):
+    propose(store)
+    other = "partnership-mianyang-sunnyvale"
+    # the same request_id on another partnership is another command
+    assert store.append(other, [proposed()], meta("propose-1"), None) == AppendResult(1, False)
+    assert store.state(other).version == 1 and store.state(PID).version == 1
+
+
+def test_reopened_store_and_snapshots_give_the_same_state(tmp_path):
+    url = f"sqlite:///{tmp_path / 'snap.db'}"
+    history = [proposed(), talks_opened(), meeting(), drafted(), approved(), signed()]
+    history += [exchange(at(10 + i), "culture") for i in range(6)]
+    first = PartnershipStore(url, snapshot_interval=4)
+    try:
+        for version, event in enumerate(history, start=1):
+            first.append(PID, [event], meta(f"r-{version}"), None if version == 1 else version - 1)
+    finally:
+        first.close()
+    second = PartnershipStore(url, snapshot_interval=4)
+    try:
+        assert second.state(PID) == fold(history)
+        assert second.state(PID, 6) == fold(history[:6])
+        assert second.append(PID, [exchange(at(40))], meta("r-12"), 11).duplicate is True
+    finally:
+        second.close()
