@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
-    from workflows.search import search_updates, summary
+    from workflows.search import search_key, search_updates, summary
     from workflows.timers import Timer, due_timer
 
 ENGINE = "amity-engine"
@@ -41,6 +41,8 @@ ENGINE = "amity-engine"
 ABANDON_ON_HANDOVER = workflow.HandlerUnfinishedPolicy.ABANDON
 #: Patch ids: each names a change to the commands this workflow issues (see README).
 HANDOVER_GATE = "handover-gate-carries-signals"
+#: Search attributes upserted only when they change; a policy timer kept while unchanged.
+QUIET_HISTORY = "quiet-history"
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
@@ -108,6 +110,9 @@ class PartnershipWorkflow:
         self._changed = False
         self._engine_refused_at: int | None = None
         self._last_events: list[AnyEvent] = []
+        self._timer_task: asyncio.Task[None] | None = None
+        self._timer_key: tuple[datetime, str] | None = None
+        self._published: tuple[str, ...] | None = None
         self._lock = asyncio.Lock()
         # Hand-over to a new run: while draining, new commands wait at the gate; commands
         # past the gate finish first; signals still waiting are carried to the next run.
@@ -153,22 +158,63 @@ class PartnershipWorkflow:
                     await self._continue_as_new()
                 else:
                     await self._continue_as_new_v1()
-            timer = self._next_timer()
-            if timer is not None and timer.wait <= timedelta(0):
-                await self._apply_engine(timer.command)
-                continue
-            self._changed = False
-            try:
-                await workflow.wait_condition(
-                    lambda: self._changed or self._should_continue_as_new(),
-                    timeout=timer.wait if timer else None,
-                    timeout_summary=timer.command.name if timer else None,
-                )
-            except TimeoutError:
-                assert timer is not None
-                await self._apply_engine(timer.command)
+            if workflow.patched(QUIET_HISTORY):
+                await self._wait_keeping_the_timer()
+            else:
+                await self._wait_v1()
+        self._drop_timer()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return to_status(self._current)
+
+    async def _wait_keeping_the_timer(self) -> None:
+        """Wait for a change or the next policy timer; an unchanged timer keeps running."""
+        timer = self._next_timer()
+        if timer is not None and timer.wait <= timedelta(0):
+            self._drop_timer()
+            await self._apply_engine(timer.command)
+            return
+        key = (timer.at, timer.command.name) if timer else None
+        if key != self._timer_key:
+            self._drop_timer()
+            if timer is not None:
+                self._timer_task = asyncio.create_task(
+                    workflow.sleep(timer.wait, summary=timer.command.name)
+                )
+            self._timer_key = key
+        self._changed = False
+        fired = self._timer_task
+        await workflow.wait_condition(
+            lambda: (
+                self._changed
+                or self._should_continue_as_new()
+                or (fired is not None and fired.done())
+            )
+        )
+        if timer is not None and fired is not None and fired.done():
+            self._timer_task, self._timer_key = None, None
+            await self._apply_engine(timer.command)
+
+    def _drop_timer(self) -> None:
+        if self._timer_task is not None and not self._timer_task.done():
+            self._timer_task.cancel()
+        self._timer_task, self._timer_key = None, None
+
+    async def _wait_v1(self) -> None:
+        """The first loop: a fresh timer after every change (kept for old histories)."""
+        timer = self._next_timer()
+        if timer is not None and timer.wait <= timedelta(0):
+            await self._apply_engine(timer.command)
+            return
+        self._changed = False
+        try:
+            await workflow.wait_condition(
+                lambda: self._changed or self._should_continue_as_new(),
+                timeout=timer.wait if timer else None,
+                timeout_summary=timer.command.name if timer else None,
+            )
+        except TimeoutError:
+            assert timer is not None
+            await self._apply_engine(timer.command)
 
     async def _continue_as_new(self) -> None:
         """Let commands in progress finish, then hand the state to a new run."""
@@ -244,9 +290,12 @@ class PartnershipWorkflow:
         return dict(items)
 
     def _publish(self) -> None:
-        """Search attributes and the UI's current details follow the state."""
+        """Search attributes (when they change) and the UI's current details follow the state."""
         state = self._current
-        workflow.upsert_search_attributes(search_updates(state))
+        key = search_key(state)
+        if key != self._published or not workflow.patched(QUIET_HISTORY):
+            workflow.upsert_search_attributes(search_updates(state))
+            self._published = key
         workflow.set_current_details(f"**{summary(state)}** (version {state.version})")
 
     # -- applying commands ---------------------------------------------------------------

@@ -32,6 +32,18 @@ def search_updates(state: PartnershipState) -> list[SearchAttributeUpdate[Any]]:
     ]
 
 
+def search_key(state: PartnershipState) -> tuple[str, ...]:
+    """What the search attributes are made of: upsert only when this changes."""
+    return (
+        state.stage.value,
+        state.tier.value,
+        state.initiator.name,
+        state.partner.name,
+        state.initiator.country,
+        state.partner.country,
+    )
+
+
 def summary(state: PartnershipState) -> str:
     """One line for the UI: `Mianyang (CN) ↔ Cupertino (US) · friendly relations · in talks`."""
     exchanges = len(state.exchanges)
