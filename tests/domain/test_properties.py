@@ -236,7 +236,7 @@ def lives(draw, max_steps=30):
     return emitted, steps, state
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lives())
 def test_any_sequence_keeps_version_and_never_emits_an_illegal_event(life):
     emitted, steps, state = life

@@ -218,3 +218,32 @@ def test_reopened_store_and_snapshots_give_the_same_state(tmp_path):
         assert second.append(PID, [exchange(at(40))], meta("r-12"), 11).duplicate is True
     finally:
         second.close()
+
+
+def test_two_writers_on_one_file(tmp_path):
+    """Two workers' stores on the same file: the loser of a race gets a conflict, or, if
+    it was retrying the same request, the winner's result."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first, second = PartnershipStore(url), PartnershipStore(url)
+    try:
+        first.append(PID, [proposed()], meta("propose-1"), None)
+        assert second.state(PID).version == 1  # second has it cached at version 1
+        first.append(PID, [talks_opened()], meta("r-2"), 1)
+        assert second.append(PID, [talks_opened()], meta("r-2"), 1) == AppendResult(2, True)
+        with pytest.raises(StoreConflict):
+            second.append(PID, [e.Withdrawn(at=at(2), reason="r")], meta("r-3"), 1)
+        assert second.state(PID).stage == Stage.IN_TALKS
+        assert [h.request_id for h in first.history(PID)] == ["propose-1", "r-2"]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_request_id_is_only_recognised_after_the_expected_version(store):
+    """Documents the store's idempotency window: it looks only at events after the
+    expected version (the retried-activity case); a request_id reused at the current
+    version is the workflow's to catch, and the store appends it."""
+    propose(store)
+    store.append(PID, [talks_opened()], meta("r-2"), 1)
+    again = store.append(PID, [meeting()], meta("r-2"), 2)
+    assert again == AppendResult(3, False)
