@@ -1,7 +1,12 @@
-"""Shared fixtures: the real Temporal dev server, a real SQLite event store, a real worker.
+"""Shared fixtures: the real Temporal dev server, a real event store, a real worker.
 
 One dev server per session (started in about a second); each test gets its own task queue
-and its own SQLite file, so tests never see each other's partnerships or events.
+and its own store (a SQLite file, or an empty database on the session's throwaway
+PostgreSQL), so tests never see each other's partnerships or events.
+
+The store tests, the story and the audit checks listed in `BOTH_STORES` (or marked
+`both_stores`) run on SQLite and on PostgreSQL: the `store_url` fixture is parametrised
+for them; every other test uses SQLite only.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from amity.connect import connect
 from amity.devserver import DevServer, free_port
 from amity.settings import Settings
 from domain.store import PartnershipStore
+from tests.production.postgres import PostgresServer, postgres_server
 from worker import build_worker
 
 
@@ -48,8 +54,53 @@ async def client(settings: Settings) -> Client:
     return await connect(settings)
 
 
+#: Tests that run on both stores (besides those marked `both_stores`): a representative
+#: subset, so PostgreSQL is proven without doubling the suite's time.
+BOTH_STORES = (
+    "tests/domain/test_store.py::",  # once its `store` fixture takes `store_url`
+    "tests/workflows/test_story.py::test_story_through_updates",
+    "tests/workflows/test_story.py::test_story_through_signals_ends_in_the_same_state",
+    "tests/workflows/test_exactly_once.py::",
+    "tests/audit/test_with_temporal.py::test_as_of_equals_the_status_reported_at_that_moment",
+    "tests/audit/test_read_models.py::",
+    "tests/audit/test_tamper.py::test_untouched_log_verifies_and_growth_is_fine",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_stores: run this test on SQLite and on PostgreSQL (store_url)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store_backend" not in metafunc.fixturenames:
+        return
+    nodeid = metafunc.definition.nodeid
+    if metafunc.definition.get_closest_marker("both_stores") or any(
+        nodeid.startswith(prefix) for prefix in BOTH_STORES
+    ):
+        metafunc.parametrize("store_backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def store_url(tmp_path: Path) -> str:
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """`sqlite` unless the test is parametrised over both stores."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL 15 cluster, started on first use (about 2 s)."""
+    with postgres_server(free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def store_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    if store_backend == "postgresql":
+        server: PostgresServer = request.getfixturevalue("postgres")
+        return server.new_database()
     return f"sqlite:///{tmp_path / 'events.db'}"
 
 
