@@ -43,6 +43,12 @@ ABANDON_ON_HANDOVER = workflow.HandlerUnfinishedPolicy.ABANDON
 HANDOVER_GATE = "handover-gate-carries-signals"
 #: Search attributes upserted only when they change; a policy timer kept while unchanged.
 QUIET_HISTORY = "quiet-history"
+#: A signal too large to record is refused instead of scheduled (issue 7: it failed every
+#: workflow task for ever, because the activity's input passed Temporal's 2 MiB limit).
+PAYLOAD_LIMIT = "payload-size-limit"
+#: The largest command payload (encoded JSON bytes) applied; the events that carry it,
+#: with their envelope, must stay under Temporal's 2 MiB payload limit.
+MAX_PAYLOAD_BYTES = 1_500_000
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
@@ -92,6 +98,25 @@ def _decode(raw: RawValue) -> Any:
         return workflow.payload_converter().from_payload(raw.payload)
     except Exception:  # noqa: BLE001 - any undecodable payload is the sender's mistake
         raise c.InvalidInput("the payload must be one JSON object") from None
+
+
+def _oversize(name: str, raw: RawValue) -> str | None:
+    """Why a payload is too large to record (naming its largest field), or None."""
+    size = len(raw.payload.data) if raw.payload is not None else 0
+    if size <= MAX_PAYLOAD_BYTES:
+        return None
+    largest = ""
+    try:
+        data = workflow.payload_converter().from_payload(raw.payload)
+    except Exception:  # noqa: BLE001 - the size is the reason; the field is a hint
+        data = None
+    if isinstance(data, dict) and data:
+        key = max(data, key=lambda k: len(str(data[k])))
+        largest = f"{str(key)[:60]}: "
+    return (
+        f"{name}: {largest}too large: the payload is {size:,} bytes,"
+        f" at most {MAX_PAYLOAD_BYTES:,} (send text_sha256 instead of a long text)"
+    )
 
 
 @workflow.defn(name="PartnershipWorkflow", failure_exception_types=[ValidationError])
@@ -241,7 +266,15 @@ class PartnershipWorkflow:
             )
 
     async def _pass_gate(self) -> None:
-        """Wait until commands may run in this run; counted as active once through."""
+        """Wait until commands may run in this run; counted as active once through.
+
+        A command that reached the workflow before the hand-over began is admitted at
+        once (this check runs before the main loop resumes in the same activation); only
+        commands arriving during the hand-over wait, and are carried or resent.
+        """
+        if self._ready and not self._draining:
+            self._active_commands += 1
+            return
         while True:
             await workflow.wait_condition(lambda: self._ready and not self._draining)
             if not self._draining:  # no await between this check and the count
@@ -430,6 +463,9 @@ class PartnershipWorkflow:
         """Refuse before anything is recorded: bad payload, or a rule the state breaks."""
         if self._input_error is not None:
             raise ApplicationError(self._input_error, type="InvalidProposal")
+        too_large = _oversize(name, raw)
+        if too_large is not None:
+            raise ApplicationError(too_large, type="InvalidCommand")
         try:
             command = c.parse_command(name, _decode(raw))
         except c.InvalidInput as error:
@@ -442,7 +478,10 @@ class PartnershipWorkflow:
 
     async def _signal(self, name: str, raw: RawValue) -> None:
         """Queue a signal; it is applied here, or carried to the next run if one begins."""
+        too_large = _oversize(name, raw)
         try:
+            if too_large is not None and workflow.patched(PAYLOAD_LIMIT):
+                raise c.InvalidInput(too_large)
             pending = PendingSignal(name=name, data=_decode(raw))
         except c.InvalidInput as error:
             pending = PendingSignal(name=name, error=str(error))
