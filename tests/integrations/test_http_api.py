@@ -1,0 +1,138 @@
+"""Temporal's HTTP API (the dev server's --http-port): plain HTTP requests, no SDK."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+
+import pytest
+from temporalio.client import Client
+
+from amity import story
+from examples.integrations.http_api import HttpApiError, TemporalHttp
+from tests.conftest import Engine
+from tests.integrations.conftest import (
+    EXAMPLES,
+    INTEGRATIONS,
+    run_script,
+    status_of,
+    wait_for_version,
+)
+
+
+def new_id() -> str:
+    return f"partnership-mianyang-cupertino-http-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def api(integration_env: dict[str, str]) -> TemporalHttp:
+    return TemporalHttp(integration_env["TEMPORAL_HTTP"], "default")
+
+
+async def test_signal_update_and_query_over_http(
+    engine: Engine, client: Client, api: TemporalHttp
+) -> None:
+    partnership_id = new_id()
+    await engine.start(story.proposal(), partnership_id)
+
+    opened = await _in_thread(
+        api.update, partnership_id, "open_talks", story.load("open_talks.json")
+    )
+    assert (opened["stage"], opened["version"]) == ("in_talks", 2)
+
+    await _in_thread(
+        api.signal, partnership_id, "record_meeting", story.load("record_meeting.json")
+    )
+    status = await wait_for_version(client, partnership_id, 3)
+    assert len(status["meetings"]) == 1
+
+    with pytest.raises(HttpApiError, match="refused: cannot sign: no memorandum draft exists"):
+        await _in_thread(
+            api.update, partnership_id, "sign_memorandum", story.load("sign_memorandum.json")
+        )
+    with pytest.raises(HttpApiError, match="refused: upgrade: to_tier: required field is missing"):
+        await _in_thread(api.update, partnership_id, "upgrade", {})
+
+    seen = await _in_thread(api.query, partnership_id, "status")
+    expected = await status_of(client, partnership_id)
+    for key in ("partnership_id", "stage", "version", "initiator", "partner", "meetings"):
+        assert seen[key] == expected[key], key
+    assert expected["version"] == 3
+
+
+async def test_the_same_http_signal_posted_twice_applies_once(
+    engine: Engine, client: Client, api: TemporalHttp
+) -> None:
+    partnership_id = new_id()
+    await engine.start(story.proposal(), partnership_id)
+    await client.get_workflow_handle(partnership_id).execute_update(
+        "open_talks", story.load("open_talks.json")
+    )
+    meeting = story.load("record_meeting.json")
+    assert meeting["request_id"] == "mianyang-cupertino-meeting-1"
+
+    # The same request posted twice (a retry after a lost answer): one request_id.
+    for _ in range(2):
+        await _in_thread(api.signal, partnership_id, "record_meeting", meeting)
+    # A third time through another HTTP request id: Amity's request_id still holds.
+    await _in_thread(api.signal, partnership_id, "record_meeting", meeting, f"retry-{uuid.uuid4()}")
+    # A different meeting afterwards, so we know every earlier signal has been handled.
+    second = {**meeting, "request_id": "mianyang-cupertino-meeting-2", "date": "2017-11-16"}
+    await _in_thread(api.signal, partnership_id, "record_meeting", second)
+
+    status = await wait_for_version(client, partnership_id, 4)
+    assert status["version"] == 4
+    assert [m["date"] for m in status["meetings"]] == ["2017-11-15", "2017-11-16"]
+    assert status["rejected"] == []
+    stored = engine.store.history(partnership_id)
+    assert [e.event.type for e in stored].count("meeting_recorded") == 2
+    signalled = [
+        event
+        async for event in client.get_workflow_handle(partnership_id).fetch_history_events()
+        if event.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert len(signalled) == 3  # Temporal dropped the repeat; Amity ignored the other copy
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+async def test_the_curl_script(
+    engine: Engine, client: Client, integration_env: dict[str, str]
+) -> None:
+    partnership_id = new_id()
+    await engine.start(story.proposal(), partnership_id)
+    script = INTEGRATIONS / "http-api.sh"
+
+    opened = await run_script(
+        integration_env, script, "update", partnership_id, "open_talks",
+        EXAMPLES / "open_talks.json",
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    assert json.loads(opened.stdout)["outcome"]["success"][0]["stage"] == "in_talks"
+
+    for _ in range(2):
+        sent = await run_script(
+            integration_env, script, "signal", partnership_id, "record_meeting",
+            EXAMPLES / "record_meeting.json",
+        )  # fmt: skip
+        assert sent.returncode == 0, sent.stderr
+    status = await wait_for_version(client, partnership_id, 3)
+    assert len(status["meetings"]) == 1
+
+    refused = await run_script(
+        integration_env, script, "update", partnership_id, "sign_memorandum",
+        EXAMPLES / "sign_memorandum.json",
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert "cannot sign: no memorandum draft exists" in refused.stderr
+
+    queried = await run_script(integration_env, script, "query", partnership_id, "status")
+    assert json.loads(queried.stdout)["queryResult"][0]["version"] == 3
+    assert (await status_of(client, partnership_id))["version"] == 3
+
+
+async def _in_thread(function, *args):  # type: ignore[no-untyped-def]
+    """urllib blocks: keep the test's event loop (and its worker) running meanwhile."""
+    import asyncio
+
+    return await asyncio.to_thread(function, *args)
