@@ -1,0 +1,117 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright against the dev server's real UI.
+
+Skipped when /usr/bin/chromium is missing, unless the environment variable CI is set (then
+the suite fails loudly: CI installs Chromium). Screenshots go to test-artifacts/ui/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import BrowserContext, Locator, Page, async_playwright, expect
+
+CHROMIUM = Path(os.environ.get("AMITY_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+#: The UI polls a running workflow's page forever: never wait for networkidle, wait for text.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=15_000)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: CI must install it (apt-get install -y chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: Path) -> AsyncIterator[BrowserContext]:
+    """One headless Chromium per session: a fresh profile, config, cache and temp in a temp dir."""
+    with tempfile.TemporaryDirectory(prefix="amity-chromium-") as home:
+        env = {
+            **os.environ,
+            "XDG_CONFIG_HOME": f"{home}/config",
+            "XDG_CACHE_HOME": f"{home}/cache",
+            "TMPDIR": home,
+        }
+        async with async_playwright() as playwright:
+            context = await playwright.chromium.launch_persistent_context(
+                f"{home}/profile",
+                executable_path=str(chromium_path),
+                headless=True,
+                args=CHROMIUM_ARGS,
+                env=env,
+                viewport={"width": 1600, "height": 1000},
+            )
+            context.set_default_timeout(TIMEOUT_MS)
+            yield context
+            await context.close()
+
+
+@pytest.fixture
+async def page(browser: BrowserContext) -> AsyncIterator[Page]:
+    opened = await browser.new_page()
+    yield opened
+    await opened.close()
+
+
+class Shots:
+    """Numbered screenshots of one test under test-artifacts/ui/<test>/."""
+
+    def __init__(self, page: Page, name: str) -> None:
+        self.page = page
+        self.folder = ARTIFACTS / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in self.folder.glob("*.png"):
+            old.unlink()
+        self.count = 0
+        self.taken: list[Path] = []
+
+    async def __call__(self, label: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{label}.png"
+        await self.page.screenshot(path=str(path))
+        self.taken.append(path)
+        return path
+
+
+@pytest.fixture
+def shots(page: Page, request: pytest.FixtureRequest) -> Shots:
+    return Shots(page, re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name))
+
+
+async def type_json(page: Page, editor: Locator, text: str) -> None:
+    """Put JSON into one of the UI's code editors, then blur it (the form re-lays out)."""
+    await editor.click()
+    await page.keyboard.press("ControlOrMeta+a")
+    await page.keyboard.press("Delete")
+    # insert_text, not type: the editor would auto-close every bracket and quote typed.
+    await page.keyboard.insert_text(text)
+    await editor.evaluate("element => element.blur()")
+
+
+__all__ = ["TIMEOUT_MS", "Shots", "expect", "type_json"]
