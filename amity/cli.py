@@ -100,6 +100,34 @@ def worker() -> None:
     worker_module.main()
 
 
+@app.command()
+@friendly
+def forget(
+    person: Annotated[str, typer.Argument(help="The person's name, as recorded")],
+) -> None:
+    """Crypto-shred one person: delete their key, so their name reads as [forgotten].
+
+    Needs a store written with AMITY_PERSONAL_DATA_KEYS=on. The history keeps its shape
+    and `amity audit verify` still passes (the stored bytes do not change).
+    """
+    from amity.privacy import UnknownPerson
+    from amity.privacy import forget as forget_person
+    from domain.store import PartnershipStore
+
+    store = PartnershipStore(settings().event_store_url)
+    try:
+        done = forget_person(store, person)
+    except UnknownPerson as error:
+        raise UserError(str(error)) from None
+    finally:
+        store.close()
+    console.print(
+        "forgotten: the key is deleted, the name now reads as [forgotten]"
+        f" (read models rebuilt from {done.read_model_events} events)",
+        markup=False,
+    )
+
+
 # -- partnerships -------------------------------------------------------------------------
 
 

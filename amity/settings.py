@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,6 +34,34 @@ class Settings(BaseSettings):
         le=256,
         validation_alias=AliasChoices("AMITY_STORE_THREADS"),
         description="Thread pool for the blocking event-store activities",
+    )
+
+    store_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_STORE_KEY"),
+        description="base64 of 16/24/32 bytes: the event store is encrypted at rest (AES-GCM)",
+    )
+    personal_data_keys: bool = Field(
+        default=False,
+        validation_alias=AliasChoices("AMITY_PERSONAL_DATA_KEYS"),
+        description="on: persons' names are sealed under per-person keys (amity forget)",
+    )
+    payload_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_PAYLOAD_KEY"),
+        description="base64 of 32 bytes: Temporal payloads are encrypted (AES-GCM codec)",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        validation_alias=AliasChoices("AMITY_METRICS_PORT"),
+        description="Prometheus metrics of the worker on this port (off when unset)",
+    )
+    log_format: str = Field(
+        default="text",
+        validation_alias=AliasChoices("AMITY_LOG_FORMAT"),
+        description="text or json (one JSON object per line, with workflow and request ids)",
     )
 
 

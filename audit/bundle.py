@@ -64,7 +64,7 @@ def export_bundle(
                 "originator_version": entry.originator_version,
                 "topic": entry.topic,
                 "state": base64.b64encode(entry.state).decode(),
-                "record": json.loads(entry.state),
+                "record": _readable(entry.state),
                 "proof": [
                     base64.b64encode(p).decode()
                     for p in tree.inclusion_proof(entry.position, signed.size)
@@ -169,3 +169,11 @@ def verify_bundle(bundle: dict[str, Any], pinned: TrustedKey | None = None) -> B
         if bundle.get("partnership_id") and found != list(range(1, len(found) + 1)):
             report.problems.append(f"aggregate {originator}: versions {found} are not 1..n")
     return report
+
+
+def _readable(state: bytes) -> Any:
+    """The record as JSON, or None when the store encrypts records at rest."""
+    try:
+        return json.loads(state)
+    except ValueError:
+        return None

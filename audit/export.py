@@ -34,7 +34,7 @@ def partnership_ids(store: PartnershipStore) -> list[str]:
     found: list[str] = []
     for entry in entries(store):
         if entry.originator_version == 1:
-            found.append(str(json.loads(entry.state)["workflow_id"]))
+            found.append(str(store.readable(entry.state)["workflow_id"]))
     return found
 
 

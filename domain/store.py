@@ -8,10 +8,12 @@ writing again. That is what makes Temporal's at-least-once activities exactly-on
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,8 +32,8 @@ from eventsourcing.persistence import (
     StoredEvent,
     Transcoder,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -41,11 +43,15 @@ from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
 from domain.decider import IllegalEvent, evolve
 from domain.events import AnyEvent
 from domain.identity import aggregate_id
+from domain.privacy import MARKER, PersonalKeys, open_persons, seal_persons
 from domain.state import PartnershipState
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_STORE_URL = "sqlite:///var/events.db"
+#: The library's AES-GCM cipher on the `cryptography` package (a dependency already).
+CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
+ON_VALUES = frozenset({"1", "on", "true", "yes"})
 #: A snapshot every this many events keeps rebuilding a long history fast.
 DEFAULT_SNAPSHOT_INTERVAL = 100
 #: The kwarg by which `save()` hands each event's recorded time to the recorder.
@@ -99,6 +105,26 @@ def store_env(url: str) -> dict[str, str]:
     )
 
 
+def store_key(value: str | None) -> bytes | None:
+    """AMITY_STORE_KEY (base64 of 16, 24 or 32 bytes) as bytes; the key is never echoed."""
+    if not value:
+        return None
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) not in (16, 24, 32):
+        raise StoreConfigError("AMITY_STORE_KEY must be base64 of 16, 24 or 32 random bytes")
+    return key
+
+
+def cipher_env(key: bytes | None) -> dict[str, str]:
+    """The library's env that encrypts every stored event and snapshot at rest."""
+    if key is None:
+        return {}
+    return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": base64.b64encode(key).decode()}
+
+
 class CanonicalJSON(Transcoder):
     """Sorted keys, no spaces, UTF-8: the same event always has the same bytes (for hashing)."""
 
@@ -110,11 +136,30 @@ class CanonicalJSON(Transcoder):
 
 
 class PydanticMapper(Mapper[UUID]):
-    """Stores pydantic events as canonical JSON; pydantic rebuilds them on the way back."""
+    """Stores pydantic events as canonical JSON; pydantic rebuilds them on the way back.
+
+    With `personal_keys` (AMITY_PERSONAL_DATA_KEYS=on) persons' names are sealed under
+    per-person keys before encoding; sealed names are opened on the way back whatever the
+    setting (a forgotten person's name reads as `[forgotten]`).
+    """
+
+    def __init__(
+        self,
+        transcoder: Transcoder,
+        cipher: Any = None,
+        compressor: Any = None,
+        personal_keys: Callable[[], PersonalKeys] | None = None,
+        seal: bool = False,
+    ) -> None:
+        super().__init__(transcoder=transcoder, cipher=cipher, compressor=compressor)
+        self.personal_keys = personal_keys
+        self.seal = seal and personal_keys is not None
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         model = cast(PartnershipEvent, domain_event)
         state = model.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        if self.seal and self.personal_keys is not None:
+            state = seal_persons(state, self.personal_keys())
         data = self.transcoder.encode(state)
         if self.compressor:
             data = self.compressor.compress(data)
@@ -134,6 +179,8 @@ class PydanticMapper(Mapper[UUID]):
         if self.compressor:
             data = self.compressor.decompress(data)
         state = self.transcoder.decode(data)
+        if MARKER in data:
+            state = open_persons(state, self.personal_keys() if self.personal_keys else None)
         cls = resolve_topic(stored_event.topic)
         originator_id = stored_event.originator_id
         if not isinstance(originator_id, UUID):
@@ -201,9 +248,12 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
             "SELECT originator_id, originator_version, state FROM "  # noqa: S608
             + self.events_table_name
         )
-        rows = [
-            (row[0], row[1], recorded_micros(_stored_timestamp(row[2]))) for row in c.fetchall()
-        ]
+        try:
+            rows = [
+                (row[0], row[1], recorded_micros(_stored_timestamp(row[2]))) for row in c.fetchall()
+            ]
+        except ValueError:  # encrypted at rest: such a store was written with the index
+            return
         c.executemany(self.insert_time, rows)
 
     def _insert_events(
@@ -314,7 +364,13 @@ class PartnershipStore(Application[UUID]):
     """All partnerships' histories; the only writer is the `record_events` activity."""
 
     name = "Amity"
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "2000"}
+    env: ClassVar[dict[str, str]] = {
+        "AGGREGATE_CACHE_MAXSIZE": "2000",
+        # Aggregates and their states are frozen pydantic models (never mutated), so the
+        # cache may hand out the cached object itself: a deep copy of a long history's
+        # state cost more than the rest of an append (bench/, docs/performance.md).
+        "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+    }
     is_snapshotting_enabled = True
 
     def __init__(
@@ -327,8 +383,20 @@ class PartnershipStore(Application[UUID]):
         self.snapshot_interval = snapshot_interval or int(
             os.environ.get("AMITY_SNAPSHOT_INTERVAL") or DEFAULT_SNAPSHOT_INTERVAL
         )
+        settings = {**os.environ, **(env or {})}
+        self._store_key = store_key(settings.get("AMITY_STORE_KEY"))
+        self.personal_data_keys = (
+            settings.get("AMITY_PERSONAL_DATA_KEYS", "").strip().lower() in ON_VALUES
+        )
+        self._personal_keys: PersonalKeys | None = None
         # Our variables win over stray PERSISTENCE_MODULE & co. in the process environment.
-        super().__init__({**store_env(self.url), **(env or {})})
+        super().__init__(
+            {
+                **store_env(self.url),
+                **cipher_env(self._store_key),
+                **{k: v for k, v in (env or {}).items() if not k.startswith("AMITY_")},
+            }
+        )
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Hand each event's recorded time to the recorder, for the time index."""
@@ -344,7 +412,34 @@ class PartnershipStore(Application[UUID]):
             transcoder=CanonicalJSON(),
             cipher=self.factory.cipher(),
             compressor=self.factory.compressor(),
+            personal_keys=self.personal_keys,
+            seal=self.personal_data_keys,
         )
+
+    def personal_keys(self) -> PersonalKeys:
+        """The per-person key table in the store's database (made on first use)."""
+        if self._personal_keys is None:
+            datastore = getattr(self.recorder, "datastore", None)
+            if not isinstance(datastore, SQLiteDatastore | PostgresDatastore):
+                raise StoreConfigError("personal data keys need a SQLite or PostgreSQL store")
+            self._personal_keys = PersonalKeys(datastore, self._store_key)
+        return self._personal_keys
+
+    def forget(self, person: str) -> bool:
+        """Crypto-shred one person: delete their key. False if the store never saw them."""
+        return self.personal_keys().forget(person)
+
+    def readable(self, state: bytes) -> dict[str, Any]:
+        """A stored record's JSON (decrypted, decompressed; persons' names left sealed)."""
+        mapper = self.mapper
+        if mapper.cipher:
+            state = mapper.cipher.decrypt(state)
+        if mapper.compressor:
+            state = mapper.compressor.decompress(state)
+        decoded = json.loads(state)
+        if not isinstance(decoded, dict):
+            raise ValueError("a stored record is not a JSON object")
+        return decoded
 
     # -- reading -----------------------------------------------------------------------
 
