@@ -66,6 +66,12 @@ def up(
     ui_port: Annotated[
         int, typer.Option("--ui-port", min=1, max=65535, help="Port of Temporal's Web UI")
     ] = 8233,
+    http_port: Annotated[
+        int,
+        typer.Option(
+            "--http-port", min=1, max=65535, help="Port of Temporal's HTTP API (integrations)"
+        ),
+    ] = 7243,
     data_dir: Annotated[
         Path,
         typer.Option(
@@ -82,7 +88,7 @@ def up(
     """
     from amity.up import up as run_up
 
-    code = run_up(port, ui_port, data_dir)
+    code = run_up(port, ui_port, data_dir, http_port)
     if code:
         raise typer.Exit(code)
 
@@ -126,6 +132,26 @@ def forget(
         f" (read models rebuilt from {done.read_model_events} events)",
         markup=False,
     )
+
+
+@app.command("codec-server")
+def codec_server(
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8081,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    origin: Annotated[
+        list[str] | None, typer.Option(help="Allowed Web UI origin (repeatable)")
+    ] = None,
+) -> None:
+    """Temporal's remote codec endpoint (/encode, /decode) for the Web UI, keyed by
+    AMITY_PAYLOAD_KEY (use with --ui-codec-endpoint)."""
+    from amity.codec_server import main as serve
+
+    args = ["--port", str(port), "--host", host]
+    for allowed in origin or []:
+        args += ["--origin", allowed]
+    code = serve(args)
+    if code:
+        raise typer.Exit(code)
 
 
 # -- partnerships -------------------------------------------------------------------------

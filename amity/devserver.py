@@ -123,7 +123,12 @@ class DevServer:
         return args + self.extra_args
 
     def start(self, timeout: float = 60.0) -> DevServer:
-        for port, what in ((self.port, "--port"), (self.ui_port, "--ui-port")):
+        ports = (
+            (self.port, "--port"),
+            (self.ui_port, "--ui-port"),
+            (self.http_port, "--http-port"),
+        )
+        for port, what in ports:
             if port and not port_is_free(port):
                 raise DevServerError(f"port {port} is already in use (choose another with {what})")
         if self.db_file is not None:

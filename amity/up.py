@@ -84,6 +84,7 @@ def banner(server: DevServer, settings: Settings) -> None:
     console.print("[bold green]Amity is up[/bold green] (Ctrl-C stops the worker and the server)")
     console.print(f"  Web UI       {server.ui_url}", highlight=False)
     console.print(f"  Temporal     {server.address}  namespace {settings.temporal_namespace}")
+    console.print(f"  HTTP API     http://127.0.0.1:{server.http_port}/api/v1", highlight=False)
     console.print(f"  task queue   {settings.task_queue}", highlight=False)
     console.print(f"  event store  {settings.event_store_url}", highlight=False)
     console.print(
@@ -95,10 +96,12 @@ def banner(server: DevServer, settings: Settings) -> None:
     sys.stdout.flush()
 
 
-def up(port: int, ui_port: int, data_dir: Path) -> int:
+def up(port: int, ui_port: int, data_dir: Path, http_port: int = 7243) -> int:
     """Start the dev server and a worker; block until stopped; returns the exit code."""
     if port == ui_port:
         raise UserError(f"--port and --ui-port must differ (both are {port})")
+    if http_port in (port, ui_port):
+        raise UserError(f"--http-port must differ from --port and --ui-port ({http_port})")
     data_dir = data_dir.expanduser().resolve()
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +110,7 @@ def up(port: int, ui_port: int, data_dir: Path) -> int:
     server = DevServer(
         port=port,
         ui_port=ui_port,
+        http_port=http_port,
         db_file=data_dir / "temporal.db",
         log_file=data_dir / "temporal.log",
     )

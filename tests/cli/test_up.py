@@ -81,6 +81,8 @@ def test_up_demo_twice_then_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
                 str(port),
                 "--ui-port",
                 str(ui_port),
+                "--http-port",
+                str(free_port()),
                 "--data-dir",
                 str(data_dir),
             ],
@@ -142,7 +144,18 @@ def test_up_demo_twice_then_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
 def test_sigterm_stops_up_and_its_server(tmp_path: Path) -> None:
     port, ui_port = free_port(), free_port()
     up = subprocess.Popen(
-        [AMITY, "up", "--port", str(port), "--ui-port", str(ui_port), "--data-dir", str(tmp_path)],
+        [
+            AMITY,
+            "up",
+            "--port",
+            str(port),
+            "--ui-port",
+            str(ui_port),
+            "--http-port",
+            str(free_port()),
+            "--data-dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=clean_env(),
