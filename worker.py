@@ -1,7 +1,9 @@
 """Run an Amity worker: PartnershipWorkflow plus the event-store activities.
 
 `python worker.py` (or `amity worker`) uses TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
-AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment.
+AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_PORT turns
+on the Prometheus endpoint, AMITY_LOG_FORMAT=json structured logs, AMITY_PAYLOAD_KEY the
+payload codec, AMITY_STORE_KEY / AMITY_PERSONAL_DATA_KEYS the store's protection.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import signal
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from amity.connect import connect
+from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
@@ -40,13 +44,15 @@ def build_worker(
         activities=[bound.record_events, reminders.deliver_reminder],
         activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
         max_concurrent_activities=threads,
+        interceptors=[RefusalCounter()],
     )
 
 
 async def run_worker(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when run as a program)."""
     settings = settings or get_settings()
-    client = await connect(settings)
+    runtime, metrics_server = metrics_runtime(settings.metrics_port)
+    client = await connect(settings, runtime=runtime)
     store = PartnershipStore(settings.event_store_url)
     stop = stop or asyncio.Event()
     worker = build_worker(
@@ -62,15 +68,39 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
         settings.task_queue,
         settings.event_store_url,
     )
-    async with worker:
-        await stop.wait()
-    store.close()
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        store.close()
+        if metrics_server is not None:
+            metrics_server.stop()
+
+
+def metrics_runtime(port: int | None) -> tuple[Runtime | None, MetricsServer | None]:
+    """With a metrics port: Temporal's runtime metrics on an internal loopback port, and
+    one endpoint on `port` serving Amity's metrics followed by Temporal's."""
+    if port is None:
+        return None, None
+    from amity.devserver import free_port
+
+    internal = free_port()
+    runtime = Runtime(
+        telemetry=TelemetryConfig(
+            metrics=PrometheusConfig(
+                bind_address=f"127.0.0.1:{internal}",
+                counters_total_suffix=True,
+                durations_as_seconds=True,
+            )
+        )
+    )
+    server = MetricsServer(port, temporal_url=f"http://127.0.0.1:{internal}/metrics").start()
+    logging.getLogger("amity").info("metrics on :%s/metrics", server.port)
+    return runtime, server
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(get_settings().log_format)
     stop = asyncio.Event()
 
     async def _main() -> None:

@@ -11,6 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.messages import RecordRequest, RecordResult
+from amity import metrics
 from domain.decider import IllegalEvent
 from domain.store import CommandMeta, PartnershipStore, StoreConflict
 
@@ -33,9 +34,10 @@ class StoreActivities:
             via=request.via,
         )
         try:
-            result = self.store.append(
-                request.partnership_id, request.events, meta, request.expected_version
-            )
+            with metrics.timed_append():
+                result = self.store.append(
+                    request.partnership_id, request.events, meta, request.expected_version
+                )
         except IllegalEvent as error:
             raise ApplicationError(
                 f"the event store refused the events: {error}",
@@ -43,12 +45,33 @@ class StoreActivities:
                 non_retryable=True,
             ) from None
         except StoreConflict as error:
+            metrics.STORE_CONFLICTS.inc()
             raise ApplicationError(str(error), type="StoreConflict", non_retryable=True) from None
+        count_recorded(request, result.duplicate)
         activity.logger.info(
             "recorded %s for %s at version %s%s",
             request.command,
             request.partnership_id,
             result.version,
             " (already stored)" if result.duplicate else "",
+            extra={
+                "partnership_id": request.partnership_id,
+                "request_id": request.request_id,
+                "command": request.command,
+                "version": result.version,
+                "duplicate": result.duplicate,
+            },
         )
         return RecordResult(version=result.version, duplicate=result.duplicate)
+
+
+def count_recorded(request: RecordRequest, duplicate: bool) -> None:
+    """Prometheus counters: a rejected signal's record counts as that command rejected."""
+    if duplicate:
+        metrics.COMMANDS_DUPLICATE.labels(request.command).inc()
+        return
+    for event in request.events:
+        if event.type == "signal_rejected":
+            metrics.COMMANDS_REJECTED.labels(event.command, "signal").inc()
+            return
+    metrics.COMMANDS_APPLIED.labels(request.command, request.via).inc()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+from temporalio.runtime import Runtime
 
 from amity.settings import Settings, get_settings
 
@@ -12,18 +16,34 @@ class EngineUnreachable(RuntimeError):  # noqa: N818 - reads as the situation it
     """Temporal did not answer; the message names the address tried."""
 
 
-async def connect(settings: Settings | None = None, address: str | None = None) -> Client:
-    """A client on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE using the pydantic converter."""
+async def connect(
+    settings: Settings | None = None,
+    address: str | None = None,
+    runtime: Runtime | None = None,
+) -> Client:
+    """A client on TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE using the pydantic converter
+    (with the payload codec when AMITY_PAYLOAD_KEY is set)."""
     settings = settings or get_settings()
     target = address or settings.temporal_address
     try:
         return await Client.connect(
             target,
             namespace=settings.temporal_namespace,
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter(settings),
+            runtime=runtime or Runtime.default(),
         )
     except Exception as error:  # noqa: BLE001 - every connection failure reads the same
         raise EngineUnreachable(
             f"cannot reach Temporal at {target} (namespace {settings.temporal_namespace}):"
             f" {str(error).splitlines()[0] if str(error) else type(error).__name__}"
         ) from None
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The contract's pydantic converter, plus AES-GCM payload encryption with a key."""
+    if settings.payload_key is None:
+        return pydantic_data_converter
+    from amity.codec import AesGcmCodec
+
+    codec = AesGcmCodec.from_base64(settings.payload_key.get_secret_value())
+    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
