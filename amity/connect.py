@@ -41,7 +41,7 @@ async def connect(
 
 def data_converter(settings: Settings) -> DataConverter:
     """The contract's pydantic converter, plus AES-GCM payload encryption with a key."""
-    if settings.payload_key is None:
+    if settings.payload_key is None or not settings.payload_key.get_secret_value():
         return pydantic_data_converter
     from amity.codec import AesGcmCodec
 

@@ -1,0 +1,24 @@
+# The Amity worker (and the `amity` command line) for docker-compose.yml.
+FROM python:3.11.10-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY domain ./domain
+COPY workflows ./workflows
+COPY activities ./activities
+COPY audit ./audit
+COPY amity ./amity
+COPY examples ./examples
+COPY schemas ./schemas
+COPY worker.py ./
+RUN pip install . \
+    && useradd --system --uid 10001 --no-create-home amity
+USER amity
+
+EXPOSE 9000
+CMD ["python", "worker.py"]

@@ -1,0 +1,122 @@
+"""docker-compose.yml and the Dockerfile, checked without a Docker engine: the file parses,
+the worker's variables are the settings the code reads, every image is pinned, published
+ports do not clash, and the worker can be scaled (`docker compose up --scale worker=3`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from amity.settings import Settings
+from domain.store import store_env
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "AMITY_TASK_QUEUE", "AMITY_EVENT_STORE_URL"}
+SEARCH_ATTRIBUTES = {
+    "PartnershipStage": "Keyword",
+    "PartnershipTier": "Keyword",
+    "PartnershipCities": "KeywordList",
+    "PartnershipCountries": "KeywordList",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def setting_names() -> set[str]:
+    names: set[str] = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        choices = getattr(alias, "choices", None) or ([alias] if alias else [])
+        names.update(str(choice) for choice in choices)
+    return names
+
+
+def resolve(value: str) -> str:
+    """Compose interpolation with sample values: ${X:?msg} and ${X:-default}."""
+    samples = {"POSTGRES_PASSWORD": "secret"}
+
+    def one(match: re.Match[str]) -> str:
+        name, op, rest = match.group(1), match.group(2), match.group(3) or ""
+        if name in samples:
+            return samples[name]
+        return rest if op == ":-" else ""
+
+    return re.sub(r"\$\{(\w+)(:[?-])?([^}]*)\}", one, value)
+
+
+def test_services_and_the_workers_environment(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert {"postgresql", "temporal", "temporal-ui", "worker"} <= set(services)
+    env = {k: resolve(str(v)) for k, v in services["worker"]["environment"].items()}
+    assert set(env) >= REQUIRED
+    unknown = set(env) - setting_names()
+    assert not unknown, f"the worker is given variables the code does not read: {unknown}"
+    settings = Settings(**env)  # every value validates as the worker would read it
+    assert settings.temporal_address == "temporal:7233"
+    assert settings.metrics_port == 9000
+    # the store URL points at the compose PostgreSQL and its database
+    postgres = services["postgresql"]["environment"]
+    library = store_env(settings.event_store_url)
+    assert library["POSTGRES_HOST"] == "postgresql"
+    assert library["POSTGRES_DBNAME"] == postgres["POSTGRES_DB"]
+    assert library["POSTGRES_USER"] == postgres["POSTGRES_USER"]
+    assert settings.temporal_address.split(":")[0] in services
+
+
+def test_images_are_pinned(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        image = service.get("image")
+        assert image, f"{name}: no image name (a built image needs a tag too)"
+        if "@sha256:" in image:
+            continue
+        assert ":" in image.rsplit("/", 1)[-1], f"{name}: {image} has no tag"
+        tag = image.rsplit(":", 1)[1]
+        assert tag != "latest" and re.search(r"\d", tag), f"{name}: {image} is not pinned"
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    bases = re.findall(r"^FROM\s+(\S+)", dockerfile, re.MULTILINE)
+    assert bases and all(re.search(r":\S*\d", b) and "latest" not in b for b in bases)
+    assert 'CMD ["python", "worker.py"]' in dockerfile
+    assert re.search(r"^USER\s+(?!root)", dockerfile, re.MULTILINE)
+
+
+def test_ports_do_not_clash_and_the_worker_scales(compose: dict[str, Any]) -> None:
+    published: list[str] = []
+    for service in compose["services"].values():
+        for port in service.get("ports", []):
+            parts = str(port).split(":")
+            assert len(parts) >= 2, f"{port}: publish with an explicit host port"
+            published.append(parts[-2])
+    assert len(published) == len(set(published)), published
+    worker = compose["services"]["worker"]
+    assert "container_name" not in worker
+    assert "ports" not in worker  # a fixed host port would forbid --scale worker=3
+    assert worker.get("build")
+
+
+def test_health_checks_volumes_and_search_attributes(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("postgresql", "temporal", "temporal-ui", "worker"):
+        assert services[name].get("healthcheck", {}).get("test"), f"{name}: no health check"
+    declared = set(compose.get("volumes") or {})
+    used = {
+        str(volume).split(":")[0]
+        for service in services.values()
+        for volume in service.get("volumes", [])
+    }
+    assert declared and used <= declared | {v for v in used if v.startswith((".", "/"))}
+    assert "pgdata" in used
+    setup = " ".join(services["temporal-setup"]["command"])
+    for attribute, kind in SEARCH_ATTRIBUTES.items():
+        assert f"{attribute}:{kind}" in setup
+    waits = services["worker"]["depends_on"]
+    assert waits["temporal"]["condition"] == "service_healthy"
+    assert waits["temporal-setup"]["condition"] == "service_completed_successfully"
