@@ -27,6 +27,11 @@ from domain.store import PartnershipStore
 NAME = "read_models"
 IN_FORCE = ("active", "dormant")
 TABLES = ("amity_rm_partnerships", "amity_rm_exchanges", "amity_rm_position")
+#: Events per transaction: each commit is a sync to disk, so fewer, bigger batches
+#: rebuild faster (bench case 4); a crash still loses at most one uncommitted batch.
+BATCH = 5_000
+#: Partnership rows loaded per query (under every database's parameter limit).
+LOAD_CHUNK = 500
 
 Progress = Callable[[int, int], None]  # (events applied so far, position reached)
 
@@ -74,7 +79,7 @@ class ReadModels:
             for table in TABLES:
                 cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - constant names
 
-    def catch_up(self, batch: int = 500, progress: Progress | None = None) -> int:
+    def catch_up(self, batch: int = BATCH, progress: Progress | None = None) -> int:
         """Apply every event after the tracked position; returns how many were applied."""
         applied = 0
         while True:
@@ -89,21 +94,24 @@ class ReadModels:
 
     def _apply(self, start: int, notifications: Any) -> None:
         mapper = self.store.mapper
-        states: dict[str, PartnershipState | None] = {}
         exchanges: dict[tuple[str, int], int] = {}
+        events = [
+            event
+            for n in notifications
+            if isinstance(
+                event := mapper.to_domain_event(
+                    StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
+                ),
+                PartnershipEvent,
+            )
+        ]
         with self.db.transaction(commit=True) as cursor:
             if self._position(cursor) != start:
                 return  # another runner applied this batch first
-            for n in notifications:
-                event = mapper.to_domain_event(
-                    StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
-                )
-                if not isinstance(event, PartnershipEvent):
-                    continue
+            states = self._load_many(cursor, {str(event.originator_id) for event in events})
+            for event in events:
                 key = str(event.originator_id)
-                if key not in states:
-                    states[key] = self._load(cursor, key)
-                states[key] = evolve(states[key], event.event, event.originator_version)
+                states[key] = evolve(states.get(key), event.event, event.originator_version)
                 if event.event.type == "exchange_recorded":
                     slot = (event.event.field.value, event.event.date.year)
                     exchanges[slot] = exchanges.get(slot, 0) + 1
@@ -125,10 +133,20 @@ class ReadModels:
             )
 
     @staticmethod
-    def _load(cursor: Cursor, key: str) -> PartnershipState | None:
-        cursor.execute("SELECT state FROM amity_rm_partnerships WHERE originator_id = ?", (key,))
-        row = cursor.fetchone()
-        return PartnershipState.model_validate_json(row[0]) if row else None
+    def _load_many(cursor: Cursor, keys: set[str]) -> dict[str, PartnershipState | None]:
+        """The stored states of these partnerships (one query per LOAD_CHUNK keys)."""
+        states: dict[str, PartnershipState | None] = {}
+        ordered = sorted(keys)
+        for first in range(0, len(ordered), LOAD_CHUNK):
+            chunk = ordered[first : first + LOAD_CHUNK]
+            cursor.execute(
+                "SELECT originator_id, state FROM amity_rm_partnerships"  # noqa: S608
+                f" WHERE originator_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            for key, state in cursor.fetchall():
+                states[key] = PartnershipState.model_validate_json(state)
+        return states
 
     # -- reading -----------------------------------------------------------------------
 

@@ -59,3 +59,20 @@ def test_consistency_proofs_verify_and_detect_a_rewrite() -> None:
     rewritten = Tree([*LEAVES[:5], leaf_hash(b"forged"), *LEAVES[6:]])
     proof = rewritten.consistency_proof(8, 70)
     assert not verify_consistency(8, 70, tree.root(8), rewritten.root(70), proof)
+
+
+def test_extend_builds_the_same_tree_as_appending_one_by_one() -> None:
+    import hashlib
+
+    from audit.merkle import Tree
+
+    hashes = [hashlib.sha256(str(i).encode()).digest() for i in range(1, 300)]
+    for cut in (0, 1, 2, 3, 7, 64, 100, 255, 299):
+        one_by_one = Tree(hashes)
+        batched = Tree(hashes[:cut])
+        middle = max(cut, 150)
+        batched.extend(b"".join(hashes[cut:middle]))
+        batched.extend(b"".join(hashes[middle:]))
+        assert batched.levels == one_by_one.levels
+        assert batched.size == one_by_one.size
+        assert batched.root() == one_by_one.root()
