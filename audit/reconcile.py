@@ -128,6 +128,23 @@ def read_history(events: Sequence[HistoryEvent], run_id: str, side: TemporalSide
     return previous
 
 
+async def _decode_codec(client: Client, events: Sequence[HistoryEvent]) -> None:
+    """Undo the client's payload codec (AMITY_PAYLOAD_KEY) on the payloads read here."""
+    codec = client.data_converter.payload_codec
+    if codec is None:
+        return
+    for event in events:
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            container = event.activity_task_scheduled_event_attributes.input.payloads
+        elif event.HasField("activity_task_completed_event_attributes"):
+            container = event.activity_task_completed_event_attributes.result.payloads
+        else:
+            continue
+        decoded = await codec.decode(list(container))
+        del container[:]
+        container.extend(decoded)
+
+
 async def temporal_side(client: Client, workflow_id: str) -> TemporalSide:
     """Every run of the workflow id (visibility, plus the continue-as-new chain)."""
     side = TemporalSide()
@@ -146,6 +163,7 @@ async def temporal_side(client: Client, workflow_id: str) -> TemporalSide:
             continue
         seen.add(run_id)
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        await _decode_codec(client, history.events)
         side.runs.append(run_id)
         previous = read_history(history.events, run_id, side)
         if previous:
