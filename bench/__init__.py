@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`) and fault injection (`make faults`)."""
