@@ -89,7 +89,7 @@ class PersonalKeys:
         with self.datastore.transaction(commit=commit) as raw:
             yield _Cursor(raw, self.postgres)
 
-    def _ensure_table(self) -> None:
+    def ensure_table(self) -> None:
         if self._ready:
             return
         blob = "BYTEA" if self.postgres else "BLOB"
@@ -121,7 +121,7 @@ class PersonalKeys:
             cached = self._by_digest.get(digest)
             if cached and now - cached[0] < CACHE_SECONDS:
                 return cached[1], cached[2]
-        self._ensure_table()
+        self.ensure_table()
         select = f"SELECT key_id, wrapped FROM {TABLE} WHERE digest = ?"  # noqa: S608
         with self._transaction(commit=True) as cursor:
             cursor.execute(select, (digest,))
@@ -149,7 +149,7 @@ class PersonalKeys:
             cached = self._by_id.get(key_id)
             if cached and now - cached[0] < CACHE_SECONDS:
                 return cached[1]
-        self._ensure_table()
+        self.ensure_table()
         with self._transaction(commit=False) as cursor:
             cursor.execute(f"SELECT wrapped FROM {TABLE} WHERE key_id = ?", (key_id,))  # noqa: S608
             row = cursor.fetchone()
@@ -160,7 +160,7 @@ class PersonalKeys:
 
     def forget(self, name: str) -> bool:
         """Delete the person's key (True if there was one) and scrub the freed pages."""
-        self._ensure_table()
+        self.ensure_table()
         digest = name_digest(name)
         with self._transaction(commit=True) as cursor:
             cursor.execute(f"SELECT key_id FROM {TABLE} WHERE digest = ?", (digest,))  # noqa: S608

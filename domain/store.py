@@ -13,7 +13,8 @@ import binascii
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any, ClassVar, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
+import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
@@ -315,10 +317,13 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
     def _insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
+        # The events first: a conflicting append then fails on the events' own unique key,
+        # which the library reports as IntegrityError (ours first aborted the pipeline and
+        # surfaced as an OperationalError).
+        super()._insert_events(curs, stored_events, **kwargs)
         times = cast(list[EventTime], kwargs.get(EVENT_TIMES) or [])
         if times:
             curs.executemany(self.insert_time_statement, [self._id_row(t) for t in times])
-        super()._insert_events(curs, stored_events, **kwargs)
 
     def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
         originator, version, micros = row
@@ -334,6 +339,33 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
             return None if row is None or row["version"] is None else int(row["version"])
+
+
+#: pg_advisory_lock key under which stores create their tables ("amity" in ASCII).
+SCHEMA_LOCK = 0x616D697479
+
+
+@contextmanager
+def _schema_lock(env: dict[str, str]) -> Iterator[None]:
+    """Several workers starting at once on a new PostgreSQL database would run the same
+    CREATE TABLE IF NOT EXISTS concurrently ("tuple concurrently updated"): take turns."""
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        yield
+        return
+    with psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env.get("POSTGRES_PASSWORD") or None,
+        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
+        autocommit=True,
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
 
 
 def _stored_timestamp(state: bytes) -> datetime:
@@ -390,13 +422,15 @@ class PartnershipStore(Application[UUID]):
         )
         self._personal_keys: PersonalKeys | None = None
         # Our variables win over stray PERSISTENCE_MODULE & co. in the process environment.
-        super().__init__(
-            {
-                **store_env(self.url),
-                **cipher_env(self._store_key),
-                **{k: v for k, v in (env or {}).items() if not k.startswith("AMITY_")},
-            }
-        )
+        library_env = {
+            **store_env(self.url),
+            **cipher_env(self._store_key),
+            **{k: v for k, v in (env or {}).items() if not k.startswith("AMITY_")},
+        }
+        with _schema_lock(library_env):
+            super().__init__(library_env)
+            if self.personal_data_keys:
+                self.personal_keys().ensure_table()
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Hand each event's recorded time to the recorder, for the time index."""

@@ -63,7 +63,15 @@ def test_separate_store_instances_race_without_losing_or_doubling(store_url: str
         lock = threading.Lock()
         start = threading.Barrier(16)
 
+        errors: list[BaseException] = []
+
         def writer(n: int) -> None:
+            try:
+                write(n)
+            except BaseException as error:  # surfaced below: a thread's error is no warning
+                errors.append(error)
+
+        def write(n: int) -> None:
             nonlocal conflicts
             mine = stores[n % 2]
             start.wait()
@@ -85,6 +93,7 @@ def test_separate_store_instances_race_without_losing_or_doubling(store_url: str
             thread.start()
         for thread in threads:
             thread.join()
+        assert not errors, errors  # e.g. a conflict surfacing as anything but StoreConflict
         for reader in stores:
             stored = reader.history(PID)
             assert [e.originator_version for e in stored] == list(range(1, 28))
