@@ -25,7 +25,12 @@ def one_line(error: ValidationError) -> str:
     """`field.sub: message; other: message` with no input echo and no URLs."""
     messages: list[str] = []
     for item in error.errors(include_url=False, include_input=False):
-        where = _location(tuple(item.get("loc", ())))
+        loc = tuple(item.get("loc", ()))
+        where = _location(loc)
+        if item.get("type") == "extra_forbidden" and loc:
+            # the last item is the unknown key itself: name it even if it looks like a marker
+            head = _location(loc[:-1])
+            where = f"{head}.{loc[-1]}" if head else str(loc[-1])
         message = str(item.get("msg", "invalid")).replace("Value error, ", "")
         if item.get("type") == "extra_forbidden":
             message = "unknown field"
