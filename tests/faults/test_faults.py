@@ -49,7 +49,7 @@ async def test_bad_input_is_refused_cleanly_everywhere(
         "AMITY_EVENT_STORE_URL": store_url,
     }
     figures = await bad_input_suite(
-        240, engine.client, engine.task_queue, engine.store, seed=3, cli_env=cli_env, oversize=4
+        240, engine.client, engine.task_queue, engine.store, seed=3, cli_env=cli_env, oversize=1
     )
     assert_clean(figures)
     assert figures.bad_tried >= 240
