@@ -82,7 +82,8 @@ def run(opts: Options, only: set[str], workdir: Path) -> tuple[list[Row], dict[s
     if only & {"projections", "proofs", "memory"}:
         store = PartnershipStore(log_url)
         started = time.perf_counter()
-        write_log(store, opts.events)
+        if (store.recorder.max_notification_id() or 0) != opts.events:  # else: kept (--workdir)
+            write_log(store, opts.events)
         store.close()
         seconds = time.perf_counter() - started
         extra["generate_log_seconds"] = seconds
@@ -93,7 +94,9 @@ def run(opts: Options, only: set[str], workdir: Path) -> tuple[list[Row], dict[s
         long_url = f"sqlite:///{workdir / 'long.db'}"
         store = PartnershipStore(long_url)
         started = time.perf_counter()
-        write_long_partnership(store, asof.LONG_ID, opts.long_events, per_command=2_000)
+        existing = store.aggregate(asof.LONG_ID)
+        if existing is None or existing.version != opts.long_events:
+            write_long_partnership(store, asof.LONG_ID, opts.long_events, per_command=2_000)
         store.close()
         extra["generate_long_seconds"] = time.perf_counter() - started
         rows += asof.measure(opts, long_url, opts.long_events)
@@ -109,10 +112,11 @@ def run(opts: Options, only: set[str], workdir: Path) -> tuple[list[Row], dict[s
             elif size < opts.events:
                 url = f"sqlite:///{workdir / f'log-{size}.db'}"
                 store = PartnershipStore(url)
-                write_log(store, size)
+                if (store.recorder.max_notification_id() or 0) != size:
+                    write_log(store, size)
                 store.close()
                 logs[size] = url
-        rows += memory.measure(opts, logs, worker_rss)
+        rows += memory.measure(opts, logs, worker_rss, workdir)
     return rows, extra
 
 

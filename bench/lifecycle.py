@@ -12,7 +12,6 @@ bare floor (bench/floor.py) on the same dev server, in the same run, interleaved
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
@@ -106,11 +105,13 @@ def start_worker(
 
 
 def stop_worker(process: subprocess.Popen[str]) -> float:
-    """SIGTERM, wait, and return the worker's peak RSS in MiB."""
+    """Read the worker's peak RSS (VmHWM, MiB), then SIGTERM it and wait."""
+    from bench.memory import peak_rss
+
+    peak = peak_rss(process.pid)
     process.terminate()
-    _pid, _status, usage = os.wait4(process.pid, 0)
-    process.returncode = 0
-    return usage.ru_maxrss / 1024
+    process.wait(30)
+    return peak
 
 
 async def measure(opts: Options, workdir: Path) -> tuple[list[Row], dict[str, Any]]:

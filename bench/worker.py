@@ -8,12 +8,15 @@ RSS can be read when it exits. Prints `ready` once both workers poll; stops on S
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
+from pathlib import Path
 
 from amity.connect import connect
 from amity.settings import Settings
 from bench.floor import build_floor_worker
+from bench.sampler import Sampler
 from domain.store import PartnershipStore
 from worker import build_worker
 
@@ -36,4 +39,13 @@ async def main(address: str, store_url: str, queue: str, floor_queue: str) -> No
 
 
 if __name__ == "__main__":
-    asyncio.run(main(*sys.argv[1:5]))
+    # BENCH_PROFILE=path: sample every thread's stack while the worker runs (workflows,
+    # activities and the event loop are on different threads) and write the report there.
+    profile_path = os.environ.get("BENCH_PROFILE")
+    sampler = Sampler().start() if profile_path else None
+    try:
+        asyncio.run(main(*sys.argv[1:5]))
+    finally:
+        if sampler is not None and profile_path:
+            sampler.stop()
+            sampler.write(Path(profile_path))
