@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import time
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -10,6 +12,10 @@ from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 
 from amity.settings import Settings, get_settings
+
+#: A server that has just started answers this until its frontend is up; worth waiting for.
+STARTING = "not healthy yet"
+STARTING_GRACE_SECONDS = 15.0
 
 
 class EngineUnreachable(RuntimeError):  # noqa: N818 - reads as the situation it names
@@ -25,18 +31,23 @@ async def connect(
     (with the payload codec when AMITY_PAYLOAD_KEY is set)."""
     settings = settings or get_settings()
     target = address or settings.temporal_address
-    try:
-        return await Client.connect(
-            target,
-            namespace=settings.temporal_namespace,
-            data_converter=data_converter(settings),
-            runtime=runtime or Runtime.default(),
-        )
-    except Exception as error:  # noqa: BLE001 - every connection failure reads the same
-        raise EngineUnreachable(
-            f"cannot reach Temporal at {target} (namespace {settings.temporal_namespace}):"
-            f" {str(error).splitlines()[0] if str(error) else type(error).__name__}"
-        ) from None
+    deadline = time.monotonic() + STARTING_GRACE_SECONDS
+    while True:
+        try:
+            return await Client.connect(
+                target,
+                namespace=settings.temporal_namespace,
+                data_converter=data_converter(settings),
+                runtime=runtime or Runtime.default(),
+            )
+        except Exception as error:  # noqa: BLE001 - every connection failure reads the same
+            if STARTING in str(error) and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                continue
+            raise EngineUnreachable(
+                f"cannot reach Temporal at {target} (namespace {settings.temporal_namespace}):"
+                f" {str(error).splitlines()[0] if str(error) else type(error).__name__}"
+            ) from None
 
 
 def data_converter(settings: Settings) -> DataConverter:

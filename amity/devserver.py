@@ -68,6 +68,33 @@ def wait_for_port(
     raise DevServerError(f"nothing answered on port {port} within {timeout:.0f}s")
 
 
+def wait_until_serving(
+    address: str, timeout: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """The gRPC port opens before the frontend is healthy ("Frontend is not healthy yet");
+    ask the server's own health check until it says SERVING."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise DevServerError(f"the Temporal dev server exited with code {process.returncode}")
+        try:
+            check = subprocess.run(
+                [temporal_binary(), "operator", "cluster", "health", "--address", address],
+                capture_output=True,
+                text=True,
+                timeout=max(1.0, deadline - time.monotonic()),
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            continue
+        if check.returncode == 0 and "SERVING" in check.stdout:
+            return
+        time.sleep(0.1)
+    raise DevServerError(
+        f"the Temporal dev server at {address} was not healthy within {timeout:.0f}s"
+    )
+
+
 class DevServer:
     """One `temporal server start-dev` process."""
 
@@ -144,6 +171,7 @@ class DevServer:
         )
         try:
             wait_for_port(self.port, timeout, self.process)
+            wait_until_serving(self.address, timeout, self.process)
             if self.ui_port:
                 wait_for_port(self.ui_port, timeout, self.process)
         except DevServerError:
