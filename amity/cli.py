@@ -7,11 +7,13 @@ unreachable Temporal) ends with ONE line on stderr and exit code 2, never a trac
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.core import TyperGroup
 
 from amity import commands
 from amity.cli_audit import app as audit_app
@@ -22,7 +24,41 @@ from amity.render import list_table, print_json, send_view, status_view
 from amity.settings import Settings, get_settings
 from domain.values import Stage, Tier
 
+
+class OneLineErrors(TyperGroup):
+    """Click's standalone mode prints a usage panel for a bad option or argument; ours prints
+    one line (`amity: send: No such option: -x (see amity send --help)`) and exits 2, on the
+    console script and under CliRunner alike."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            try:
+                code = super().main(args, prog_name, complete_var, False, **extra)
+            except NoArgsIsHelpError as error:
+                print(error.format_message())  # `amity` alone: the help, not an error
+                code = 0
+            except UsageError as error:
+                _usage_error(error)
+            except typer.TyperException as error:
+                fail(error.format_message(), error.exit_code)
+            except typer.Abort:
+                fail("aborted", 130)
+        except typer.Exit as error:
+            code = error.exit_code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     name="amity",
     help=(
         "Amity: city partnerships (friendly relations, friendship cities, sister cities) as"
@@ -365,34 +401,16 @@ def demo(
 # -- entry point --------------------------------------------------------------------------
 
 
-def _main(argv: list[str] | None) -> int:
-    command = typer.main.get_command(app)
-    try:
-        code = command.main(
-            args=sys.argv[1:] if argv is None else argv, prog_name="amity", standalone_mode=False
-        )
-    except NoArgsIsHelpError as error:
-        print(error.format_message())  # `amity` alone: the help, not an error
-        return 0
-    except UsageError as error:
-        path = error.ctx.command_path.removeprefix("amity").strip() if error.ctx else ""
-        where = f"{path}: " if path else ""
-        hint = f" (see amity {path} --help)" if path else " (see amity --help)"
-        fail(f"{where}{error.format_message()}{hint}")
-    except typer.TyperException as error:
-        fail(error.format_message(), error.exit_code)
-    except typer.Abort:
-        fail("aborted", 130)
-    return code if isinstance(code, int) else 0
+def _usage_error(error: UsageError) -> NoReturn:
+    path = error.ctx.command_path.removeprefix("amity").strip() if error.ctx else ""
+    where = f"{path}: " if path else ""
+    hint = f" (see amity {path} --help)" if path else " (see amity --help)"
+    fail(f"{where}{error.format_message()}{hint}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Console script: usage errors become one line on stderr with exit code 2."""
-    try:
-        code = _main(argv)
-    except typer.Exit as error:
-        code = error.exit_code
-    sys.exit(code)
+    typer.main.get_command(app).main(args=sys.argv[1:] if argv is None else argv, prog_name="amity")
 
 
 if __name__ == "__main__":

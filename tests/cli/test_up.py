@@ -223,3 +223,19 @@ def test_usage_errors_are_one_line_exit_2(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0 and "--signal" in out
     code, out, _ = run_main([], capsys)
     assert code == 0 and "amity up" in out
+
+
+def test_usage_errors_are_one_line_under_clirunner_too() -> None:
+    """Integrations and the fault suite drive the Typer app itself (CliRunner), not the
+    console script: a COMMAND that looks like an option is still one line, exit 2."""
+    from typer.testing import CliRunner
+
+    from amity.cli import app
+
+    for args in (["send", "partnership-x", "-\U000410a5", "--data", "{}"],
+                 ["send", "partnership-x", "--bogus"], ["audit", "history"]):  # fmt: skip
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 2, (args, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("amity: "), lines
+        assert "(see amity " in lines[0] and "Usage:" not in result.stderr
