@@ -53,7 +53,7 @@ def proposal_summary(proposal: Proposal) -> str:
 
 def check_proposal(payload: dict[str, Any], source: str) -> Proposal:
     try:
-        return parse_proposal(payload)
+        return parse_proposal(payload, printable=True)
     except InvalidInput as error:
         reason = str(error).removeprefix("propose: ")
         raise UserError(f"{source}: invalid proposal: {reason}") from None
@@ -155,7 +155,7 @@ async def start(
 def check_command(command: str, payload: dict[str, Any]) -> None:
     """Refuse an unknown command or an invalid payload before anything is sent."""
     try:
-        parse_command(command, payload)
+        parse_command(command, payload, printable=True)
     except InvalidInput as error:
         raise UserError(str(error)) from None
 

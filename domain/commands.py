@@ -13,9 +13,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from domain.errors import one_line
 from domain.values import (
-    DOCUMENT_TEXT,
     MAX_ITEMS,
+    PRINTABLE,
     Decision,
+    DocumentText,
     Duration,
     EventDate,
     ExchangeKind,
@@ -115,7 +116,7 @@ class DraftMemorandum(Command):
     languages: Annotated[
         list[Annotated[Name, Field(max_length=40)]], Field(min_length=1, max_length=10)
     ]
-    text: Annotated[str, Field(max_length=DOCUMENT_TEXT)] | None = None
+    text: DocumentText | None = None
     text_sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     fields: Fields | None = None
 
@@ -290,8 +291,9 @@ class InvalidInput(ValueError):  # noqa: N818 - a public name others import
     """A payload that is not a valid command; the message is one line for people."""
 
 
-def parse_payload(model: type[Command], payload: Any) -> Command:
-    """Validate a decoded JSON payload against `model`; raise InvalidInput with one line."""
+def parse_payload(model: type[Command], payload: Any, printable: bool = False) -> Command:
+    """Validate a decoded JSON payload against `model`; raise InvalidInput with one line.
+    `printable` also refuses control characters in people's text (new input only)."""
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):
@@ -299,23 +301,23 @@ def parse_payload(model: type[Command], payload: Any) -> Command:
             f"{model.name}: the payload must be one JSON object, got {type(payload).__name__}"
         )
     try:
-        return model.model_validate(payload)
+        return model.model_validate(payload, context={PRINTABLE: printable})
     except ValidationError as error:
         raise InvalidInput(f"{model.name}: {one_line(error)}") from None
 
 
-def parse_command(name: str, payload: Any) -> Command:
+def parse_command(name: str, payload: Any, printable: bool = False) -> Command:
     """Look up a user command by name and validate its payload."""
     model = USER_COMMANDS.get(name)
     if model is None:
         known = ", ".join(USER_COMMANDS)
         raise InvalidInput(f"unknown command {name[:60]!r}; known commands: {known}")
-    return parse_payload(model, payload)
+    return parse_payload(model, payload, printable)
 
 
-def parse_proposal(payload: Any) -> Proposal:
+def parse_proposal(payload: Any, printable: bool = False) -> Proposal:
     """Validate a start input."""
-    proposal = parse_payload(Proposal, payload)
+    proposal = parse_payload(Proposal, payload, printable)
     assert isinstance(proposal, Proposal)
     return proposal
 

@@ -6,11 +6,20 @@ that names the field instead of a silently ignored key.
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 #: The longest free text we accept in one field (a memorandum's text is longer).
 SHORT_TEXT = 500
@@ -20,11 +29,41 @@ DOCUMENT_TEXT = 500_000
 #: Lists (delegations, topics, fields) are small in practice; a bound stops abuse.
 MAX_ITEMS = 200
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT)]
+#: Validation context key: refuse control characters in people's text. Only new input is
+#: checked (commands and proposals as they arrive); events already stored load as they are.
+PRINTABLE = "printable"
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _one_line(value: str, info: ValidationInfo) -> str:
+    if info.context and info.context.get(PRINTABLE) and _ANY_CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _lines(value: str, info: ValidationInfo) -> str:
+    if info.context and info.context.get(PRINTABLE) and _CONTROL_BUT_LINES.search(value):
+        raise ValueError("must not contain control characters other than tab and newline")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_one_line),
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=SHORT_TEXT), AfterValidator(_lines)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=LONG_TEXT), AfterValidator(_lines)
+]
+DocumentText = Annotated[str, Field(max_length=DOCUMENT_TEXT), AfterValidator(_lines)]
 RequiredText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=SHORT_TEXT),
+    AfterValidator(_one_line),
 ]
 CountryCode = Annotated[
     str,

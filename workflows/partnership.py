@@ -12,7 +12,7 @@ of the same name (a refused one is listed in `status.rejected` and recorded in t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,9 @@ QUIET_HISTORY = "quiet-history"
 #: A signal too large to record is refused instead of scheduled (issue 7: it failed every
 #: workflow task for ever, because the activity's input passed Temporal's 2 MiB limit).
 PAYLOAD_LIMIT = "payload-size-limit"
+#: Control characters in people's text are refused (issue 7); runs that accepted them before
+#: keep doing so on replay.
+PRINTABLE_TEXT = "printable-text"
 #: The largest command payload (encoded JSON bytes) applied; the events that carry it,
 #: with their envelope, must stay under Temporal's 2 MiB payload limit.
 MAX_PAYLOAD_BYTES = 1_500_000
@@ -88,6 +91,17 @@ class Carried(BaseModel):
     applied: dict[str, CommandOutcome] = {}
     pending_signals: list[PendingSignal] = []
     runs: int = 1
+
+
+def _unprintable(parse: Callable[[], object]) -> str | None:
+    """The reason a payload valid in every other way is refused for control characters, if
+    this run refuses them (the patch marker is written only when it matters)."""
+    try:
+        parse()
+    except c.InvalidInput as error:
+        if workflow.patched(PRINTABLE_TEXT):
+            return str(error)
+    return None
 
 
 def _decode(raw: RawValue) -> Any:
@@ -169,6 +183,12 @@ class PartnershipWorkflow:
 
     @workflow.run
     async def run(self, input: RawValue = NOTHING) -> Status:
+        if self._proposal is not None and self._input_error is None:
+            self._input_error = _unprintable(lambda: c.parse_proposal(_decode(input), True))
+            if self._input_error is not None:
+                self._input_error = f"invalid proposal: {self._input_error}".replace(
+                    "propose: ", ""
+                )
         if self._input_error is not None:
             raise ApplicationError(self._input_error, type="InvalidProposal", non_retryable=True)
         if self._proposal is not None:
@@ -467,7 +487,7 @@ class PartnershipWorkflow:
         if too_large is not None:
             raise ApplicationError(too_large, type="InvalidCommand")
         try:
-            command = c.parse_command(name, _decode(raw))
+            command = c.parse_command(name, _decode(raw), printable=True)
         except c.InvalidInput as error:
             raise ApplicationError(str(error), type="InvalidCommand") from None
         if command.request_id and command.request_id in self._applied:
@@ -506,7 +526,11 @@ class PartnershipWorkflow:
         try:
             if pending.error is not None:
                 raise c.InvalidInput(pending.error)
-            await self._apply_now(c.parse_command(name, data), "signal")
+            command = c.parse_command(name, data)
+            unprintable = _unprintable(lambda: c.parse_command(name, data, printable=True))
+            if unprintable is not None:
+                raise c.InvalidInput(unprintable)
+            await self._apply_now(command, "signal")
             return
         except c.InvalidInput as error:
             reason = str(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from amity.story import load
 from domain.commands import USER_COMMANDS, InvalidInput, parse_command, parse_proposal
 from domain.errors import MAX_REASON
 
@@ -236,3 +237,31 @@ def test_proposal_policy_durations():
     assert proposal.policy.dormant_after.total_seconds() == 5
     assert proposal.policy.talks_deadline.total_seconds() == 5
     assert proposal.policy.renewal_notice is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("place", "City\x00Hall", "place: must not contain control characters"),
+        ("place", "City\nHall", "place: must not contain control characters"),
+        ("outcome", "agreed\x1b[31m", "outcome: must not contain control characters other"),
+        ("topics", ["ok", "bell\x07"], "topics[1]: must not contain control characters"),
+    ],
+)
+def test_new_input_refuses_control_characters(field, value, fragment):
+    payload = {**load("record_meeting.json"), field: value}
+    with pytest.raises(InvalidInput) as raised:
+        parse_command("record_meeting", payload, printable=True)
+    assert fragment in str(raised.value)
+    # Stored history and replays are read without the check: what was accepted loads.
+    assert parse_command("record_meeting", payload) is not None
+
+
+def test_printable_text_keeps_newlines_tabs_and_every_script():
+    payload = {
+        **load("record_meeting.json"),
+        "place": "绵阳 Mianyang – Мянъян · ميانيانغ",
+        "outcome": "1.\tEconomy\n2.\tCulture",
+    }
+    meeting = parse_command("record_meeting", payload, printable=True)
+    assert meeting.outcome == "1.\tEconomy\n2.\tCulture"  # type: ignore[union-attr]

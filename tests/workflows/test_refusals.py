@@ -62,6 +62,15 @@ REFUSALS: list[tuple[int, str, Any, str]] = [
     ),
     (1, "open_talks", [1, 2], "must be one JSON object"),
     (
+        1,
+        "record_meeting",
+        {
+            **story.load("record_meeting.json"),
+            "delegation": [{"name": "Jing\x1b[2JDazhong", "side": "initiator"}],
+        },
+        "delegation[0].name: must not contain control characters",
+    ),
+    (
         5,
         "withdraw",
         {"reason": "changed our minds"},
@@ -143,6 +152,10 @@ async def test_unknown_update_and_signal_names(engine: Engine) -> None:
         (
             {**story.proposal(), "partner": story.proposal()["initiator"]},
             "must be different parties",
+        ),
+        (
+            {**story.proposal(), "partner": {**story.proposal()["partner"], "name": "Cu\x00p"}},
+            "partner.name: must not contain control characters",
         ),
     ],
 )
