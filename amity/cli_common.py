@@ -44,13 +44,14 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         from amity.connect import EngineUnreachable
+        from amity.guard import PayloadTooLarge
         from domain.store import StoreConfigError
 
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except (UserError, StoreConfigError, EngineUnreachable) as error:
+        except (UserError, StoreConfigError, EngineUnreachable, PayloadTooLarge) as error:
             fail(str(error))
         except KeyboardInterrupt:
             fail("interrupted", code=130)

@@ -11,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 
+from amity.guard import PayloadGuard
 from amity.settings import Settings, get_settings
 
 #: A server that has just started answers this until its frontend is up; worth waiting for.
@@ -34,10 +35,12 @@ async def connect(
     deadline = time.monotonic() + STARTING_GRACE_SECONDS
     while True:
         try:
+            converter = data_converter(settings)
             return await Client.connect(
                 target,
                 namespace=settings.temporal_namespace,
-                data_converter=data_converter(settings),
+                data_converter=converter,
+                interceptors=[PayloadGuard(converter.payload_converter)],
                 runtime=runtime or Runtime.default(),
             )
         except Exception as error:  # noqa: BLE001 - every connection failure reads the same

@@ -1,5 +1,5 @@
 """Sending commands the way every client should: with a request_id, retried across a
-hand-over to a new run.
+hand-over to a new run (and after a workflow task another client's Update broke).
 
 When a partnership continues as new, an Update that arrived during the hand-over is
 answered with "workflow execution already completed" although the partnership lives on
@@ -21,8 +21,9 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-#: How often a command is resent when the run it reached was just handed over.
-ATTEMPTS = 10
+#: How often a command is resent when the run it reached was just handed over, or its
+#: workflow task had failed (Temporal retries a failed task after up to 10 s): about 20 s.
+ATTEMPTS = 20
 
 
 def with_request_id(payload: dict[str, Any]) -> dict[str, Any]:
@@ -30,6 +31,16 @@ def with_request_id(payload: dict[str, Any]) -> dict[str, Any]:
     if payload.get("request_id"):
         return dict(payload)
     return {**payload, "request_id": f"amity-{uuid.uuid4()}"}
+
+
+def _task_failed(error: BaseException) -> bool:
+    """Another Update in the same workflow task broke it (e.g. one over Temporal's size
+    limit from a client without Amity's guard): this one was never applied."""
+    return (
+        isinstance(error, RPCError)
+        and error.status == RPCStatusCode.FAILED_PRECONDITION
+        and "Workflow Task in failed state" in error.message
+    )
 
 
 def _handed_over(error: BaseException) -> bool:
@@ -62,10 +73,10 @@ async def send_update(
             WorkflowUpdateFailedError,
             WorkflowUpdateRPCTimeoutOrCancelledError,
         ) as error:
-            if not _handed_over(error) or attempt == ATTEMPTS - 1:
+            if not (_handed_over(error) or _task_failed(error)) or attempt == ATTEMPTS - 1:
                 raise
             description = await handle.describe()
             if description.status is not None and description.status.name != "RUNNING":
                 raise
-            await asyncio.sleep(0.1 * (attempt + 1))
+            await asyncio.sleep(min(0.1 * (attempt + 1), 2.0))
     raise AssertionError("unreachable")

@@ -50,6 +50,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from amity import story
 from amity.connect import connect
 from amity.devserver import DevServer, free_port
+from amity.guard import PayloadTooLarge
 from amity.settings import Settings
 from domain import commands as c
 from domain.decider import Rejection, decide, evolve
@@ -908,6 +909,14 @@ async def _target(client: Client, task_queue: str, pid: str) -> list[str]:
     return done
 
 
+def refused_for_size(case: BadInput, error: PayloadTooLarge) -> bool:
+    """Amity's client refused it for its size, naming the field, in one line."""
+    message = str(error)
+    return (
+        case.kind == "oversize" and f"{case.expect}: too large" in message and "\n" not in message
+    )
+
+
 def _cli_invoke(args: list[str], env: dict[str, str]) -> Any:
     from typer.testing import CliRunner
 
@@ -977,6 +986,10 @@ async def run_bad_inputs(
             ok = case.expect in message and "\n" not in message and case.expect != "duplicate"
             clean(case, ok, f"refused with {message!r}, expected {case.expect!r}")
             return
+        except PayloadTooLarge as error:
+            # refused by Amity's client before it was sent: nothing recorded
+            clean(case, refused_for_size(case, error), f"PayloadTooLarge: {error}")
+            return
         except RPCError as error:
             # refused at Temporal's door (e.g. over the payload limit): nothing recorded
             size = len(json.dumps(body)) if case.kind == "oversize" else 0
@@ -1005,6 +1018,10 @@ async def run_bad_inputs(
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
             ok = message.startswith("invalid proposal: ") and case.expect in message
             clean(case, ok, f"failed with {message!r}, expected {case.expect!r}")
+            return
+        except PayloadTooLarge as error:
+            started_ids.remove(pid)
+            clean(case, refused_for_size(case, error), f"PayloadTooLarge: {error}")
             return
         except RPCError as error:
             started_ids.remove(pid)
@@ -1051,6 +1068,9 @@ async def run_bad_inputs(
             body = body_of(case, number, pid, setups[number % targets])
             try:
                 await handle.signal(case.command, body)
+            except PayloadTooLarge as error:
+                clean(case, refused_for_size(case, error), f"PayloadTooLarge: {error}")
+                continue
             except RPCError as error:
                 clean(
                     case,

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.describe import summarise_event
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
+    from domain.limits import MAX_PAYLOAD_BYTES, too_large
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
     from workflows.search import search_key, search_updates, summary
     from workflows.timers import Timer, due_timer
@@ -49,9 +50,6 @@ PAYLOAD_LIMIT = "payload-size-limit"
 #: Control characters in people's text are refused (issue 7); runs that accepted them before
 #: keep doing so on replay.
 PRINTABLE_TEXT = "printable-text"
-#: The largest command payload (encoded JSON bytes) applied; the events that carry it,
-#: with their envelope, must stay under Temporal's 2 MiB payload limit.
-MAX_PAYLOAD_BYTES = 1_500_000
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
@@ -119,18 +117,11 @@ def _oversize(name: str, raw: RawValue) -> str | None:
     size = len(raw.payload.data) if raw.payload is not None else 0
     if size <= MAX_PAYLOAD_BYTES:
         return None
-    largest = ""
     try:
         data = workflow.payload_converter().from_payload(raw.payload)
     except Exception:  # noqa: BLE001 - the size is the reason; the field is a hint
         data = None
-    if isinstance(data, dict) and data:
-        key = max(data, key=lambda k: len(str(data[k])))
-        largest = f"{str(key)[:60]}: "
-    return (
-        f"{name}: {largest}too large: the payload is {size:,} bytes,"
-        f" at most {MAX_PAYLOAD_BYTES:,} (send text_sha256 instead of a long text)"
-    )
+    return too_large(name, size, data)
 
 
 @workflow.defn(name="PartnershipWorkflow", failure_exception_types=[ValidationError])
