@@ -26,3 +26,21 @@ def too_large(name: str, size: int, data: Any) -> str | None:
         f"{name}: {largest}too large: the payload is {size:,} bytes,"
         f" at most {MAX_PAYLOAD_BYTES:,} (send text_sha256 instead of a long text)"
     )
+
+
+#: The largest working state a partnership carries from one workflow run to the next
+#: (continue-as-new input, with the remembered request ids beside it, must stay under
+#: Temporal's 2 MiB). Typical partnerships use a few kilobytes; a thousand exchanges
+#: about 400 KB. The complete record is always the event store.
+MAX_STATE_BYTES = 1_100_000
+
+
+def state_too_large(command: str, size: int) -> str | None:
+    """Why a command is refused because the state it leads to is too large, or None."""
+    if size <= MAX_STATE_BYTES:
+        return None
+    return (
+        f"{command}: refused: the partnership's working state would grow to {size:,} bytes,"
+        f" more than the {MAX_STATE_BYTES:,} a workflow carries; keep long participant"
+        " lists and texts in a document and give its reference"
+    )

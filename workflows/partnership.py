@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.describe import summarise_event
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
-    from domain.limits import MAX_PAYLOAD_BYTES, too_large
+    from domain.limits import MAX_PAYLOAD_BYTES, MAX_STATE_BYTES, state_too_large, too_large
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
     from workflows.search import search_key, search_updates, summary
     from workflows.timers import Timer, due_timer
@@ -50,8 +50,14 @@ PAYLOAD_LIMIT = "payload-size-limit"
 #: Control characters in people's text are refused (issue 7); runs that accepted them before
 #: keep doing so on replay.
 PRINTABLE_TEXT = "printable-text"
+#: A command whose state would pass MAX_STATE_BYTES is refused: a state too large to carry
+#: to the next run would fail every workflow task at continue-as-new (issue 7).
+STATE_BUDGET = "state-budget"
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
+#: ... within this many bytes, so that with a state of MAX_STATE_BYTES the continue-as-new
+#: input stays under Temporal's 2 MiB.
+REMEMBERED_BYTES = 600_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
 COMMANDS_PER_RUN = 2_000
 #: Events that people should hear about, not only find in the history.
@@ -136,6 +142,7 @@ class PartnershipWorkflow:
         self._applied: dict[str, CommandOutcome] = {}
         self._runs = 1
         self._commands_this_run = 0
+        self._state_bytes: int | None = None  # an upper bound of the state's JSON size
         self._ready = False
         self._changed = False
         self._engine_refused_at: int | None = None
@@ -330,8 +337,16 @@ class PartnershipWorkflow:
         )
 
     def _remembered(self) -> dict[str, CommandOutcome]:
-        items = list(self._applied.items())[-REMEMBERED_REQUESTS:]
-        return dict(items)
+        """The newest applied request ids, as many as fit beside the state in the next
+        run's input (REMEMBERED_REQUESTS, at most REMEMBERED_BYTES)."""
+        kept: list[tuple[str, CommandOutcome]] = []
+        size = 0
+        for request_id, outcome in reversed(list(self._applied.items())[-REMEMBERED_REQUESTS:]):
+            size += 2 * len(request_id) + 160  # key, its copy in the outcome, the rest
+            if size > REMEMBERED_BYTES:
+                break
+            kept.append((request_id, outcome))
+        return dict(reversed(kept))
 
     def _publish(self) -> None:
         """Search attributes (when they change) and the UI's current details follow the state."""
@@ -392,6 +407,10 @@ class PartnershipWorkflow:
             decision = decide(state, command, workflow.now())
             if isinstance(decision, Rejection):
                 raise ApplicationError(decision.reason, type="CommandRejected", non_retryable=True)
+            if via != "engine":
+                too_big = self._over_budget(command, decision)
+                if too_big is not None and workflow.patched(STATE_BUDGET):
+                    raise ApplicationError(too_big, type="CommandRejected", non_retryable=True)
             actor = command.actor or (ENGINE if via == "engine" else "unknown")
             result = await self._record(
                 command.name, via, actor, request_id, state.version, decision
@@ -402,6 +421,8 @@ class PartnershipWorkflow:
                 state = evolve(state, event, version)
             self._state = state
             self._last_events = decision
+            if self._state_bytes is not None:
+                self._state_bytes += sum(len(event.model_dump_json()) for event in decision)
             outcome = CommandOutcome(
                 command=command.name,
                 request_id=request_id,
@@ -418,6 +439,24 @@ class PartnershipWorkflow:
             self._changed = True
             self._publish()
             return outcome
+
+    def _over_budget(self, command: c.Command, events: Sequence[AnyEvent]) -> str | None:
+        """Why applying `events` would make the state too large to carry, or None. Cheap:
+        a running upper bound, measured exactly only when the bound passes the budget."""
+        if isinstance(command, c.RecordRejectedSignal):
+            return None  # bounded list; refusing it would lose the refusal
+        if self._state_bytes is None:
+            self._state_bytes = len(self._current.model_dump_json())
+        growth = sum(len(event.model_dump_json()) + 64 for event in events)
+        if self._state_bytes + growth <= MAX_STATE_BYTES:
+            return None
+        state, version = self._current, self._current.version
+        for event in events:
+            version += 1
+            state = evolve(state, event, version)
+        exact = len(state.model_dump_json())
+        self._state_bytes = len(self._current.model_dump_json())
+        return state_too_large(command.name, exact)
 
     async def _apply_engine(self, command: c.Command) -> None:
         """A policy timer fired: record it unless a command got there first."""
@@ -486,6 +525,9 @@ class PartnershipWorkflow:
         decision = decide(self._current, command, workflow.now())
         if isinstance(decision, Rejection):
             raise ApplicationError(decision.reason, type="CommandRejected")
+        too_big = self._over_budget(command, decision)
+        if too_big is not None:
+            raise ApplicationError(too_big, type="CommandRejected")
 
     async def _signal(self, name: str, raw: RawValue) -> None:
         """Queue a signal; it is applied here, or carried to the next run if one begins."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 
 from amity import story
 from amity.connect import connect
@@ -74,4 +74,58 @@ async def test_thousand_exchanges_across_continue_as_new(
     assert [s.originator_version for s in stored] == list(range(1, len(stored) + 1))
     assert len(runs) >= 3, f"expected several continue-as-new runs, got {len(runs)}"
     assert len({s.run_id for s in stored}) >= 3
+    store.close()
+
+
+def fat_exchange(n: int) -> dict[str, object]:
+    """A valid exchange near the largest a person can send: 200 participants, long texts."""
+    person = {"name": "N" * 200, "title": "T" * 500, "organisation": "O" * 500}
+    return {
+        **story.load("record_exchange.json"),
+        "participants": [{**person, "name": f"{n}-{i}".ljust(200, "N")} for i in range(200)],
+        "request_id": f"fat-{n}",
+    }
+
+
+@pytest.mark.slow
+async def test_a_full_state_refuses_growth_and_still_continues_as_new(
+    small_history_server: DevServer, tmp_path: Path
+) -> None:
+    """Valid commands that would grow the state past what a run can hand to the next are
+    refused (update and signal alike); the partnership goes on across continue-as-new."""
+    client = await connect(Settings(TEMPORAL_ADDRESS=small_history_server.address))
+    store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
+    queue = f"full-{uuid.uuid4().hex}"
+    partnership_id = "partnership-full-state"
+    async with build_worker(client, store, queue, threads=8):
+        handle = await client.start_workflow(
+            "PartnershipWorkflow", story.proposal(), id=partnership_id, task_queue=queue
+        )
+        for command, payload in story.steps()[:5]:
+            await handle.execute_update(command, payload)
+        applied, refused = 0, ""
+        for n in range(8):
+            try:
+                await send_update(client, partnership_id, "record_exchange", fat_exchange(n))
+                applied += 1
+            except WorkflowUpdateFailedError as error:
+                refused = str(getattr(error.cause, "message", error.cause))
+                break
+        assert 2 <= applied < 8 and "working state would grow to" in refused, refused
+        assert "\n" not in refused
+        await handle.signal("record_exchange", fat_exchange(99))
+        for _ in range(100):
+            status = await handle.query("status")
+            if status["rejected"]:
+                break
+            await asyncio.sleep(0.1)
+        assert "working state would grow" in status["rejected"][-1]["reason"]
+        # small commands still fit, across several continue-as-new hand-overs
+        await send(client, partnership_id, list(range(80)))
+        status = await client.get_workflow_handle(partnership_id).query("status")
+        runs = [e.run_id async for e in client.list_workflows(f'WorkflowId="{partnership_id}"')]
+    assert len(runs) >= 2, "expected a continue-as-new with the full state"
+    assert status["exchange_count"] == applied + 80
+    stored = store.history(partnership_id)
+    assert sum(1 for s in stored if s.event.type == "exchange_recorded") == applied + 80
     store.close()
