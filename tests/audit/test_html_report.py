@@ -3,7 +3,6 @@ timeline draws one element per event (checked on the page and on a screenshot)."
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,23 +11,7 @@ import pytest
 
 from domain.store import PartnershipStore
 from tests.audit.conftest import AuditCli, tell_story
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists() and not os.environ.get("CI"),
-    reason="no /usr/bin/chromium (required when CI is set)",
-)
+from tests.chromium import ARGS, chromium_or_skip, private_dirs
 
 
 def test_report_opens_without_console_errors_and_draws_every_event(
@@ -38,6 +21,8 @@ def test_report_opens_without_console_errors_and_draws_every_event(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from playwright.sync_api import sync_playwright
+
+    chromium = chromium_or_skip()
 
     for pid in ("partnership-a-b", "partnership-c-d"):
         tell_story(store, pid)
@@ -51,15 +36,12 @@ def test_report_opens_without_console_errors_and_draws_every_event(
         html.find('id="verification') - 40 : html.find('id="verification') + 300
     ]
 
-    # Chromium's singleton socket path must stay short: a fresh folder right under /tmp.
     home = Path(tempfile.mkdtemp(prefix="amity-chromium-", dir="/tmp"))
-    for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TMPDIR"):
-        folder = home / var.lower()
-        folder.mkdir()
-        monkeypatch.setenv(var, str(folder))
+    for name, value in private_dirs(home).items():
+        monkeypatch.setenv(name, value)
     problems: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = p.chromium.launch(executable_path=str(chromium), args=ARGS)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 900})
             page.on(

@@ -15,18 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, async_playwright, expect
 
-CHROMIUM = Path(os.environ.get("AMITY_CHROMIUM", "/usr/bin/chromium"))
+from tests.chromium import ARGS, chromium_or_skip, private_dirs
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 #: The UI polls a running workflow's page forever: never wait for networkidle, wait for text.
 TIMEOUT_MS = 20_000
 expect.set_options(timeout=15_000)
@@ -41,29 +32,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must install it (apt-get install -y chromium)")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    return CHROMIUM
+    return chromium_or_skip()
 
 
 @pytest.fixture(scope="session")
 async def browser(chromium_path: Path) -> AsyncIterator[BrowserContext]:
     """One headless Chromium per session: a fresh profile, config, cache and temp in a temp dir."""
     with tempfile.TemporaryDirectory(prefix="amity-chromium-") as home:
-        env = {
-            **os.environ,
-            "XDG_CONFIG_HOME": f"{home}/config",
-            "XDG_CACHE_HOME": f"{home}/cache",
-            "TMPDIR": home,
-        }
+        env = {**os.environ, **private_dirs(Path(home))}
         async with async_playwright() as playwright:
             context = await playwright.chromium.launch_persistent_context(
                 f"{home}/profile",
                 executable_path=str(chromium_path),
                 headless=True,
-                args=CHROMIUM_ARGS,
+                args=ARGS,
                 env=env,
                 viewport={"width": 1600, "height": 1000},
             )
