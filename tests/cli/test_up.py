@@ -12,7 +12,11 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,40 +71,54 @@ def wait_for_ui(port: int, process: subprocess.Popen[bytes], timeout: float = 60
     raise AssertionError(f"the Web UI on port {port} did not answer within {timeout}s")
 
 
+@dataclass
+class Up:
+    """A running `amity up` process, its ports and its server's process groups."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    ui_port: int
+    servers: list[int]
+
+
+@contextmanager
+def amity_up(data_dir: Path, stdout: Any, stderr: Any, cwd: Path | None = None) -> Iterator[Up]:
+    """`amity up` on free ports in its own process group (like a shell job: a signal goes to
+    it alone), its UI answering; whatever is left is killed afterwards."""
+    port, ui_port = free_port(), free_port()
+    args = ["up", "--port", str(port), "--ui-port", str(ui_port), "--http-port", str(free_port())]
+    process = subprocess.Popen(
+        [AMITY, *args, "--data-dir", str(data_dir)],
+        stdout=stdout,
+        stderr=stderr,
+        env=clean_env(),
+        cwd=cwd,
+        start_new_session=True,
+    )
+    up = Up(process, port, ui_port, [])
+    try:
+        wait_for_ui(ui_port, process)
+        up.servers = children(process.pid)
+        yield up
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for server in up.servers:
+            if not group_is_gone(server):
+                os.killpg(server, signal.SIGKILL)
+
+
 @pytest.mark.slow
 def test_up_demo_twice_then_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
-    port, ui_port = free_port(), free_port()
     data_dir = tmp_path / "var"
     log = tmp_path / "up.out"
-    with open(log, "wb") as output:
-        up = subprocess.Popen(
-            [
-                AMITY,
-                "up",
-                "--port",
-                str(port),
-                "--ui-port",
-                str(ui_port),
-                "--http-port",
-                str(free_port()),
-                "--data-dir",
-                str(data_dir),
-            ],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            env=clean_env(),
-            cwd=tmp_path,
-            start_new_session=True,  # its own group, like a shell job: SIGINT goes to it alone
-        )
-    servers: list[int] = []
-    try:
-        wait_for_ui(ui_port, up)
-        servers = children(up.pid)
-        assert servers, "amity up has no child process"
+    with open(log, "wb") as output, amity_up(data_dir, output, subprocess.STDOUT, tmp_path) as up:
+        assert up.servers, "amity up has no child process"
         assert (data_dir / "temporal.db").exists()
 
         demo_env = clean_env(
-            TEMPORAL_ADDRESS=f"127.0.0.1:{port}",
+            TEMPORAL_ADDRESS=f"127.0.0.1:{up.port}",
             AMITY_EVENT_STORE_URL=f"sqlite:///{data_dir / 'events.db'}",
         )
         first = subprocess.run(
@@ -121,61 +139,25 @@ def test_up_demo_twice_then_ctrl_c_leaves_nothing(tmp_path: Path) -> None:
         assert "partnership-mianyang-cupertino-2: 11 events" in second.stdout.decode()
         assert (data_dir / "events.db").exists()
 
-        up.send_signal(signal.SIGINT)
-        assert up.wait(timeout=30) == 0, log.read_text()
+        up.process.send_signal(signal.SIGINT)
+        assert up.process.wait(timeout=30) == 0, log.read_text()
         banner = log.read_text()
-        assert f"http://127.0.0.1:{ui_port}" in banner
-        assert f"127.0.0.1:{port}" in banner
+        assert f"http://127.0.0.1:{up.ui_port}" in banner
+        assert f"127.0.0.1:{up.port}" in banner
         assert f"sqlite:///{data_dir / 'events.db'}" in banner
         assert "Traceback" not in banner
-        assert group_is_gone(up.pid)
-        for server in servers:
+        assert group_is_gone(up.process.pid)
+        for server in up.servers:
             assert group_is_gone(server), f"process group {server} survived amity up"
             assert not Path(f"/proc/{server}").exists()
-    finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
-        for server in servers:
-            if not group_is_gone(server):
-                os.killpg(server, signal.SIGKILL)
 
 
 def test_sigterm_stops_up_and_its_server(tmp_path: Path) -> None:
-    port, ui_port = free_port(), free_port()
-    up = subprocess.Popen(
-        [
-            AMITY,
-            "up",
-            "--port",
-            str(port),
-            "--ui-port",
-            str(ui_port),
-            "--http-port",
-            str(free_port()),
-            "--data-dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=clean_env(),
-        start_new_session=True,
-    )
-    servers: list[int] = []
-    try:
-        wait_for_ui(ui_port, up)
-        servers = children(up.pid)
-        up.terminate()
-        assert up.wait(timeout=30) == 0
-        assert up.stderr is not None and up.stderr.read() == b""
-        assert servers and all(group_is_gone(server) for server in servers)
-    finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
-        for server in servers:
-            if not group_is_gone(server):
-                os.killpg(server, signal.SIGKILL)
+    with amity_up(tmp_path, subprocess.DEVNULL, subprocess.PIPE) as up:
+        up.process.terminate()
+        assert up.process.wait(timeout=30) == 0
+        assert up.process.stderr is not None and up.process.stderr.read() == b""
+        assert up.servers and all(group_is_gone(server) for server in up.servers)
 
 
 def temporal_children() -> set[int]:
