@@ -586,6 +586,19 @@ class PartnershipStore(Application[UUID]):
                 f"{partnership_id}: another writer appended after version {current_version}"
             ) from None
         self._put_snapshots(snapshots)
+        if self.repository.cache is not None and state is not None:
+            # The next command starts from here: without this, the cache would be
+            # fast-forwarded by reading back and decoding the events just written.
+            self.repository.cache.put(
+                aggregate_id(partnership_id),
+                Partnership(
+                    id=aggregate_id(partnership_id),
+                    version=current_version + len(events),
+                    created_on=current.created_on if current else now,
+                    modified_on=now,
+                    state=state,
+                ),
+            )
         return AppendResult(version=current_version + len(events), duplicate=False)
 
     def _put_snapshots(self, snapshots: list[PartnershipSnapshot]) -> None:
