@@ -7,6 +7,7 @@ the new code; never regenerate the old ones, they are what running partnerships 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import sys
 import tempfile
@@ -91,14 +92,44 @@ async def record(tag: str) -> list[Path]:
                 await handle.execute_update("record_exchange", {**base, "request_id": f"x-{n}"})
             await handle.execute_update("terminate", {"reason": "history recorded"})
             await handle.result()
+            # 5. the input limits: control characters in a signal and in a start input
+            #    (patch printable-text), a signal that would overgrow the state (state-budget)
+            handle = await start("limits")
+            await _wait_version(handle, 1)
+            meeting = story.load("record_meeting.json")
+            meeting["delegation"] = [{**meeting["delegation"][0], "name": "Jing\x07Dazhong"}]
+            await handle.signal("record_meeting", meeting)
+            await _wait_version(handle, 2)
+            for command, payload in story.steps()[:5]:
+                await handle.execute_update(command, payload)
+            person = {"name": "N" * 200, "title": "T" * 500, "organisation": "O" * 500}
+            fat = {**story.load("record_exchange.json"), "participants": [person] * 200}
+            for n in range(6):
+                await handle.signal("record_exchange", {**fat, "request_id": f"fat-{n}"})
+            await _wait_version(handle, 13)
+            await handle.execute_update("terminate", {"reason": "history recorded"})
+            await handle.result()
+            bad_start = story.proposal()
+            bad_start["partner"]["name"] = "Cupertino\x00"
+            scenarios["bad-start"] = await client.start_workflow(
+                "PartnershipWorkflow", bad_start, id="history-bad-start", task_queue=queue
+            )
+            try:
+                await scenarios["bad-start"].result()
+            except Exception:  # noqa: BLE001 - fails on purpose
+                pass
             for name, handle in scenarios.items():
                 async for execution in client.list_workflows(f'WorkflowId="{handle.id}"'):
                     history = await client.get_workflow_handle(
                         handle.id, run_id=execution.run_id
                     ).fetch_history()
                     path = HERE / f"{tag}-{name}-{execution.run_id[-6:]}.json"
-                    data = json.loads(history.to_json())
-                    path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+                    text = json.dumps(json.loads(history.to_json()), indent=1) + "\n"
+                    if len(text) > 500_000:  # the payload-limit scenarios: kept gzipped
+                        path = path.with_suffix(".json.gz")
+                        path.write_bytes(gzip.compress(text.encode(), mtime=0))
+                    else:
+                        path.write_text(text, encoding="utf-8")
                     written.append(path)
         store.close()
     finally:
