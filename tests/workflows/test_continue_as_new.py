@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from amity import story
 from amity.connect import connect
@@ -45,20 +47,33 @@ async def send(client: Client, partnership_id: str, numbers: list[int]) -> None:
         await send_update(client, partnership_id, "record_exchange", payload)
 
 
-@pytest.mark.slow
-async def test_thousand_exchanges_across_continue_as_new(
-    small_history_server: DevServer, tmp_path: Path
-) -> None:
-    client = await connect(Settings(TEMPORAL_ADDRESS=small_history_server.address))
+@asynccontextmanager
+async def active_partnership(
+    server: DevServer, tmp_path: Path, partnership_id: str, threads: int
+) -> AsyncIterator[tuple[Client, PartnershipStore, WorkflowHandle[Any, Any]]]:
+    """A worker with its own queue and store, and one partnership signed and active."""
+    client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
     store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
     queue = f"can-{uuid.uuid4().hex}"
-    partnership_id = "partnership-long-life"
-    async with build_worker(client, store, queue, threads=16):
+    async with build_worker(client, store, queue, threads=threads):
         handle = await client.start_workflow(
             "PartnershipWorkflow", story.proposal(), id=partnership_id, task_queue=queue
         )
         for command, payload in story.steps()[:5]:
             await handle.execute_update(command, payload)
+        yield client, store, handle
+
+
+@pytest.mark.slow
+async def test_thousand_exchanges_across_continue_as_new(
+    small_history_server: DevServer, tmp_path: Path
+) -> None:
+    partnership_id = "partnership-long-life"
+    async with active_partnership(small_history_server, tmp_path, partnership_id, 16) as (
+        client,
+        store,
+        _,
+    ):
         numbers = list(range(EXCHANGES))
         await asyncio.gather(
             *(send(client, partnership_id, numbers[i::CLIENTS]) for i in range(CLIENTS))
@@ -93,16 +108,12 @@ async def test_a_full_state_refuses_growth_and_still_continues_as_new(
 ) -> None:
     """Valid commands that would grow the state past what a run can hand to the next are
     refused (update and signal alike); the partnership goes on across continue-as-new."""
-    client = await connect(Settings(TEMPORAL_ADDRESS=small_history_server.address))
-    store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
-    queue = f"full-{uuid.uuid4().hex}"
     partnership_id = "partnership-full-state"
-    async with build_worker(client, store, queue, threads=8):
-        handle = await client.start_workflow(
-            "PartnershipWorkflow", story.proposal(), id=partnership_id, task_queue=queue
-        )
-        for command, payload in story.steps()[:5]:
-            await handle.execute_update(command, payload)
+    async with active_partnership(small_history_server, tmp_path, partnership_id, 8) as (
+        client,
+        store,
+        handle,
+    ):
         applied, refused = 0, ""
         for n in range(8):
             try:
