@@ -405,7 +405,10 @@ def _usage_error(error: UsageError) -> NoReturn:
     path = error.ctx.command_path.removeprefix("amity").strip() if error.ctx else ""
     where = f"{path}: " if path else ""
     hint = f" (see amity {path} --help)" if path else " (see amity --help)"
-    fail(f"{where}{error.format_message()}{hint}")
+    message = error.format_message()
+    if message.startswith("No such option: -") and not message.startswith("No such option: --"):
+        hint = f"; an argument that starts with '-' goes after --{hint}"
+    fail(f"{where}{message}{hint}")
 
 
 def main(argv: list[str] | None = None) -> None:

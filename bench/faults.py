@@ -913,7 +913,9 @@ def refused_for_size(case: BadInput, error: PayloadTooLarge) -> bool:
     """Amity's client refused it for its size, naming the field, in one line."""
     message = str(error)
     return (
-        case.kind == "oversize" and f"{case.expect}: too large" in message and "\n" not in message
+        case.kind in ("oversize", "huge_string")
+        and f"{case.expect}: too large" in message
+        and "\n" not in message
     )
 
 
@@ -1039,10 +1041,11 @@ async def run_bad_inputs(
             if isinstance(case.payload, str) and case.kind == "broken_json"
             else (json.dumps(body_of(case, number, pid, setups[number % targets])))
         )
-        args = ["send", pid, case.command, "--data", text]
+        args = ["send", "--data", text]
         semantic = case.kind in ("unknown_invitation", "missing_draft")
         if case.cli_signal and not semantic:
             args.append("--signal")
+        args += ["--", pid, case.command]  # a generated name may start with '-'
         env = {**cli_env, "COLUMNS": "200"}
         async with cli_turn:  # CliRunner swaps sys.stdout/sys.stderr: one at a time
             result = await asyncio.to_thread(_cli_invoke, args, env)
