@@ -532,7 +532,9 @@ class PartnershipStore(Application[UUID]):
         """
         if not events:
             raise ValueError("a command must record at least one event")
-        current = self.aggregate(partnership_id)
+        current = self._cached_at(partnership_id, expected_version) or self.aggregate(
+            partnership_id
+        )
         current_version = current.version if current else 0
         earlier = self._find_request(
             partnership_id, meta.request_id, expected_version, current_version
@@ -609,6 +611,18 @@ class PartnershipStore(Application[UUID]):
             self.snapshots.put(snapshots)
         except PersistenceError as error:
             logger.warning("snapshot not stored: %s", error)
+
+    def _cached_at(self, partnership_id: str, version: int | None) -> Partnership | None:
+        """The cached aggregate if it is at exactly the version the caller expects: then
+        the append needs no read first (a writer that got there before us makes the insert
+        conflict, and the conflict is resolved below as always)."""
+        if self.repository.cache is None or version is None:
+            return None
+        try:
+            cached = cast(Partnership, self.repository.cache.get(aggregate_id(partnership_id)))
+        except KeyError:
+            return None
+        return cached if cached.version == version else None
 
     def _find_request(
         self,

@@ -108,6 +108,12 @@ def _unprintable(parse: Callable[[], object]) -> str | None:
     return None
 
 
+def _growth(events: Sequence[AnyEvent]) -> int:
+    """An upper bound of how much `events` add to the state's JSON (a record holds at most
+    its event's fields, plus its version)."""
+    return sum(len(event.model_dump_json()) + 64 for event in events)
+
+
 def _decode(raw: RawValue) -> Any:
     """A raw payload as plain JSON data (None when the sender sent nothing)."""
     if raw.payload is None or not raw.payload.metadata:
@@ -422,7 +428,7 @@ class PartnershipWorkflow:
             self._state = state
             self._last_events = decision
             if self._state_bytes is not None:
-                self._state_bytes += sum(len(event.model_dump_json()) for event in decision)
+                self._state_bytes += _growth(decision)
             outcome = CommandOutcome(
                 command=command.name,
                 request_id=request_id,
@@ -447,8 +453,7 @@ class PartnershipWorkflow:
             return None  # bounded list; refusing it would lose the refusal
         if self._state_bytes is None:
             self._state_bytes = len(self._current.model_dump_json())
-        growth = sum(len(event.model_dump_json()) + 64 for event in events)
-        if self._state_bytes + growth <= MAX_STATE_BYTES:
+        if self._state_bytes + _growth(events) <= MAX_STATE_BYTES:
             return None
         state, version = self._current, self._current.version
         for event in events:
