@@ -18,6 +18,7 @@ from typing import Any
 
 from eventsourcing.persistence import StoredEvent
 
+from audit.gc import paused_gc
 from audit.sql import Cursor, Database
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
@@ -93,6 +94,10 @@ class ReadModels:
                 progress(applied, found[-1].id)
 
     def _apply(self, start: int, notifications: Any) -> None:
+        with paused_gc():
+            self._apply_batch(start, notifications)
+
+    def _apply_batch(self, start: int, notifications: Any) -> None:
         mapper = self.store.mapper
         exchanges: dict[tuple[str, int], int] = {}
         events = [
@@ -108,9 +113,9 @@ class ReadModels:
         with self.db.transaction(commit=True) as cursor:
             if self._position(cursor) != start:
                 return  # another runner applied this batch first
-            states = self._load_many(cursor, {str(event.originator_id) for event in events})
-            for event in events:
-                key = str(event.originator_id)
+            keys = [str(event.originator_id) for event in events]
+            states = self._load_many(cursor, set(keys))
+            for key, event in zip(keys, events, strict=True):
                 states[key] = evolve(states.get(key), event.event, event.originator_version)
                 if event.event.type == "exchange_recorded":
                     slot = (event.event.field.value, event.event.date.year)

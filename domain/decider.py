@@ -481,8 +481,16 @@ def _require(state: PartnershipState | None, event: e.Event) -> PartnershipState
 def _carried_over(event: e.AnyEvent, *leave: str) -> dict[str, Any]:
     """An event's fields for the record it becomes, as the (already valid) objects they are:
     no dump to dicts and no second validation of nested models (the fold's main cost)."""
-    skip = {"type", "at", *leave}
-    return {name: getattr(event, name) for name in type(event).model_fields if name not in skip}
+    names = _RECORD_FIELDS.get((type(event), leave))
+    if names is None:
+        skip = {"type", "at", *leave}
+        names = tuple(name for name in type(event).model_fields if name not in skip)
+        _RECORD_FIELDS[(type(event), leave)] = names
+    return {name: getattr(event, name) for name in names}
+
+
+#: (event class, fields left out) -> the field names a record takes over, computed once.
+_RECORD_FIELDS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}
 
 
 def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> PartnershipState:
