@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from audit.gc import paused_gc
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
 from domain.store import PartnershipStore
@@ -50,10 +51,12 @@ def as_of(
             raise AsOfError(
                 f"{partnership_id} has versions 1..{latest}; there is no version {version}"
             )
-        found = store.state(partnership_id, version)
+        with paused_gc():  # a long state is ~100,000 fresh objects: see audit/gc.py
+            found = store.state(partnership_id, version)
     else:
         assert at is not None
-        found = store.state_at(partnership_id, at)
+        with paused_gc():
+            found = store.state_at(partnership_id, at)
         if found is None:
             first = store.history(partnership_id, lte=1)
             raise AsOfError(
