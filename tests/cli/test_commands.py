@@ -166,6 +166,14 @@ async def test_user_mistakes_are_one_line_exit_2(
     bad_json.write_text('{"initiator": ', encoding="utf-8")
     not_a_proposal = tmp_path / "list.json"
     not_a_proposal.write_text('{"initiator": {"name": "X", "country": "CN"}}', encoding="utf-8")
+    control = story.load("record_meeting.json")
+    control["delegation"][0]["name"] = "Jing\x1b[31mDazhong"
+    # 450,000 characters are within the field's length, 1.8 MB of UTF-8 is over Amity's
+    # payload limit: refused by the client's guard before anything is sent.
+    huge = tmp_path / "huge.json"
+    draft = {k: v for k, v in story.load("draft_memorandum.json").items() if k != "text_sha256"}
+    huge.write_text(json.dumps({**draft, "text": "😀" * 450_000}), encoding="utf-8")
+    running = await engine.start(story.proposal(), f"partnership-cli-{uuid.uuid4().hex[:8]}")
 
     cases = [
         (("start", str(tmp_path / "missing.json")), "no such file"),
@@ -178,9 +186,14 @@ async def test_user_mistakes_are_one_line_exit_2(
         (("send", "partnership-nobody", "withdraw", "--data", '{"reason": "x"}'), "no partnership"),
         (("status", "partnership-nobody"), "no partnership"),
         (("demo", "--id", "Bad Id"), "invalid partnership id"),
+        (("send", "partnership-x", "record_meeting", "--data", json.dumps(control)),
+         "delegation[0].name: must not contain control characters"),
+        (("send", running.id, "draft_memorandum", str(huge)), "text: too large"),
     ]  # fmt: skip
     for args, expected in cases:
         assert_one_line_error(await amity(*args), expected)
+    assert (await running.query("status"))["version"] == 1  # nothing was recorded
+    await running.terminate("test over")
 
 
 async def test_unreachable_temporal_names_the_address(amity: Amity, tmp_path: Path) -> None:
