@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.api.common.v1 import Payload
@@ -97,15 +97,18 @@ class Carried(BaseModel):
     runs: int = 1
 
 
-def _unprintable(parse: Callable[[], object]) -> str | None:
-    """The reason a payload valid in every other way is refused for control characters, if
-    this run refuses them (the patch marker is written only when it matters)."""
+T = TypeVar("T")
+
+
+def _parse_printable(parse: Callable[[bool], T]) -> tuple[T, str | None]:
+    """Parse refusing control characters (one parse when the input is fine). When only
+    they are wrong: the lenient result and the reason, so the caller can ask
+    `workflow.patched(PRINTABLE_TEXT)` only when it matters (runs from before the patch
+    accepted such input). Any other mistake raises InvalidInput as the lenient parse says."""
     try:
-        parse()
-    except c.InvalidInput as error:
-        if workflow.patched(PRINTABLE_TEXT):
-            return str(error)
-    return None
+        return parse(True), None
+    except c.InvalidInput as strict:
+        return parse(False), str(strict)
 
 
 def _growth(events: Sequence[AnyEvent]) -> int:
@@ -143,6 +146,7 @@ class PartnershipWorkflow:
     @workflow.init
     def __init__(self, input: RawValue = NOTHING) -> None:
         self._input_error: str | None = None
+        self._unprintable_proposal: str | None = None
         self._proposal: c.Proposal | None = None
         self._state: PartnershipState | None = None
         self._applied: dict[str, CommandOutcome] = {}
@@ -172,11 +176,12 @@ class PartnershipWorkflow:
                 self._carried_signals = list(carried.pending_signals)
                 self._runs = carried.runs
             else:
-                self._proposal = c.parse_proposal(data)
-                # Provisional state (version 0) so `status` answers before the store does.
-                proposed = decide_proposal(
-                    workflow.info().workflow_id, self._proposal, workflow.now()
+                proposal, self._unprintable_proposal = _parse_printable(
+                    lambda printable: c.parse_proposal(data, printable)
                 )
+                self._proposal = proposal
+                # Provisional state (version 0) so `status` answers before the store does.
+                proposed = decide_proposal(workflow.info().workflow_id, proposal, workflow.now())
                 self._state = evolve(None, proposed[0], 0)
         except c.InvalidInput as error:
             self._input_error = f"invalid proposal: {error}".replace("propose: ", "")
@@ -187,12 +192,13 @@ class PartnershipWorkflow:
 
     @workflow.run
     async def run(self, input: RawValue = NOTHING) -> Status:
-        if self._proposal is not None and self._input_error is None:
-            self._input_error = _unprintable(lambda: c.parse_proposal(_decode(input), True))
-            if self._input_error is not None:
-                self._input_error = f"invalid proposal: {self._input_error}".replace(
-                    "propose: ", ""
-                )
+        unprintable = self._unprintable_proposal
+        if (
+            unprintable is not None
+            and self._input_error is None
+            and workflow.patched(PRINTABLE_TEXT)
+        ):
+            self._input_error = f"invalid proposal: {unprintable}".replace("propose: ", "")
         if self._input_error is not None:
             raise ApplicationError(self._input_error, type="InvalidProposal", non_retryable=True)
         if self._proposal is not None:
@@ -413,8 +419,9 @@ class PartnershipWorkflow:
             decision = decide(state, command, workflow.now())
             if isinstance(decision, Rejection):
                 raise ApplicationError(decision.reason, type="CommandRejected", non_retryable=True)
+            growth = _growth(decision)
             if via != "engine":
-                too_big = self._over_budget(command, decision)
+                too_big = self._over_budget(command, decision, growth)
                 if too_big is not None and workflow.patched(STATE_BUDGET):
                     raise ApplicationError(too_big, type="CommandRejected", non_retryable=True)
             actor = command.actor or (ENGINE if via == "engine" else "unknown")
@@ -428,7 +435,7 @@ class PartnershipWorkflow:
             self._state = state
             self._last_events = decision
             if self._state_bytes is not None:
-                self._state_bytes += _growth(decision)
+                self._state_bytes += growth
             outcome = CommandOutcome(
                 command=command.name,
                 request_id=request_id,
@@ -446,14 +453,16 @@ class PartnershipWorkflow:
             self._publish()
             return outcome
 
-    def _over_budget(self, command: c.Command, events: Sequence[AnyEvent]) -> str | None:
+    def _over_budget(
+        self, command: c.Command, events: Sequence[AnyEvent], growth: int
+    ) -> str | None:
         """Why applying `events` would make the state too large to carry, or None. Cheap:
         a running upper bound, measured exactly only when the bound passes the budget."""
         if isinstance(command, c.RecordRejectedSignal):
             return None  # bounded list; refusing it would lose the refusal
         if self._state_bytes is None:
             self._state_bytes = len(self._current.model_dump_json())
-        if self._state_bytes + _growth(events) <= MAX_STATE_BYTES:
+        if self._state_bytes + growth <= MAX_STATE_BYTES:
             return None
         state, version = self._current, self._current.version
         for event in events:
@@ -530,7 +539,7 @@ class PartnershipWorkflow:
         decision = decide(self._current, command, workflow.now())
         if isinstance(decision, Rejection):
             raise ApplicationError(decision.reason, type="CommandRejected")
-        too_big = self._over_budget(command, decision)
+        too_big = self._over_budget(command, decision, _growth(decision))
         if too_big is not None:
             raise ApplicationError(too_big, type="CommandRejected")
 
@@ -564,9 +573,10 @@ class PartnershipWorkflow:
         try:
             if pending.error is not None:
                 raise c.InvalidInput(pending.error)
-            command = c.parse_command(name, data)
-            unprintable = _unprintable(lambda: c.parse_command(name, data, printable=True))
-            if unprintable is not None:
+            command, unprintable = _parse_printable(
+                lambda printable: c.parse_command(name, data, printable)
+            )
+            if unprintable is not None and workflow.patched(PRINTABLE_TEXT):
                 raise c.InvalidInput(unprintable)
             await self._apply_now(command, "signal")
             return
