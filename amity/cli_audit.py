@@ -221,10 +221,10 @@ def verify_command(
     public_key: PublicKeyOption = None,
 ) -> None:
     """Check the whole store's tamper evidence, or an exported bundle (offline)."""
-    trusted = _trusted_key(public_key)
     if bundle is not None:
-        _verify_bundle_file(bundle, trusted[0] if trusted else None)
+        _verify_bundle_file(bundle, bundle_trusted_key(public_key))
         return
+    trusted = _trusted_key(public_key)
     from audit.checkpoints import origin
     from audit.verify import verify_store
 
@@ -254,23 +254,44 @@ def verify_command(
     )
 
 
-def _verify_bundle_file(path: Path, pinned: Any) -> None:
-    from audit.bundle import NotABundle, load_bundle, verify_bundle
+def bundle_trusted_key(public_key: str | None) -> Any:
+    """The key a bundle must be signed with: --public-key, else AMITY_AUDIT_PUBLIC_KEY; never
+    the key the bundle carries (whoever forged the bundle chose that one)."""
+    import os
+
+    from audit.trusted_key import PUBLIC_KEY_ENV, TrustedKeyError, resolve_trusted_key
 
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UserError(f"{path}: {error.strerror}") from None
+        resolved = resolve_trusted_key(public_key, os.environ)
+    except TrustedKeyError as error:
+        raise UserError(str(error)) from None
+    if resolved is None:
+        raise UserError(
+            "verify --bundle needs the key you trust: --public-key KEY_OR_FILE"
+            f" or {PUBLIC_KEY_ENV} (the key inside a bundle proves nothing)"
+        )
+    return resolved[0]
+
+
+def _verify_bundle_file(path: Path, trusted: Any) -> None:
+    from audit.bundle import verify_bundle
+    from audit.bundle_file import NotABundle, read_bundle
+    from audit.checkpoints import origin
+
     try:
-        bundle = load_bundle(data)
+        bundle = read_bundle(path)
     except NotABundle as error:
         raise UserError(f"{path}: {error}") from None
-    report = verify_bundle(bundle, pinned)
+    report = verify_bundle(bundle, trusted, origin())
     if report.ok:
-        trust = "the pinned key" if report.key_pinned else "the key inside the bundle"
+        what = (
+            f"partnership {report.partnership_id}: versions 1..{report.last_version}, complete"
+            if report.partnership_id
+            else "the whole log, complete"
+        )
         say(
-            f"OK: {report.entries} entries included in the signed tree of"
-            f" {report.tree_size}; signature checked with {trust} {report.key}"
+            f"OK: {report.entries} entries included in the signed tree of {report.tree_size};"
+            f" {what}; signatures checked with the trusted key {report.key}"
         )
         return
     for problem in report.problems:
@@ -312,8 +333,14 @@ def export_command(
     if bundle:
         from audit.bundle import BundleError, export_bundle
 
+        signing = _store_key(store, create=False)
+        if signing is None:
+            raise UserError(
+                "no audit signing key: a bundle's head statement is signed with the key of the"
+                " checkpoints (set AMITY_AUDIT_KEY_FILE or AMITY_AUDIT_KEY)"
+            )
         try:
-            made, uncovered = export_bundle(store, partnership_id)
+            made, uncovered = export_bundle(store, partnership_id, signing.key)
         except BundleError as error:
             fail(str(error), code=DISCREPANCY if "fails verification" in str(error) else BAD_INPUT)
         out.write_text(json.dumps(made, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

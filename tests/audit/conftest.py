@@ -37,6 +37,15 @@ def tell_story(store: PartnershipStore, partnership_id: str) -> int:
     return version
 
 
+def verifier_key_of(key_file: Path) -> str:
+    """The C2SP verifier key of the audit key in `key_file` (what an auditor would pin)."""
+    from audit.checkpoints import origin
+    from audit.keys import _parse
+    from audit.note import verifier_key
+
+    return verifier_key(origin(), _parse(key_file.read_bytes(), str(key_file)).public_key())
+
+
 @dataclass
 class Result:
     exit_code: int

@@ -17,7 +17,7 @@ from amity.cli import app
 from amity.settings import get_settings
 from audit.projections import ReadModels
 from domain.store import PartnershipStore, StoreConfigError
-from tests.audit.conftest import AuditCli, tell_story
+from tests.audit.conftest import AuditCli, tell_story, verifier_key_of
 
 PIDS = ["partnership-a-b", "partnership-c-d"]
 NAMES = [b"Jing Dazhong", b"Zhang Zhaofu"]
@@ -68,7 +68,8 @@ def test_store_encrypted_at_rest(
     bundle = tmp_path / "bundle.json"
     assert audit_cli("export", "--bundle", "--out", str(bundle), PIDS[0]).exit_code == 0
     assert b"Jing Dazhong" not in bundle.read_bytes()
-    assert audit_cli("verify", "--bundle", str(bundle)).exit_code == 0
+    pinned = verifier_key_of(tmp_path / "audit-key.pem")
+    assert audit_cli("verify", "--bundle", str(bundle), "--public-key", pinned).exit_code == 0
     # without the key, or with a wrong one, nothing reads; the key is never echoed
     monkeypatch.delenv("AMITY_STORE_KEY")
     keyless = PartnershipStore(store_url)
