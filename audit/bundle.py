@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import head as heads
 from audit import note
-from audit.bundle_file import FORMAT, NotABundle, load_bundle, parse_json
+from audit.bundle_file import FORMAT, MAX_DEPTH, NotABundle, load_bundle, nesting, parse_json
 from audit.checkpoints import CheckpointTable
 from audit.log import entries, leaf_data
 from audit.merkle import leaf_hash, verify_inclusion
@@ -329,8 +329,15 @@ def verify_bundle(bundle: dict[str, Any], trusted: TrustedKey, origin: str) -> B
     return report
 
 
+#: A record sits inside three levels of a bundle (the bundle, its entries, the entry): one
+#: nested deeper than this would make the bundle too deep to read, so it is shown as null.
+RECORD_DEPTH = MAX_DEPTH - 3
+
+
 def _readable(state: bytes) -> Any:
-    """The record as JSON, or None when the store encrypts records at rest."""
+    """The record as JSON, or None when it is not JSON (a store encrypted at rest)."""
+    if nesting(state) > RECORD_DEPTH:
+        return None
     try:
         return parse_json(state)
     except NotABundle:

@@ -350,3 +350,30 @@ def test_the_real_command_refuses_a_deep_bundle_without_a_traceback(
     assert done.stderr.count("\n") == 1, done.stderr
     assert "nested deeper than 64 levels" in done.stderr, done.stderr
     assert done.stdout == ""
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+def test_export_signs_the_head_only_with_the_checkpoints_key(
+    exported: dict[str, Any], audit_cli: AuditCli, tmp_path: Path
+) -> None:
+    """A head statement is signed with the key of the checkpoint it is bound to: without that
+    key, or with another one, no bundle is written."""
+    from audit.keys import pem
+
+    key_file = tmp_path / "audit-key.pem"
+    out = tmp_path / "again.json"
+    key_file.write_bytes(pem(Ed25519PrivateKey.generate()))
+    refused(
+        audit_cli("export", "--bundle", "--out", str(out), "partnership-c-d"),
+        2,
+        "not the key of the latest checkpoint",
+    )
+    key_file.unlink()
+    refused(
+        audit_cli("export", "--bundle", "--out", str(out), "partnership-c-d"),
+        2,
+        "no audit signing key",
+    )
+    assert not out.exists()
