@@ -290,6 +290,12 @@ def _check_whole_log(found: list[_Entry], size: int, report: BundleReport) -> No
         )
     last: dict[UUID, int] = {}
     for entry in found:
+        owner = entry.record.get("workflow_id") if isinstance(entry.record, dict) else None
+        if isinstance(owner, str) and aggregate_id(owner) != entry.originator:
+            report.problems.append(
+                f"position {entry.position}: the record belongs to {owner[:80]!r},"
+                f" not to aggregate {entry.originator}"
+            )
         due = last.get(entry.originator, 0) + 1
         if entry.version != due:
             report.problems.append(
