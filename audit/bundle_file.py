@@ -157,6 +157,17 @@ def _shape(value: dict[str, Any], fields: dict[str, Any], where: str) -> None:
             raise NotABundle(f"{where}: {key} has the wrong type ({type(item).__name__})")
         if isinstance(item, int) and not isinstance(item, bool) and not 0 <= item <= MAX_INT:
             raise NotABundle(f"{where}: {key} out of range")
+        if isinstance(item, str) and not _encodable(item):
+            raise NotABundle(f"{where}: {key} is not valid Unicode (a lone surrogate)")
+
+
+def _encodable(text: str) -> bool:
+    """JSON's \\uD800 escapes decode to strings that cannot be encoded (signed, hashed)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def load_bundle(data: bytes) -> dict[str, Any]:
@@ -179,6 +190,7 @@ def load_bundle(data: bytes) -> dict[str, Any]:
         if not isinstance(item, dict):
             raise NotABundle(f"entry {index}: not an object")
         _shape(item, ENTRY, f"entry {index}")
-        if len(item["proof"]) > MAX_PROOF or not all(isinstance(p, str) for p in item["proof"]):
+        proof = item["proof"]
+        if len(proof) > MAX_PROOF or not all(isinstance(p, str) and p.isascii() for p in proof):
             raise NotABundle(f"entry {index}: proof is not a list of hashes")
     return bundle

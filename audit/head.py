@@ -135,7 +135,7 @@ def parse(signed: str) -> SignedHead:
         name, _, blob = line[len(prefix) :].rpartition(" ")
         try:
             raw = base64.b64decode(blob, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII text
             raise HeadError("bad signature encoding") from None
         if len(raw) != 4 + 64:
             raise HeadError("an Ed25519 signature line holds a 4-byte key id and 64 bytes")

@@ -294,6 +294,18 @@ HOSTILE: dict[str, tuple[Any, str]] = {
         ).encode(),
         "entry 0: proof is not a list",
     ),
+    "lone-surrogate": (
+        lambda b: json.dumps(
+            {**b, "entries": [{**b["entries"][0], "topic": "\ud800"}, *b["entries"][1:]]}
+        ).encode(),
+        "entry 0: topic is not valid Unicode",
+    ),
+    "non-ascii-proof": (
+        lambda b: json.dumps(
+            {**b, "entries": [{**b["entries"][0], "proof": ["\u2014"]}, *b["entries"][1:]]}
+        ).encode(),
+        "entry 0: proof is not a list",
+    ),
     "unknown-field": (lambda b: json.dumps({**b, "trust_me": True}).encode(), "'trust_me'"),
     "head-missing": (lambda b: json.dumps({**b, "head": None}).encode(), "has a head"),
     "old-format": (
@@ -377,3 +389,83 @@ def test_export_signs_the_head_only_with_the_checkpoints_key(
         "no audit signing key",
     )
     assert not out.exists()
+
+
+# -- random damage -----------------------------------------------------------------------------
+
+WEIRD: list[Any] = [
+    "\ud800",
+    "",
+    "\x1b[31mred",
+    "\u00b2\u00b3",
+    "9" * 30,
+    -1,
+    2**63,
+    1.5,
+    True,
+    None,
+    [],
+    {},
+    [[[]]],
+    "amity.local/event-log",
+    "\u2014 x y",
+]
+
+
+def _mutate(rng: Any, value: Any) -> Any:
+    """`value` with one random part replaced, deleted or duplicated."""
+    if isinstance(value, dict) and value and rng.random() < 0.8:
+        key = rng.choice(sorted(value))
+        if rng.random() < 0.1:
+            return {k: v for k, v in value.items() if k != key}
+        return {**value, key: _mutate(rng, value[key])}
+    if isinstance(value, list) and value and rng.random() < 0.8:
+        index = rng.randrange(len(value))
+        roll = rng.random()
+        if roll < 0.1:
+            return value[:index] + value[index + 1 :]
+        if roll < 0.2:
+            return [*value[: index + 1], value[index], *value[index + 1 :]]
+        return [*value[:index], _mutate(rng, value[index]), *value[index + 1 :]]
+    if isinstance(value, str) and value and rng.random() < 0.7:
+        at = rng.randrange(len(value))
+        return value[:at] + rng.choice("A/+=\n \u2014x0") + value[at + 1 :]
+    return rng.choice(WEIRD)
+
+
+def test_random_damage_never_passes_and_never_crashes(exported: dict[str, Any]) -> None:
+    """Hundreds of randomly damaged bundles (fields, then raw bytes): each is refused as not a
+    bundle or fails verification, unless the damage left every checked field as it was."""
+    import random
+
+    from audit.bundle import verify_bundle
+    from audit.bundle_file import NotABundle, load_bundle
+
+    trusted = note.parse_verifier_key(exported["key"])
+    genuine = exported["c-d"]
+    rng = random.Random(6962)
+    outcomes = {"not a bundle": 0, "fails": 0, "unchanged": 0}
+    for round_ in range(1000):
+        if round_ % 4 == 1:  # the signed notes, where parsing is most intricate
+            name = rng.choice(["checkpoint", "head"])
+            changed = {**genuine, name: _mutate(rng, genuine[name])}
+            data = json.dumps(changed, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        elif round_ % 2:
+            raw = json.dumps(_mutate(rng, genuine), ensure_ascii=rng.random() < 0.5)
+            data = raw.encode("utf-8", "surrogatepass")
+        else:
+            data = bytearray(json.dumps(genuine, indent=1).encode())
+            for _ in range(rng.randint(1, 3)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            data = bytes(data)
+        try:
+            bundle = load_bundle(data)
+        except NotABundle:
+            outcomes["not a bundle"] += 1
+            continue
+        if verify_bundle(bundle, trusted, DEFAULT_ORIGIN).ok:
+            assert {**bundle, "public_key": ""} == {**genuine, "public_key": ""}
+            outcomes["unchanged"] += 1
+        else:
+            outcomes["fails"] += 1
+    assert outcomes["not a bundle"] > 50 and outcomes["fails"] > 50, outcomes
