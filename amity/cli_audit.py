@@ -216,7 +216,12 @@ def checkpoint_command() -> None:
 @friendly
 def verify_command(
     bundle: Annotated[
-        Path | None, typer.Option("--bundle", help="Check this evidence bundle offline")
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="Check this evidence bundle offline, with the key from --public-key"
+            " or AMITY_AUDIT_PUBLIC_KEY (never the one inside the bundle)",
+        ),
     ] = None,
     public_key: PublicKeyOption = None,
 ) -> None:
