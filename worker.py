@@ -1,4 +1,4 @@
-"""Run an Amity worker: PartnershipWorkflow plus the event-store activities.
+"""Run an Amity worker: PartnershipWorkflow, the CheckpointWitness, the event-store activities.
 
 `python worker.py` (or `amity worker`) uses TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_PORT turns
@@ -24,6 +24,7 @@ from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
+from workflows.witness import CheckpointWitness
 
 
 def build_worker(
@@ -40,7 +41,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PartnershipWorkflow],
+        workflows=[PartnershipWorkflow, CheckpointWitness],
         activities=[bound.record_events, reminders.deliver_reminder],
         activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
         max_concurrent_activities=threads,
