@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.checkpoint import CheckpointActivities
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from amity.connect import connect
@@ -24,7 +25,7 @@ from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
-from workflows.witness import CheckpointWitness
+from workflows.witness import CheckpointLog, CheckpointWitness
 
 
 def build_worker(
@@ -38,11 +39,12 @@ def build_worker(
     """A worker for one task queue; store activities run on a thread pool (they block)."""
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(webhook_url)
+    checkpoints = CheckpointActivities(store, task_queue)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PartnershipWorkflow, CheckpointWitness],
-        activities=[bound.record_events, reminders.deliver_reminder],
+        workflows=[PartnershipWorkflow, CheckpointWitness, CheckpointLog],
+        activities=[bound.record_events, reminders.deliver_reminder, checkpoints.checkpoint_log],
         activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
         max_concurrent_activities=threads,
         interceptors=[RefusalCounter()],

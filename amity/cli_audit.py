@@ -197,8 +197,8 @@ def checkpoint_command(
     witness: WitnessOption = None,
 ) -> None:
     """Sign and store a checkpoint of the whole log, and publish it to the witness."""
-    from audit.checkpoints import CheckpointTable, make_checkpoint, origin
-    from audit.verify import verify_store
+    from audit.checkpoints import origin
+    from audit.signer import NotConsistent, checkpoint_log
 
     store = open_store()
     signing = _store_key(store, create=True)
@@ -208,32 +208,27 @@ def checkpoint_command(
             " (keep it secret and backed up; its public key is in every checkpoint)",
             markup=False,
         )
-    name = origin()
-    report = verify_store(store, (name, signing.key.public_key()), origin=name)
-    if not report.ok:
-        for problem in report.problems:
-            say(f"FAIL {problem.message}")
+    try:
+        signed = checkpoint_log(store, signing.key)
+    except NotConsistent as error:
+        for problem in error.problems:
+            say(f"FAIL {problem}")
         fail(
             "refusing to sign: the log is not consistent with its earlier checkpoints",
             code=DISCREPANCY,
         )
-    stored = CheckpointTable(store).all()
-    if stored and stored[-1].size == report.size:
-        seq, signed, public = stored[-1].seq, stored[-1].note, stored[-1].public_key
-        say(signed.rstrip("\n"))
-        say(f"checkpoint #{seq} already covers all {report.size} entries")
-    else:
-        made = make_checkpoint(store, signing.key, report.tree)
-        seq, signed, public = made.seq, made.note, made.public_key
-        say(signed.rstrip("\n"))
+    say(signed.note.rstrip("\n"))
+    if signed.fresh:
         say(
-            f"checkpoint #{made.seq}: {made.size} entries, root {made.root.hex()};"
-            f" key {made.public_key}"
+            f"checkpoint #{signed.seq}: {signed.size} entries, root {signed.root.hex()};"
+            f" key {signed.public_key}"
         )
+    else:
+        say(f"checkpoint #{signed.seq} already covers all {signed.size} entries")
     if out is not None:
-        _save_note(out, signed, "--out")
+        _save_note(out, signed.note, "--out")
     if _use_witness(witness):
-        _publish(seq, name, report.tree, signed, public)
+        _publish(signed.seq, origin(), signed.tree, signed.note, signed.public_key)
 
 
 def _save_note(path: Path, signed: str, option: str) -> None:
@@ -372,6 +367,50 @@ def verify_command(
         + (f"; first bad position {first}" if first is not None else "")
         + f": {problems[0]}",
         code=DISCREPANCY,
+    )
+
+
+@app.command("schedule")
+@friendly
+def schedule_command(
+    every: Annotated[
+        str, typer.Option("--every", help="How often: 1h, 30m, 90s, PT1H (default 1h)")
+    ] = "1h",
+    task_queue: Annotated[
+        str | None,
+        typer.Option(
+            "--task-queue",
+            help="Where the signing worker listens (default AMITY_TASK_QUEUE); in production"
+            " a worker of its own on the signer host",
+        ),
+    ] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Remove the schedule")] = False,
+) -> None:
+    """Checkpoint the log regularly: a Temporal Schedule runs sign, store and publish."""
+    from amity import schedule
+    from amity.cli_common import run
+    from amity.connect import connect
+    from audit.checkpoints import origin
+    from audit.witness import schedule_id
+
+    settings = get_settings()
+    name = origin()
+    interval = schedule.parse_every(every)
+    queue = task_queue or settings.task_queue
+
+    async def main() -> str:
+        client = await connect(settings)
+        if delete:
+            return "deleted" if await schedule.delete(client, name) else "not found"
+        return await schedule.upsert(client, name, interval, queue)
+
+    done = run(main())
+    if delete:
+        say(f"schedule {schedule_id(name)}: {done}")
+        return
+    say(
+        f"schedule {schedule_id(name)} {done}: a checkpoint every {interval}"
+        f" by a worker on task queue {queue} (it needs the signing key)"
     )
 
 

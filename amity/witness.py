@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from typing import Any
 
-from temporalio.api.enums.v1 import WorkflowExecutionStatus
 from temporalio.client import (
     Client,
     RPCError,
     RPCTimeoutOrCancelledError,
     WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
@@ -49,10 +50,8 @@ async def latest(client: Client, origin: str) -> WitnessState | None:
     handle = client.get_workflow_handle(witness_id(origin))
     try:
         described = await handle.describe(rpc_timeout=QUERY_TIMEOUT)
-        if described.status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING:
-            raise WitnessUnavailable(
-                f"the witness {witness_id(origin)} is not running ({described.status})"
-            )
+        if described.status != WorkflowExecutionStatus.RUNNING:
+            raise WitnessUnavailable(f"the witness {witness_id(origin)} is not running")
         answer = await handle.query(QUERY, rpc_timeout=QUERY_TIMEOUT)
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
@@ -78,7 +77,7 @@ async def publish(
         proof=[base64.b64encode(p).decode() for p in proof],
         key=key,
     )
-    start = WithStartWorkflowOperation(
+    start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
         WORKFLOW_TYPE,
         WitnessStart(origin=origin),
         id=witness_id(origin),
@@ -105,4 +104,4 @@ async def publish(
         raise WitnessUnavailable(
             f"the witness {witness_id(origin)} did not answer ({error.message.splitlines()[0]})"
         ) from None
-    return answer
+    return WitnessState.model_validate(answer)

@@ -24,6 +24,13 @@ from audit.merkle import HASH_SIZE, verify_consistency
 WORKFLOW_TYPE = "CheckpointWitness"
 UPDATE = "add_checkpoint"
 QUERY = "latest"
+#: The scheduled checkpoint: a workflow running one activity (sign, store, publish).
+CHECKPOINT_WORKFLOW = "CheckpointLog"
+CHECKPOINT_ACTIVITY = "checkpoint_log"
+
+
+def schedule_id(origin: str) -> str:
+    return f"amity-checkpoint-{origin}"
 
 
 def witness_id(origin: str) -> str:

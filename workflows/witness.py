@@ -7,15 +7,23 @@ refused with its reason and nothing is recorded. Accepted ones stay in the workf
 history, in Temporal's database: an append-only record the store's writer cannot rewrite.
 The state is bounded (the latest checkpoint and a count) and is handed to a new run when
 Temporal suggests it. The Query `latest` answers the latest checkpoint (or null).
+
+CheckpointLog is what `amity audit schedule` runs regularly: sign the log and publish.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.checkpoint import CheckpointResult
     from audit.witness import (
+        CHECKPOINT_ACTIVITY,
+        CHECKPOINT_WORKFLOW,
         QUERY,
         UPDATE,
         WORKFLOW_TYPE,
@@ -61,3 +69,18 @@ class CheckpointWitness:
     @workflow.query(name=QUERY)
     def latest(self) -> WitnessState | None:
         return self.state
+
+
+@workflow.defn(name=CHECKPOINT_WORKFLOW)
+class CheckpointLog:
+    """What a Schedule runs: one `checkpoint_log` activity (sign, store, publish)."""
+
+    @workflow.run
+    async def run(self) -> CheckpointResult:
+        result: CheckpointResult = await workflow.execute_activity(
+            CHECKPOINT_ACTIVITY,
+            start_to_close_timeout=timedelta(minutes=30),
+            retry_policy=RetryPolicy(maximum_attempts=10, maximum_interval=timedelta(minutes=1)),
+            result_type=CheckpointResult,
+        )
+        return result

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from amity.settings import Settings, get_settings
 from amity.witness import latest
 from audit import note
 from audit.checkpoints import build_tree
-from audit.witness import witness_id
+from audit.witness import schedule_id, witness_id
 from domain.store import PartnershipStore
 from tests.audit.conftest import tell_story
 from tests.conftest import Engine
@@ -276,3 +276,34 @@ async def test_tamper_entries_after_the_last_checkpoint_are_unwitnessed(
     assert "already covers all 33 entries" in published.stdout
     assert "it holds 33 entries (2 checkpoint(s) accepted)" in published.stdout
     assert (await hosts.auditor("verify")).exit_code == 0
+
+
+async def test_tamper_schedule_checkpoints_and_publishes(
+    hosts: Hosts, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the worker that runs the scheduled activity is the signer: it has the key and origin
+    monkeypatch.setenv("AMITY_AUDIT_KEY_FILE", str(hosts.key_file))
+    monkeypatch.setenv("AMITY_AUDIT_ORIGIN", hosts.origin)
+    assert (await hosts.signer("schedule", "--every", "soon")).exit_code == 2
+    made = await hosts.signer("schedule", "--every", "1h")
+    assert made.exit_code == 0, made.stdout + made.stderr
+    assert (
+        f"schedule {schedule_id(hosts.origin)} created: a checkpoint every 1:00:00" in made.stdout
+    )
+    again = await hosts.signer("schedule", "--every", "30m")
+    assert "updated: a checkpoint every 0:30:00" in again.stdout
+    handle = hosts.client.get_schedule_handle(schedule_id(hosts.origin))
+    described = await handle.describe()
+    assert described.schedule.spec.intervals[0].every == timedelta(minutes=30)
+
+    tell_story(engine.store, "partnership-e-f")
+    await handle.trigger()
+    for _ in range(200):
+        held = await latest(hosts.client, hosts.origin)
+        if held is not None and held.size == SIZE + 11:
+            break
+        await asyncio.sleep(0.05)
+    assert held is not None and (held.size, held.count) == (SIZE + 11, 2)
+    assert (await hosts.auditor("verify")).exit_code == 0
+    gone = await hosts.signer("schedule", "--delete")
+    assert f"schedule {schedule_id(hosts.origin)}: deleted" in gone.stdout
