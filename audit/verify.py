@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -156,7 +156,7 @@ def _check_outside(
     found: Outside,
     trusted: TrustedKey | None,
     origin: str | None,
-    witnessed: bytearray,
+    witnessed: Callable[[], bytearray],
 ) -> None:
     """Hold the log to one checkpoint from outside the store (signature, then growth only)."""
     tree = report.tree
@@ -192,7 +192,7 @@ def _check_outside(
         report.root,
         tree.consistency_proof(parsed.size, tree.size),
     ):
-        position = _locate(tree, witnessed, parsed)
+        position = _locate(tree, witnessed(), parsed)
         where = (
             "first difference here"
             if position is not None
@@ -275,11 +275,17 @@ def verify_store(
                 f" the log: {where}",
             )
         )
-    if outside:
-        if witnessed is None:
-            witnessed = table.witnessed()
-        for found in outside:
-            _check_outside(report, found, trusted, origin, witnessed)
+    stored_leaves = witnessed
+
+    def leaves_once() -> bytearray:
+        """The stored leaf hashes, read only when a checkpoint disagrees (n rows)."""
+        nonlocal stored_leaves
+        if stored_leaves is None:
+            stored_leaves = table.witnessed()
+        return stored_leaves
+
+    for found in outside:
+        _check_outside(report, found, trusted, origin, leaves_once)
     report.problems.sort(key=lambda p: (p.position is None, p.position or 0))
     report.problems = [
         Problem(p.position, f"{describe(store, walk, p.position)}: {p.message}")

@@ -269,6 +269,9 @@ async def test_tamper_entries_after_the_last_checkpoint_are_unwitnessed(
     down = await hosts.signer("checkpoint", TEMPORAL_ADDRESS="127.0.0.1:9")
     assert down.exit_code == 2
     assert "is stored but NOT witnessed" in one_line(down)
+    unreachable = await hosts.auditor("verify", TEMPORAL_ADDRESS="127.0.0.1:9")
+    assert unreachable.exit_code == 2
+    assert "pass --no-witness to verify without it" in one_line(unreachable)
     assert (await hosts.auditor("verify")).exit_code == 1
     # once the witness is reachable, the same checkpoint is published and accepted
     published = await hosts.signer("checkpoint")

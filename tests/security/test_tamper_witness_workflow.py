@@ -111,3 +111,26 @@ async def test_tamper_witness_refuses_inconsistent_and_accepts_consistent(
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
     ]
     assert len(accepted) == 2
+
+
+async def test_tamper_witness_state_carried_to_a_new_run_still_binds(engine: Engine) -> None:
+    """What continue-as-new hands over (the latest checkpoint, the pinned key) is enough to
+    refuse a fork and accept growth in the next run."""
+    client = engine.client
+    origin = f"amity.test/{uuid.uuid4().hex[:12]}"
+    key = Ed25519PrivateKey.generate()
+    records = [f"event {i}".encode() for i in range(9)]
+    held = request(origin, key, tree_of(*records[:5]), 0, first=True)
+    carried = WitnessState(origin=origin, key=str(held.key), note=held.checkpoint, size=5, count=7)
+    await client.start_workflow(
+        WORKFLOW_TYPE,
+        WitnessStart(origin=origin, state=carried),
+        id=witness_id(origin),
+        task_queue=engine.task_queue,
+    )
+    forked = tree_of(b"rewritten", *records[1:])
+    assert "not consistent" in await refused(
+        client, engine, origin, request(origin, key, forked, 5)
+    )
+    state = await add(client, engine, origin, request(origin, key, tree_of(*records), 5))
+    assert (state.size, state.count) == (9, 8)
