@@ -197,6 +197,11 @@ async def test_tamper_no_trusted_key_is_refused_and_a_wrong_origin_fails(hosts: 
     refused = await hosts.auditor("verify", "--no-witness")
     assert refused.exit_code == 2
     assert "no trusted key" in one_line(refused)
+    published = await hosts.auditor(
+        "verify", "--no-witness", AMITY_AUDIT_PUBLIC_KEY=hosts.public_key()
+    )
+    assert published.exit_code == 0, published.stdout + published.stderr
+    assert "signatures checked with AMITY_AUDIT_PUBLIC_KEY" in published.stdout
     never_witnessed = await hosts.auditor("verify", AMITY_AUDIT_ORIGIN="amity.test/other-log")
     assert never_witnessed.exit_code == 2
     assert "no trusted key" in one_line(never_witnessed)
