@@ -1,4 +1,4 @@
-"""Run an Amity worker: PartnershipWorkflow plus the event-store activities.
+"""Run an Amity worker: PartnershipWorkflow, the CheckpointWitness, the event-store activities.
 
 `python worker.py` (or `amity worker`) uses TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_PORT turns
@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.checkpoint import CheckpointActivities
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from amity.connect import connect
@@ -24,6 +25,7 @@ from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
+from workflows.witness import CheckpointLog, CheckpointWitness
 
 
 def build_worker(
@@ -37,11 +39,12 @@ def build_worker(
     """A worker for one task queue; store activities run on a thread pool (they block)."""
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(webhook_url)
+    checkpoints = CheckpointActivities(store, task_queue)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[PartnershipWorkflow],
-        activities=[bound.record_events, reminders.deliver_reminder],
+        workflows=[PartnershipWorkflow, CheckpointWitness, CheckpointLog],
+        activities=[bound.record_events, reminders.deliver_reminder, checkpoints.checkpoint_log],
         activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
         max_concurrent_activities=threads,
         interceptors=[RefusalCounter()],

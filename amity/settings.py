@@ -58,6 +58,16 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMITY_METRICS_PORT"),
         description="Prometheus metrics of the worker on this port (off when unset)",
     )
+    audit_public_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_AUDIT_PUBLIC_KEY"),
+        description="The verifier key `audit verify` trusts (name+id+key, or a file holding it)",
+    )
+    audit_witness: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("AMITY_AUDIT_WITNESS"),
+        description="off: `audit checkpoint` / `audit verify` do not use the Temporal witness",
+    )
     log_format: str = Field(
         default="text",
         validation_alias=AliasChoices("AMITY_LOG_FORMAT"),

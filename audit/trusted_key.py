@@ -8,7 +8,6 @@ path of a file holding one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from audit import note
@@ -50,12 +49,11 @@ def parse_trusted(value: str, source: str) -> TrustedKey:
         raise TrustedKeyError(f"{source}: {error}") from None
 
 
-def resolve_trusted_key(
-    option: str | None, environ: Mapping[str, str]
-) -> tuple[TrustedKey, str] | None:
-    """(key, where it came from): the option first, then the environment; None if neither."""
+def resolve_trusted_key(option: str | None, env_value: str | None) -> tuple[TrustedKey, str] | None:
+    """(key, where it came from): `--public-key` first, then the value of
+    AMITY_AUDIT_PUBLIC_KEY; None if neither is given."""
     if option is not None:
         return parse_trusted(option, "--public-key"), "--public-key"
-    if value := environ.get(PUBLIC_KEY_ENV):
-        return parse_trusted(value, PUBLIC_KEY_ENV), PUBLIC_KEY_ENV
+    if env_value:
+        return parse_trusted(env_value, PUBLIC_KEY_ENV), PUBLIC_KEY_ENV
     return None

@@ -58,8 +58,11 @@ AuditCli = Callable[..., Result]
 
 @pytest.fixture
 def audit_cli(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AuditCli:
-    """Run `amity audit ARGS...` in-process against this test's store and key file."""
+    """Run `amity audit ARGS...` in-process against this test's store and key file, without
+    the Temporal witness (tests/security/ runs the audit with it)."""
     monkeypatch.setenv("AMITY_EVENT_STORE_URL", store_url)
+    monkeypatch.setenv("AMITY_AUDIT_WITNESS", "off")
+    monkeypatch.delenv("AMITY_AUDIT_PUBLIC_KEY", raising=False)
     monkeypatch.setenv("AMITY_AUDIT_KEY_FILE", str(tmp_path / "audit-key.pem"))
     monkeypatch.delenv("AMITY_AUDIT_KEY", raising=False)
 

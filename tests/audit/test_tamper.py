@@ -105,9 +105,12 @@ def test_untouched_log_verifies_and_growth_is_fine(
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"OK: {SIZE} entries")
     tell_story(store, "partnership-g-h")
-    grown = audit_cli("verify")
-    assert grown.exit_code == 0
-    assert "(11 entries after the last one)" in grown.stdout
+    grown = audit_cli("verify")  # growth is fine, but entries no checkpoint covers are not
+    assert grown.exit_code == 1
+    assert "FAIL 11 entries are unwitnessed" in grown.stdout
+    allowed = audit_cli("verify", "--allow-unwitnessed")
+    assert allowed.exit_code == 0, allowed.stdout + allowed.stderr
+    assert "(11 entries after the last one)" in allowed.stdout
     assert audit_cli("checkpoint").exit_code == 0
     assert "2 checkpoint(s) consistent" in audit_cli("verify").stdout
 

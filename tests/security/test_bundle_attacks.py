@@ -151,6 +151,11 @@ def test_without_a_trusted_key_verify_bundle_refuses(
     refused(check(audit_cli, tmp_path, forged), 2, "needs the key you trust")
     refused(check(audit_cli, tmp_path, exported["c-d"]), 2, "needs the key you trust")
     refused(check(audit_cli, tmp_path, forged, "--public-key", "nonsense+key"), 2, "--public-key")
+    # hostile key arguments: a path too long for the system, a device, a NUL byte
+    for weird in ("a+" * 3000, "/dev/zero", "\x00+x"):
+        refused(check(audit_cli, tmp_path, forged, "--public-key", weird), 2, "--public-key")
+        store_wide = audit_cli("verify", "--no-witness", "--public-key", weird)
+        refused(store_wide, 2, "--public-key")
 
 
 def test_a_bundle_for_another_log_origin_fails(
