@@ -495,9 +495,11 @@ class PartnershipStore(Application[UUID]):
         """Crypto-shred one person: their key becomes a tombstone. Returns what it found
         (domain.privacy: FORGOTTEN_NOW, ALREADY_FORGOTTEN or UNKNOWN)."""
         try:
-            return self.personal_keys().forget(person)
+            outcome = self.personal_keys().forget(person)
         except (DigestKeyError, DigestKeyMismatch) as error:
             raise StoreConfigError(str(error)) from None
+        _empty(self.repository.cache)  # cached aggregates hold the name in clear
+        return outcome
 
     def _drop_cache_after_forget(self) -> None:
         """A person forgotten by another process since the last look: the cached aggregates
@@ -541,6 +543,7 @@ class PartnershipStore(Application[UUID]):
     # -- reading -----------------------------------------------------------------------
 
     def aggregate(self, partnership_id: str, version: int | None = None) -> Partnership | None:
+        self._drop_cache_after_forget()
         try:
             found: Any = self.repository.get(aggregate_id(partnership_id), version=version)
         except AggregateNotFoundError:
