@@ -182,7 +182,16 @@ def forget(
             return
 
         async def go() -> Told:
-            client = await connect(current)
+            from amity.connect import EngineUnreachable
+
+            try:
+                client = await connect(current)
+            except EngineUnreachable as error:
+                raise UserError(
+                    f"{error}; the store has forgotten the person but running partnerships"
+                    " were not told: run `amity forget` again when the engine is up"
+                    " (--store-only if no engine runs)"
+                ) from None
             return await tell_workflows(client, store, person)
 
         told = run(go())

@@ -240,3 +240,30 @@ async def test_a_forgotten_person_named_again_is_not_sealed_under_a_new_key(
     assert meeting_event.delegation[0].name == "[forgotten]"  # type: ignore[union-attr]
     assert b'"name":"[forgotten]"' in raw_store(store)
     assert traces(raw_store(store)) == []
+
+
+def test_forget_with_the_engine_down_forgets_in_the_store_and_says_what_is_left(
+    store: PartnershipStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No traceback, one line, exit 2; the store part is done and a rerun is safe."""
+    from amity.cli import app
+    from tests.audit.conftest import tell_story
+
+    tell_story(store, "partnership-a-b")
+    monkeypatch.setenv("AMITY_EVENT_STORE_URL", store.url)
+    monkeypatch.setenv("TEMPORAL_ADDRESS", f"127.0.0.1:{free_port()}")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["forget", PERSON])
+    assert result.exit_code == 2, result.output
+    assert result.stdout.startswith("forgotten")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "running partnerships were not told" in result.stderr
+    fresh = PartnershipStore(store.url)
+    try:
+        state = fresh.state("partnership-a-b")
+        assert state is not None and state.proposed_by.name == "[forgotten]"
+    finally:
+        fresh.close()
+    again = CliRunner().invoke(app, ["forget", PERSON, "--store-only"])
+    assert again.exit_code == 0 and again.stdout.startswith("already forgotten")
+    get_settings.cache_clear()
