@@ -54,6 +54,9 @@ PRINTABLE_TEXT = "printable-text"
 #: A command whose state would pass MAX_STATE_BYTES is refused: a state too large to carry
 #: to the next run would fail every workflow task at continue-as-new (issue 7).
 STATE_BUDGET = "state-budget"
+#: After `amity forget` the run hands over to a new one at once, so every run whose history
+#: holds the forgotten name is closed and the namespace's retention period deletes it.
+FORGET_HANDS_OVER = "forget-hands-over"
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
 #: ... within this many bytes, so that with a state of MAX_STATE_BYTES the continue-as-new
@@ -161,6 +164,7 @@ class PartnershipWorkflow:
         # Persons `amity forget` named to this run (by salted digest): dropped from the
         # state now and from commands still in flight when they finish.
         self._forget_marks: list[ForgetMark] = []
+        self._hand_over_now = False
         self._timer_task: asyncio.Task[None] | None = None
         self._timer_key: tuple[datetime, str] | None = None
         self._published: tuple[str, ...] | None = None
@@ -351,7 +355,8 @@ class PartnershipWorkflow:
 
     def _should_continue_as_new(self) -> bool:
         return self._ready and (
-            workflow.info().is_continue_as_new_suggested()
+            self._hand_over_now
+            or workflow.info().is_continue_as_new_suggested()
             or self._commands_this_run >= COMMANDS_PER_RUN
         )
 
@@ -635,6 +640,8 @@ class PartnershipWorkflow:
             workflow.logger.warning("forget_person without a valid mark: ignored")
             return
         self._forget_marks.append(mark)
+        if workflow.patched(FORGET_HANDS_OVER):
+            self._hand_over_now = True
         if self._state is not None:
             self._state = self._without_forgotten(self._state)
         for pending in [*self._waiting_signals, *self._carried_signals]:

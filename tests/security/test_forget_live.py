@@ -125,6 +125,15 @@ async def history_bytes(handle: WorkflowHandle[Any, Any], run_id: str) -> bytes:
     return b"".join(event.SerializeToString() for event in history.events)
 
 
+async def wait_for_new_run(handle: WorkflowHandle[Any, Any], old_run: str | None) -> str:
+    for _ in range(200):
+        run_id = (await handle.describe()).run_id
+        if run_id is not None and run_id != old_run:
+            return run_id
+        await asyncio.sleep(0.05)
+    raise AssertionError("the partnership did not continue as new after the forget")
+
+
 def exchange(n: int, participant: str = "Zhang Zhaofu") -> dict[str, Any]:
     return {
         **story.load("record_exchange.json"),
@@ -158,6 +167,9 @@ async def test_forget_while_the_worker_runs_leaves_no_plaintext_anywhere(
 
     out = await forget(store, can_server, PERSON)
     assert out.startswith("forgotten") and "1 told to forget" in out, out
+    # the run that held the name hands over at once (retention can then delete it)
+    handed_over = await wait_for_new_run(handle, first_run)
+    assert traces(await history_bytes(handle, handed_over)) == []
 
     # the worker goes on with its cached aggregate; a snapshot every 2 events; the
     # server suggests continue-as-new on the way
