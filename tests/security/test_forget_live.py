@@ -198,6 +198,9 @@ async def test_forget_while_the_worker_runs_leaves_no_plaintext_anywhere(
     export = tmp_path / "export.jsonl"
     audit(store, monkeypatch, "export", "--format", "jsonl", "--out", str(export), handle.id)
     assert traces(export.read_bytes()) == []
+    # Temporal's history and the store still tell the same story, across every run
+    monkeypatch.setenv("TEMPORAL_ADDRESS", can_server.address)
+    await asyncio.to_thread(audit, store, monkeypatch, "reconcile", handle.id)
     # a fresh reader (no cache) at every version: nothing opens to the name
     fresh = PartnershipStore(store.url)
     try:
