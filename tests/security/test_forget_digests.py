@@ -15,11 +15,13 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from domain.privacy import KEYED, normalise, plain_digest
 from domain.store import PartnershipStore, StoreConfigError
 from tests.audit.conftest import tell_story
+from tests.production.postgres import PostgresServer
 
 PERSONS = ["Jing Dazhong", "Zhang Zhaofu"]
 CANDIDATES = [*PERSONS, "jing dazhong", "JING  DAZHONG", "Li Wei", "Wang Fang", "Mianyang"]
@@ -144,3 +146,26 @@ def test_a_changed_digest_key_is_refused_not_silently_rekeyed(
     monkeypatch.setenv("AMITY_PERSON_DIGEST_KEY", "too-short")
     with pytest.raises(StoreConfigError, match="base64 of 32 random bytes"):
         PartnershipStore(url)
+
+
+def test_postgresql_needs_a_configured_digest_key(
+    postgres: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No file "beside the store" on PostgreSQL: workers on several machines would each
+    make their own key, so the store refuses to start without one, in one line."""
+    url = postgres.new_database()
+    with pytest.raises(StoreConfigError) as refused:
+        PartnershipStore(url)
+    assert "AMITY_PERSON_DIGEST_KEY" in str(refused.value) and "\n" not in str(refused.value)
+    monkeypatch.setenv("AMITY_PERSON_DIGEST_KEY", base64.b64encode(os.urandom(32)).decode())
+    store = PartnershipStore(url)
+    try:
+        tell_story(store, "partnership-a-b")
+    finally:
+        store.close()
+    with psycopg.connect(url.replace(":@", "@")) as db:
+        table = [row[0] for row in db.execute("SELECT digest FROM amity_person_keys")]
+    assert len(table) == 4 and all(d.startswith(KEYED) for d in table)
+    stored = {d.removeprefix(KEYED) for d in table}
+    for candidate in CANDIDATES:
+        assert not guesses(candidate) & stored, candidate
