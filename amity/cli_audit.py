@@ -512,9 +512,12 @@ def export_command(
         return
     chosen = format or ExportFormat.jsonl
     if chosen is ExportFormat.html:
+        from amity.trust import configured_trust
+        from audit.checkpoints import origin
         from audit.report import write_html
 
-        count = write_html(store, partnership_id, out)
+        trust = configured_trust(None, get_settings().audit_public_key, origin())
+        count = write_html(store, partnership_id, out, trust.key if trust else None)
     else:
         from audit.export import write_csv, write_jsonl
 
