@@ -224,13 +224,14 @@ def render_html(
     count = sum(len(store.history(pid)) for pid in ids)
     title = f"Amity audit report: {partnership_id or 'all partnerships'}"
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    verdict = _verdict(verify_store(store, trusted, origin=origin()), trusted is not None)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title><style>{CSS}</style></head>
 <body><header class="top"><h1>{escape(title)}</h1>
 <div>{len(ids)} partnership(s), {count} events · generated {made}</div></header>
-<main>{_verdict(verify_store(store, trusted, origin=origin()), trusted is not None)}{"".join(sections)}</main></body></html>
+<main>{verdict}{"".join(sections)}</main></body></html>
 """
     return page, count
 
