@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
-from amity.connect import connect
+from amity.connect import connect, for_worker
 from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
@@ -38,7 +38,7 @@ def build_worker(
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(webhook_url)
     return Worker(
-        client,
+        for_worker(client),
         task_queue=task_queue,
         workflows=[PartnershipWorkflow],
         activities=[bound.record_events, reminders.deliver_reminder],
