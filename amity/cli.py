@@ -103,11 +103,24 @@ def up(
         int, typer.Option("--ui-port", min=1, max=65535, help="Port of Temporal's Web UI")
     ] = 8233,
     http_port: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--http-port", min=1, max=65535, help="Port of Temporal's HTTP API (integrations)"
+            "--http-port",
+            min=1,
+            max=65535,
+            help="Open Temporal's HTTP API on this port (integrations). Off by default: any web"
+            " page the user visits could POST commands to it",
         ),
-    ] = 7243,
+    ] = None,
+    ui_codec_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--ui-codec-endpoint",
+            help="The Web UI decodes payloads through this codec server, e.g."
+            " http://127.0.0.1:8081/<AMITY_CODEC_TOKEN> (everyone who can open the UI then"
+            " reads plaintext)",
+        ),
+    ] = None,
     data_dir: Annotated[
         Path,
         typer.Option(
@@ -124,7 +137,7 @@ def up(
     """
     from amity.up import up as run_up
 
-    code = run_up(port, ui_port, data_dir, http_port)
+    code = run_up(port, ui_port, data_dir, http_port, ui_codec_endpoint)
     if code:
         raise typer.Exit(code)
 
