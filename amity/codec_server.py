@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hmac
 import json
 import re
@@ -106,11 +107,8 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     # Bind exactly the address given; never fall back to every interface.
     allow_reuse_address = False
-
-    def __init__(self, address: tuple[str, int], handler: type, policy: Policy) -> None:
-        self.policy = policy
-        self.slots = threading.BoundedSemaphore(policy.max_connections)
-        super().__init__(address, handler)
+    policy: Policy
+    slots: threading.BoundedSemaphore
 
     def process_request(self, request: Any, client_address: Any) -> None:
         # A flood of idle connections must not grow threads without bound.
@@ -320,16 +318,19 @@ class CodecServer:
         # Display only: a payload that was never encrypted is shown as it is.
         self.codec = codec.with_plaintext("accept")
         handler = type("CodecHandler", (_Handler,), {"codec": self.codec})
-        # The bound port is known only after binding (port 0): the Host list follows it.
-        self.httpd = _Server((host, port), handler, Policy(token=token))
-        self.port = int(self.httpd.server_address[1])
-        self.policy = Policy(
+        # Checked before binding: a bad token or origin never opens a port.
+        policy = Policy(
             token=token,
             origins=origins,
-            hosts=tuple(h.lower() for h in hosts) + default_hosts(host, self.port),
             max_body=max_body,
             read_timeout=read_timeout,
             max_connections=max_connections,
+        )
+        self.httpd = _Server((host, port), handler)
+        self.port = int(self.httpd.server_address[1])
+        # The bound port is known only now (port 0): the Host names follow it.
+        self.policy = dataclasses.replace(
+            policy, hosts=tuple(h.lower() for h in hosts) + default_hosts(host, self.port)
         )
         self.httpd.policy = self.policy
         self.httpd.slots = threading.BoundedSemaphore(max_connections)

@@ -265,3 +265,37 @@ def _address(hex_address: str, width: int) -> str:
         return socket.inet_ntop(socket.AF_INET, raw[::-1])
     words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
     return socket.inet_ntop(socket.AF_INET6, words)
+
+
+def test_idle_connections_beyond_the_cap_are_closed_at_once() -> None:
+    """Many idle sockets cannot pin a thread each: beyond the cap a connection is closed as
+    it arrives; the slots come back when the idle clients leave."""
+    capped = CodecServer(
+        AesGcmCodec(KEY), TOKEN, port=0, read_timeout=60.0, max_connections=2
+    ).start()
+    try:
+        idle = [socket.create_connection(("127.0.0.1", capped.port), timeout=5) for _ in range(2)]
+        # the kernel hands connections to accept() in order: the third comes after both
+        with socket.create_connection(("127.0.0.1", capped.port), timeout=5) as third:
+            third.settimeout(5)
+            try:
+                closed = third.recv(1) == b""
+            except ConnectionResetError:
+                closed = True
+            assert closed, "a connection beyond the cap was served"
+        for held in idle:
+            held.close()
+        for _ in range(100):  # the slots are released as the handlers see the clients leave
+            try:
+                status, _, _ = request(
+                    capped, "/decode", sealed_body(), {"Authorization": f"Bearer {TOKEN}"}
+                )
+            except (ConnectionError, http.client.HTTPException):
+                time.sleep(0.05)
+                continue
+            assert status == 200
+            break
+        else:
+            raise AssertionError("the slots were not released")
+    finally:
+        capped.stop()
