@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 from activities.checkpoint import CheckpointActivities
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
-from amity.connect import connect
+from amity.connect import connect, for_worker
 from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
@@ -41,7 +41,7 @@ def build_worker(
     reminders = ReminderActivities(webhook_url)
     checkpoints = CheckpointActivities(store, task_queue)
     return Worker(
-        client,
+        for_worker(client),
         task_queue=task_queue,
         workflows=[PartnershipWorkflow, CheckpointWitness, CheckpointLog],
         activities=[bound.record_events, reminders.deliver_reminder, checkpoints.checkpoint_log],

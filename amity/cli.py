@@ -103,11 +103,24 @@ def up(
         int, typer.Option("--ui-port", min=1, max=65535, help="Port of Temporal's Web UI")
     ] = 8233,
     http_port: Annotated[
-        int,
+        int | None,
         typer.Option(
-            "--http-port", min=1, max=65535, help="Port of Temporal's HTTP API (integrations)"
+            "--http-port",
+            min=1,
+            max=65535,
+            help="Open Temporal's HTTP API on this port (integrations). Off by default: any web"
+            " page the user visits could POST commands to it",
         ),
-    ] = 7243,
+    ] = None,
+    ui_codec_endpoint: Annotated[
+        str | None,
+        typer.Option(
+            "--ui-codec-endpoint",
+            help="The Web UI decodes payloads through this codec server, e.g."
+            " http://127.0.0.1:8081/<AMITY_CODEC_TOKEN> (everyone who can open the UI then"
+            " reads plaintext)",
+        ),
+    ] = None,
     data_dir: Annotated[
         Path,
         typer.Option(
@@ -124,7 +137,7 @@ def up(
     """
     from amity.up import up as run_up
 
-    code = run_up(port, ui_port, data_dir, http_port)
+    code = run_up(port, ui_port, data_dir, http_port, ui_codec_endpoint)
     if code:
         raise typer.Exit(code)
 
@@ -213,16 +226,36 @@ def codec_server(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8081,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     origin: Annotated[
-        list[str] | None, typer.Option(help="Allowed Web UI origin (repeatable)")
+        list[str] | None,
+        typer.Option(help="Allowed Web UI origin (repeatable; default the one `amity up` prints)"),
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="Another Host header the browser sends, as host:port (repeatable; 127.0.0.1,"
+            " localhost and [::1] on --port are always allowed)",
+        ),
+    ] = None,
+    max_body: Annotated[
+        int, typer.Option("--max-body", min=1, help="Largest request body in bytes (else 413)")
+    ] = 6 * 1024 * 1024,
+    read_timeout: Annotated[
+        float,
+        typer.Option("--read-timeout", min=0.1, help="Seconds a client has to send its request"),
+    ] = 10.0,
 ) -> None:
     """Temporal's remote codec endpoint (/encode, /decode) for the Web UI, keyed by
-    AMITY_PAYLOAD_KEY (use with --ui-codec-endpoint)."""
+    AMITY_PAYLOAD_KEY and guarded by AMITY_CODEC_TOKEN: give the UI the endpoint
+    http://127.0.0.1:8081/<AMITY_CODEC_TOKEN> (see docs/encryption.md)."""
     from amity.codec_server import main as serve
 
-    args = ["--port", str(port), "--host", host]
+    args = ["--port", str(port), "--host", host, "--max-body", str(max_body)]
+    args += ["--read-timeout", str(read_timeout)]
     for allowed in origin or []:
         args += ["--origin", allowed]
+    for name in allowed_host or []:
+        args += ["--allowed-host", name]
     code = serve(args)
     if code:
         raise typer.Exit(code)

@@ -43,6 +43,7 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        from amity.codec import CodecKeyError
         from amity.connect import EngineUnreachable
         from amity.guard import PayloadTooLarge
         from domain.store import StoreConfigError
@@ -51,7 +52,13 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except (UserError, StoreConfigError, EngineUnreachable, PayloadTooLarge) as error:
+        except (
+            UserError,
+            StoreConfigError,
+            EngineUnreachable,
+            PayloadTooLarge,
+            CodecKeyError,
+        ) as error:
             fail(str(error))
         except KeyboardInterrupt:
             fail("interrupted", code=130)

@@ -54,10 +54,30 @@ async def connect(
 
 
 def data_converter(settings: Settings) -> DataConverter:
-    """The contract's pydantic converter, plus AES-GCM payload encryption with a key."""
+    """The contract's pydantic converter, plus AES-GCM payload encryption with a key; without
+    a key, a codec that names the missing key when it meets an encrypted payload."""
+    from amity.codec import AesGcmCodec, RefuseSealed
+
     if settings.payload_key is None or not settings.payload_key.get_secret_value():
-        return pydantic_data_converter
+        return dataclasses.replace(pydantic_data_converter, payload_codec=RefuseSealed())
+    codec = AesGcmCodec.from_base64(
+        settings.payload_key.get_secret_value(),
+        "accept" if settings.payload_plaintext == "accept" else "raise",
+    )
+    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+
+
+def for_worker(client: Client) -> Client:
+    """The client a worker polls with: with a key, an unencrypted payload reaches the
+    workflow as a refusal marker (the command is refused with the reason, nothing is
+    recorded) instead of an error that fails the workflow task over and over."""
     from amity.codec import AesGcmCodec
 
-    codec = AesGcmCodec.from_base64(settings.payload_key.get_secret_value())
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    codec = client.data_converter.payload_codec
+    if not isinstance(codec, AesGcmCodec) or codec.plaintext != "raise":
+        return client
+    config = client.config()
+    config["data_converter"] = dataclasses.replace(
+        client.data_converter, payload_codec=codec.with_plaintext("mark")
+    )
+    return Client(**config)

@@ -20,6 +20,11 @@ from workflows.search import SEARCH_ATTRIBUTES
 
 #: WAL is about three times faster than the dev server's default journal on this machine.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
+#: The dev server always opens its HTTP API (on a random port when --http-port is not
+#: given), and that API takes a cross-site `text/plain` POST from any web page the user
+#: visits. Unless an HTTP port is asked for, no Host header is allowed: every request is
+#: refused (403) before it reaches Temporal.
+HTTP_API_OFF = ("--dynamic-config-value", "frontend.httpAllowedHosts=[]")
 
 
 class DevServerError(RuntimeError):
@@ -106,6 +111,7 @@ class DevServer:
         http_port: int | None = None,
         extra_args: Sequence[str] = (),
         log_file: Path | None = None,
+        ui_codec_endpoint: str | None = None,
     ) -> None:
         self.port = port
         self.ui_port = ui_port
@@ -113,6 +119,7 @@ class DevServer:
         self.http_port = http_port
         self.extra_args = list(extra_args)
         self.log_file = log_file
+        self.ui_codec_endpoint = ui_codec_endpoint
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -137,10 +144,14 @@ class DevServer:
         ]
         if self.ui_port:
             args += ["--ui-port", str(self.ui_port), "--ui-disable-news-fetch"]
+            if self.ui_codec_endpoint:
+                args += ["--ui-codec-endpoint", self.ui_codec_endpoint]
         else:
             args += ["--headless"]
         if self.http_port:
             args += ["--http-port", str(self.http_port)]
+        else:
+            args += HTTP_API_OFF
         if self.db_file is not None:
             args += ["--db-filename", str(self.db_file)]
             for pragma in SQLITE_PRAGMAS:

@@ -51,6 +51,19 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMITY_PAYLOAD_KEY"),
         description="base64 of 32 bytes: Temporal payloads are encrypted (AES-GCM codec)",
     )
+    codec_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_CODEC_TOKEN"),
+        description="the codec server's token (Bearer header, or first path segment of the"
+        " endpoint given to the Web UI)",
+    )
+    payload_plaintext: str = Field(
+        default="refuse",
+        pattern="^(refuse|accept)$",
+        validation_alias=AliasChoices("AMITY_PAYLOAD_PLAINTEXT"),
+        description="with AMITY_PAYLOAD_KEY: refuse (default) or accept payloads that are not"
+        " encrypted (accept only while histories written before the key still run)",
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=1,

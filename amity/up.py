@@ -13,6 +13,7 @@ import signal
 import sys
 from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from amity.cli_common import UserError, console
 from amity.connect import connect
@@ -84,7 +85,18 @@ def banner(server: DevServer, settings: Settings) -> None:
     console.print("[bold green]Amity is up[/bold green] (Ctrl-C stops the worker and the server)")
     console.print(f"  Web UI       {server.ui_url}", highlight=False)
     console.print(f"  Temporal     {server.address}  namespace {settings.temporal_namespace}")
-    console.print(f"  HTTP API     http://127.0.0.1:{server.http_port}/api/v1", highlight=False)
+    if server.http_port:
+        console.print(
+            f"  HTTP API     http://127.0.0.1:{server.http_port}/api/v1  (any web page you visit"
+            " can POST to it: open it only while integrations need it)",
+            highlight=False,
+        )
+    else:
+        console.print("  HTTP API     off (--http-port opens it)", highlight=False)
+    if server.ui_codec_endpoint:
+        console.print(
+            f"  UI codec     {redacted_endpoint(server.ui_codec_endpoint)}", highlight=False
+        )
     console.print(f"  task queue   {settings.task_queue}", highlight=False)
     console.print(f"  event store  {settings.event_store_url}", highlight=False)
     console.print(
@@ -96,12 +108,36 @@ def banner(server: DevServer, settings: Settings) -> None:
     sys.stdout.flush()
 
 
-def up(port: int, ui_port: int, data_dir: Path, http_port: int = 7243) -> int:
+def redacted_endpoint(endpoint: str) -> str:
+    """The codec endpoint without its path (which holds the codec server's token)."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}/…" if parts.path.strip("/") else endpoint
+
+
+def check_codec_endpoint(endpoint: str) -> str:
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise UserError(
+            "--ui-codec-endpoint must be http(s)://host:port[/<token>], e.g."
+            " http://127.0.0.1:8081/<AMITY_CODEC_TOKEN> (see amity codec-server)"
+        )
+    return endpoint.rstrip("/")
+
+
+def up(
+    port: int,
+    ui_port: int,
+    data_dir: Path,
+    http_port: int | None = None,
+    ui_codec_endpoint: str | None = None,
+) -> int:
     """Start the dev server and a worker; block until stopped; returns the exit code."""
     if port == ui_port:
         raise UserError(f"--port and --ui-port must differ (both are {port})")
-    if http_port in (port, ui_port):
+    if http_port is not None and http_port in (port, ui_port):
         raise UserError(f"--http-port must differ from --port and --ui-port ({http_port})")
+    if ui_codec_endpoint is not None:
+        ui_codec_endpoint = check_codec_endpoint(ui_codec_endpoint)
     data_dir = data_dir.expanduser().resolve()
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -113,6 +149,7 @@ def up(port: int, ui_port: int, data_dir: Path, http_port: int = 7243) -> int:
         http_port=http_port,
         db_file=data_dir / "temporal.db",
         log_file=data_dir / "temporal.log",
+        ui_codec_endpoint=ui_codec_endpoint,
     )
     # Until the event loop takes over, SIGINT and SIGTERM unwind through `finally` below.
     previous = {sig: signal.signal(sig, _stop_now) for sig in (signal.SIGINT, signal.SIGTERM)}

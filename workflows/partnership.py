@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import AnyEvent
     from domain.forgetting import ForgetMark, holds, replace_names
     from domain.limits import MAX_PAYLOAD_BYTES, MAX_STATE_BYTES, state_too_large, too_large
+    from domain.sealed import PLAINTEXT_REFUSED
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
     from workflows.search import search_key, search_updates, summary
     from workflows.timers import Timer, due_timer
@@ -125,6 +126,8 @@ def _decode(raw: RawValue) -> Any:
     """A raw payload as plain JSON data (None when the sender sent nothing)."""
     if raw.payload is None or not raw.payload.metadata:
         return None
+    if raw.payload.metadata.get("encoding") == PLAINTEXT_REFUSED:
+        raise c.InvalidInput(raw.payload.data.decode(errors="replace"))
     try:
         return workflow.payload_converter().from_payload(raw.payload)
     except Exception:  # noqa: BLE001 - any undecodable payload is the sender's mistake

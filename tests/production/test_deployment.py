@@ -90,10 +90,13 @@ def test_images_are_pinned(compose: dict[str, Any]) -> None:
 
 def test_ports_do_not_clash_and_the_worker_scales(compose: dict[str, Any]) -> None:
     published: list[str] = []
-    for service in compose["services"].values():
+    for name, service in compose["services"].items():
         for port in service.get("ports", []):
-            parts = str(port).split(":")
-            assert len(parts) >= 2, f"{port}: publish with an explicit host port"
+            parts = resolve(str(port)).split(":")
+            assert len(parts) == 3, f"{name}: {port}: publish as <address>:<host port>:<port>"
+            # loopback unless the operator says otherwise (AMITY_BIND)
+            assert parts[0] == "127.0.0.1", f"{name}: {port} is published beyond this machine"
+            assert "${AMITY_BIND:-127.0.0.1}:" in str(port), f"{name}: {port}"
             published.append(parts[-2])
     assert len(published) == len(set(published)), published
     worker = compose["services"]["worker"]
