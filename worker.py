@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -19,6 +21,7 @@ from temporalio.worker import Worker
 
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
+from activities.webhook import Webhook
 from amity.connect import connect
 from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
@@ -33,25 +36,37 @@ def build_worker(
     threads: int = 24,
     activities: StoreActivities | None = None,
     webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    webhook_timeout: float = 10.0,
 ) -> Worker:
-    """A worker for one task queue; store activities run on a thread pool (they block)."""
+    """A worker for one task queue; store activities run on a thread pool (they block).
+
+    Reminders are async activities with slots of their own beside the store's: they never
+    hold a store thread, and never more than REMINDER_SLOTS of them wait on a receiver.
+    A webhook URL needs its secret (WebhookConfigError otherwise)."""
     bound = activities or StoreActivities(store)
-    reminders = ReminderActivities(webhook_url)
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[PartnershipWorkflow],
-        activities=[bound.record_events, reminders.deliver_reminder],
-        activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
-        max_concurrent_activities=threads,
-        interceptors=[RefusalCounter()],
-    )
+    reminders = ReminderActivities(Webhook.configure(webhook_url, webhook_secret, webhook_timeout))
+    with warnings.catch_warnings():
+        # The SDK warns when slots outnumber the executor's threads; the extra slots are for
+        # the async reminders, which never run on the executor.
+        warnings.filterwarnings("ignore", "Worker max_concurrent_activities", UserWarning)
+        return Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[PartnershipWorkflow],
+            activities=[bound.record_events, reminders.deliver_reminder],
+            activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
+            max_concurrent_activities=threads + reminders.slots,
+            interceptors=[RefusalCounter()],
+        )
 
 
 async def run_worker(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when run as a program)."""
     settings = settings or get_settings()
-    runtime, metrics_server = metrics_runtime(settings.metrics_port)
+    webhook = webhook_settings(settings)
+    Webhook.configure(**webhook)  # a bad webhook is a one-line error before anything starts
+    runtime, metrics_server = metrics_runtime(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, runtime=runtime)
     store = PartnershipStore(settings.event_store_url)
     stop = stop or asyncio.Event()
@@ -60,13 +75,13 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
         store,
         settings.task_queue,
         settings.store_threads,
-        webhook_url=settings.webhook_url,
+        **webhook,
     )
     logging.getLogger("amity").info(
         "worker on %s, task queue %s, store %s",
         settings.temporal_address,
         settings.task_queue,
-        settings.event_store_url,
+        settings.store_url_shown,
     )
     try:
         async with worker:
@@ -77,9 +92,24 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
             metrics_server.stop()
 
 
-def metrics_runtime(port: int | None) -> tuple[Runtime | None, MetricsServer | None]:
+def webhook_settings(settings: Settings) -> dict[str, Any]:
+    """build_worker's webhook arguments from the settings (every way of running a worker,
+    `amity up` included, passes these)."""
+    return {
+        "webhook_url": settings.webhook_url.get_secret_value() if settings.webhook_url else None,
+        "webhook_secret": (
+            settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        ),
+        "webhook_timeout": settings.webhook_timeout,
+    }
+
+
+def metrics_runtime(
+    port: int | None, host: str = "127.0.0.1"
+) -> tuple[Runtime | None, MetricsServer | None]:
     """With a metrics port: Temporal's runtime metrics on an internal loopback port, and
-    one endpoint on `port` serving Amity's metrics followed by Temporal's."""
+    one endpoint on `host:port` (loopback unless configured) serving Amity's metrics
+    followed by Temporal's."""
     if port is None:
         return None, None
     from amity.devserver import free_port
@@ -94,13 +124,16 @@ def metrics_runtime(port: int | None) -> tuple[Runtime | None, MetricsServer | N
             )
         )
     )
-    server = MetricsServer(port, temporal_url=f"http://127.0.0.1:{internal}/metrics").start()
-    logging.getLogger("amity").info("metrics on :%s/metrics", server.port)
+    server = MetricsServer(
+        port, host=host, temporal_url=f"http://127.0.0.1:{internal}/metrics"
+    ).start()
+    logging.getLogger("amity").info("metrics on %s:%s/metrics", host, server.port)
     return runtime, server
 
 
 def main() -> None:
-    configure_logging(get_settings().log_format)
+    settings = get_settings()
+    configure_logging(settings.log_format, secrets=settings.secret_values())
     stop = asyncio.Event()
 
     async def _main() -> None:
@@ -113,4 +146,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Through the CLI, so a bad configuration is one line with exit code 2 here too.
+    from amity.cli import main as cli
+
+    cli(["worker"])

@@ -14,12 +14,15 @@ import sys
 from pathlib import Path
 from types import FrameType
 
+from pydantic import SecretStr
+
+from activities.webhook import Webhook, WebhookConfigError
 from amity.cli_common import UserError, console
 from amity.connect import connect
 from amity.devserver import DevServer, DevServerError
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
-from worker import build_worker
+from worker import build_worker, webhook_settings
 
 #: Exit code when the dev server stops by itself while `amity up` runs.
 SERVER_DIED = 1
@@ -36,9 +39,9 @@ def _stop_now(signum: int, _frame: FrameType | None) -> None:
 def engine_settings(server: DevServer, data_dir: Path) -> Settings:
     """The environment's settings, pointed at this server and (unless set) at D/events.db."""
     settings = get_settings()
-    update: dict[str, str] = {"temporal_address": server.address}
+    update: dict[str, object] = {"temporal_address": server.address}
     if "AMITY_EVENT_STORE_URL" not in os.environ:
-        update["event_store_url"] = f"sqlite:///{data_dir / 'events.db'}"
+        update["event_store_url"] = SecretStr(f"sqlite:///{data_dir / 'events.db'}")
     return settings.model_copy(update=update)
 
 
@@ -69,7 +72,13 @@ async def serve(server: DevServer, settings: Settings) -> int:
     store = PartnershipStore(settings.event_store_url)
     watcher = asyncio.create_task(watch_server())
     try:
-        worker = build_worker(client, store, settings.task_queue, settings.store_threads)
+        worker = build_worker(
+            client,
+            store,
+            settings.task_queue,
+            settings.store_threads,
+            **webhook_settings(settings),
+        )
         async with worker:
             banner(server, settings)
             await stop.wait()
@@ -86,10 +95,10 @@ def banner(server: DevServer, settings: Settings) -> None:
     console.print(f"  Temporal     {server.address}  namespace {settings.temporal_namespace}")
     console.print(f"  HTTP API     http://127.0.0.1:{server.http_port}/api/v1", highlight=False)
     console.print(f"  task queue   {settings.task_queue}", highlight=False)
-    console.print(f"  event store  {settings.event_store_url}", highlight=False)
+    console.print(f"  event store  {settings.store_url_shown}", highlight=False)
     console.print(
         f"  other shells: export TEMPORAL_ADDRESS={server.address}"
-        f" AMITY_EVENT_STORE_URL={settings.event_store_url}",
+        f" AMITY_EVENT_STORE_URL={settings.store_url_shown}",
         highlight=False,
         soft_wrap=True,
     )
@@ -102,6 +111,10 @@ def up(port: int, ui_port: int, data_dir: Path, http_port: int = 7243) -> int:
         raise UserError(f"--port and --ui-port must differ (both are {port})")
     if http_port in (port, ui_port):
         raise UserError(f"--http-port must differ from --port and --ui-port ({http_port})")
+    try:  # a bad webhook is refused before the server starts
+        Webhook.configure(**webhook_settings(get_settings()))
+    except WebhookConfigError as error:
+        raise UserError(str(error)) from None
     data_dir = data_dir.expanduser().resolve()
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
