@@ -64,8 +64,7 @@ def build_worker(
 async def run_worker(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when run as a program)."""
     settings = settings or get_settings()
-    webhook = webhook_settings(settings)
-    Webhook.configure(**webhook)  # a bad webhook is a one-line error before anything starts
+    check_webhook(settings)  # a bad webhook is a one-line error before anything starts
     runtime, metrics_server = metrics_runtime(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, runtime=runtime)
     store = PartnershipStore(settings.event_store_url)
@@ -75,7 +74,7 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
         store,
         settings.task_queue,
         settings.store_threads,
-        **webhook,
+        **webhook_settings(settings),
     )
     logging.getLogger("amity").info(
         "worker on %s, task queue %s, store %s",
@@ -102,6 +101,12 @@ def webhook_settings(settings: Settings) -> dict[str, Any]:
         ),
         "webhook_timeout": settings.webhook_timeout,
     }
+
+
+def check_webhook(settings: Settings) -> None:
+    """WebhookConfigError if the settings' webhook cannot be used."""
+    found = webhook_settings(settings)
+    Webhook.configure(found["webhook_url"], found["webhook_secret"], found["webhook_timeout"])
 
 
 def metrics_runtime(

@@ -10,22 +10,27 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import stat
 import sys
 from pathlib import Path
 from types import FrameType
 
 from pydantic import SecretStr
 
-from activities.webhook import Webhook, WebhookConfigError
+from activities.webhook import WebhookConfigError
 from amity.cli_common import UserError, console
 from amity.connect import connect
 from amity.devserver import DevServer, DevServerError
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
-from worker import build_worker, webhook_settings
+from worker import build_worker, check_webhook, webhook_settings
 
 #: Exit code when the dev server stops by itself while `amity up` runs.
 SERVER_DIED = 1
+#: Files and folders made by `amity up` and its dev server: owner only.
+PRIVATE_UMASK = 0o077
+#: What Amity keeps in the data folder (with SQLite's -wal, -shm and -journal companions).
+PRIVATE_FILES = ("events.db", "temporal.db", "temporal.log", "audit-key.pem")
 
 
 class Stopping(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -112,14 +117,39 @@ def up(port: int, ui_port: int, data_dir: Path, http_port: int = 7243) -> int:
     if http_port in (port, ui_port):
         raise UserError(f"--http-port must differ from --port and --ui-port ({http_port})")
     try:  # a bad webhook is refused before the server starts
-        Webhook.configure(**webhook_settings(get_settings()))
+        check_webhook(get_settings())
     except WebhookConfigError as error:
         raise UserError(str(error)) from None
     data_dir = data_dir.expanduser().resolve()
+    # Everything this process and the dev server create is for this user alone: the event
+    # store, Temporal's database (payloads, search attributes), keys and logs.
+    previous_umask = os.umask(PRIVATE_UMASK)
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(data_dir)
     except OSError as error:
+        os.umask(previous_umask)
         raise UserError(f"--data-dir {data_dir}: {error.strerror}") from None
+    try:
+        return _run(port, ui_port, data_dir, http_port)
+    finally:
+        os.umask(previous_umask)
+
+
+def make_private(data_dir: Path) -> None:
+    """The data folder 0700 and the files Amity keeps there 0600, however they were made.
+
+    The folder's mode is changed only when it is ours and not a shared sticky folder such
+    as /tmp; the files are always Amity's own (named in PRIVATE_FILES)."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = data_dir.stat()
+    if folder.st_uid == os.geteuid() and not folder.st_mode & stat.S_ISVTX:
+        data_dir.chmod(0o700)
+    for path in data_dir.iterdir():
+        if path.name.startswith(PRIVATE_FILES) and path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+
+
+def _run(port: int, ui_port: int, data_dir: Path, http_port: int) -> int:
     server = DevServer(
         port=port,
         ui_port=ui_port,
