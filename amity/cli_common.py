@@ -145,7 +145,7 @@ def _read_text(path: Path) -> str:
     except OSError as error:
         raise UserError(f"{path}: {error.strerror}") from None
     if len(raw) > MAX_INPUT_BYTES:
-        raise UserError(f"{path}: larger than {MAX_INPUT_BYTES:,} bytes, the most accepted")
+        raise UserError(f"{path}: too large; at most {MAX_INPUT_BYTES:,} bytes are accepted")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

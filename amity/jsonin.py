@@ -14,9 +14,10 @@ import math
 import re
 from typing import Any
 
-#: Larger than any command Amity accepts (domain/limits.py: 1.5 MB) and than Temporal's
-#: 2 MiB payload limit, so an honest input is refused by those, with their own reasons.
-MAX_INPUT_BYTES = 4 * 1024 * 1024
+#: Larger than any command Amity accepts (domain/limits.py: 1.5 MB), even written with
+#: `\uXXXX` escapes (up to 3 times longer), so an honest input over that limit is refused
+#: by the payload guard, which names the field; anything larger is refused unread.
+MAX_INPUT_BYTES = 8 * 1024 * 1024
 #: Amity's payloads nest a few levels; 64 leaves room for `correct` objects and stays far
 #: from Python's recursion limit.
 MAX_DEPTH = 64
@@ -59,7 +60,9 @@ def parse_json(text: str, source: str) -> Any:
     """`text` as JSON within the limits, or InputRefused naming `source` and the reason."""
     size = len(text.encode("utf-8", errors="surrogatepass"))
     if size > MAX_INPUT_BYTES:
-        raise InputRefused(f"{source}: {size:,} bytes; at most {MAX_INPUT_BYTES:,} are accepted")
+        raise InputRefused(
+            f"{source}: {size:,} bytes; at most {MAX_INPUT_BYTES:,} bytes are accepted"
+        )
     if nesting_depth(text, MAX_DEPTH) > MAX_DEPTH:
         raise InputRefused(f"{source}: nested deeper than {MAX_DEPTH} levels")
     try:
