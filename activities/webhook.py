@@ -124,6 +124,14 @@ class Webhook:
             )
         return cls(url=checked, key=parse_secret(secret), deadline=deadline)
 
+    @property
+    def where(self) -> str:
+        """`scheme://host[:port]`: enough to say where reminders go, without the path or
+        query (they often hold a token)."""
+        parts = urlsplit(self.url)
+        port = f":{parts.port}" if parts.port else ""
+        return f"{parts.scheme}://{parts.hostname}{port}"
+
     def headers(self, message_id: str, body: bytes, now: float | None = None) -> dict[str, str]:
         timestamp = int(time.time() if now is None else now)
         return {

@@ -8,6 +8,7 @@ ourselves, in that order, and leave no process behind.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import stat
@@ -17,10 +18,11 @@ from types import FrameType
 
 from pydantic import SecretStr
 
-from activities.webhook import WebhookConfigError
+from activities.webhook import Webhook, WebhookConfigError
 from amity.cli_common import UserError, console
 from amity.connect import connect
 from amity.devserver import DevServer, DevServerError
+from amity.metrics import configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
 from worker import build_worker, check_webhook, webhook_settings
@@ -101,6 +103,7 @@ def banner(server: DevServer, settings: Settings) -> None:
     console.print(f"  HTTP API     http://127.0.0.1:{server.http_port}/api/v1", highlight=False)
     console.print(f"  task queue   {settings.task_queue}", highlight=False)
     console.print(f"  event store  {settings.store_url_shown}", highlight=False)
+    console.print(f"  reminders    {reminders_shown(settings)}", highlight=False)
     console.print(
         f"  other shells: export TEMPORAL_ADDRESS={server.address}"
         f" AMITY_EVENT_STORE_URL={settings.store_url_shown}",
@@ -110,14 +113,23 @@ def banner(server: DevServer, settings: Settings) -> None:
     sys.stdout.flush()
 
 
+def reminders_shown(settings: Settings) -> str:
+    found = webhook_settings(settings)
+    hook = Webhook.configure(found["webhook_url"], found["webhook_secret"])
+    if hook is None:
+        return "recorded only (set AMITY_WEBHOOK_URL and AMITY_WEBHOOK_SECRET to post them)"
+    return f"POSTed to {hook.where}, signed"
+
+
 def up(port: int, ui_port: int, data_dir: Path, http_port: int = 7243) -> int:
     """Start the dev server and a worker; block until stopped; returns the exit code."""
     if port == ui_port:
         raise UserError(f"--port and --ui-port must differ (both are {port})")
     if http_port in (port, ui_port):
         raise UserError(f"--http-port must differ from --port and --ui-port ({http_port})")
+    settings = get_settings()
     try:  # a bad webhook is refused before the server starts
-        check_webhook(get_settings())
+        check_webhook(settings)
     except WebhookConfigError as error:
         raise UserError(str(error)) from None
     data_dir = data_dir.expanduser().resolve()
@@ -165,6 +177,8 @@ def _run(port: int, ui_port: int, data_dir: Path, http_port: int) -> int:
         except DevServerError as error:
             raise UserError(str(error)) from None
         settings = engine_settings(server, data_dir)
+        # The worker's warnings (a failed activity, a store error) lose every secret too.
+        configure_logging(settings.log_format, logging.WARNING, settings.secret_values())
         return asyncio.run(serve(server, settings))
     except Stopping:
         return 0

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import subprocess
 import time
@@ -126,6 +127,23 @@ async def test_a_trickling_receiver_is_cut_off_within_the_activity_timeout() -> 
         receiver.wait_for(lambda r: r.trickle_cut.is_set(), timeout=10)
     # The receiver sends a byte every 0.2 s for minutes: the bound is the activity's timeout.
     assert took < 3
+
+
+async def test_slow_receivers_hold_no_store_thread_and_at_most_their_own_slots() -> None:
+    """Deliveries are coroutines (they wait without a thread of the store's pool), and a
+    worker never has more than `slots` of them waiting: the next is turned away at once
+    (and retried by Temporal later), so store writes keep their activity slots."""
+    assert inspect.iscoroutinefunction(ReminderActivities.deliver_reminder)
+    with receiving("trickle") as receiver:
+        bound = ReminderActivities(Webhook.configure(receiver.url, SECRET, 10), slots=1)
+        held = asyncio.ensure_future(environment(3).run(bound.deliver_reminder, reminder()))
+        await asyncio.to_thread(receiver.wait_for, lambda r: bool(r.posts), 10)
+        with pytest.raises(ApplicationError) as busy:
+            await asyncio.wait_for(environment(3).run(bound.deliver_reminder, reminder()), 5)
+        assert busy.value.type == "WebhookBusy" and not busy.value.non_retryable
+        assert len(receiver.posts) == 1  # the second never reached the receiver
+        with pytest.raises(ApplicationError):
+            await held
 
 
 @pytest.mark.parametrize(

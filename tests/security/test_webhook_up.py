@@ -22,7 +22,8 @@ async def test_up_posts_signed_reminders(tmp_path: Path) -> None:
         out = tmp_path / "up.out"
         env = {"AMITY_WEBHOOK_URL": receiver.url, "AMITY_WEBHOOK_SECRET": SECRET}
         with amity_up_with(tmp_path / "var", out, tmp_path, **env) as up:
-            wait_for_text(out, "other shells", up.process)
+            banner = wait_for_text(out, "other shells", up.process)
+            assert f"reminders    POSTed to http://127.0.0.1:{receiver.port}, signed" in banner
             client = await connect(Settings(TEMPORAL_ADDRESS=f"127.0.0.1:{up.port}"))
             handle = await client.start_workflow(
                 "PartnershipWorkflow",
