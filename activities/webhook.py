@@ -160,7 +160,7 @@ class Webhook:
                     response = await client.send(request, stream=True)
                     await response.aclose()
             except TimeoutError:
-                raise WebhookTimeout(f"no answer within {limit:g}s") from None
+                raise WebhookTimeout(f"no answer within {limit:.1f}s") from None
             except httpx.TimeoutException:
-                raise WebhookTimeout(f"no answer within {limit:g}s") from None
+                raise WebhookTimeout(f"no answer within {limit:.1f}s") from None
             return response.status_code

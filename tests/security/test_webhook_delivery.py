@@ -31,7 +31,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.reminders import Delivery, Reminder, ReminderActivities
-from activities.webhook import Webhook, WebhookConfigError
+from activities.webhook import Webhook, WebhookConfigError, parse_secret, sign
 from amity import story
 from domain.store import PartnershipStore
 from tests.cli.test_up import AMITY, clean_env, run_main
@@ -81,6 +81,14 @@ async def test_every_reminder_is_signed_and_carries_its_idempotency_key() -> Non
     assert post.headers["webhook-id"] == post.headers["idempotency-key"] == sent.id
     assert abs(int(post.headers["webhook-timestamp"]) - time.time()) < 300  # the spec's window
     assert post.json["id"] == sent.id and post.json["kind"] == "talks_deadline_passed"
+
+
+def test_signatures_match_the_published_standard_webhooks_vector() -> None:
+    """The specification's test vector (its reference libraries all reproduce it): what
+    says a receiver's off-the-shelf Standard Webhooks library accepts ours."""
+    key = parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    signature = sign(key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, b'{"test": 2432232314}')
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
 
 async def test_a_forged_signature_would_not_verify() -> None:
