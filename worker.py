@@ -22,6 +22,7 @@ from temporalio.worker import Worker
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from activities.webhook import Webhook
+from amity.cli_common import UserError
 from amity.connect import connect
 from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
@@ -129,9 +130,16 @@ def metrics_runtime(
             )
         )
     )
-    server = MetricsServer(
-        port, host=host, temporal_url=f"http://127.0.0.1:{internal}/metrics"
-    ).start()
+    try:
+        server = MetricsServer(
+            port, host=host, temporal_url=f"http://127.0.0.1:{internal}/metrics"
+        ).start()
+    except OSError as error:  # a taken port, an address not on this machine
+        reason = error.strerror or str(error)
+        raise UserError(
+            f"metrics cannot listen on {host}:{port} (AMITY_METRICS_HOST / AMITY_METRICS_PORT):"
+            f" {reason}"
+        ) from None
     logging.getLogger("amity").info("metrics on %s:%s/metrics", host, server.port)
     return runtime, server
 

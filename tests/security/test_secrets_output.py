@@ -134,3 +134,16 @@ def test_up_prints_no_secret(postgres: PostgresServer, tmp_path: Path) -> None:
     assert "Traceback" not in output
     for secret in secrets:
         assert secret not in output, f"a secret leaked into amity up's output: {output}"
+
+
+def test_metrics_that_cannot_listen_are_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run(["worker"], TEMPORAL_ADDRESS="127.0.0.1:1", AMITY_METRICS_PORT=str(port))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"amity: metrics cannot listen on 127.0.0.1:{port} (AMITY_METRICS_HOST /"
+        " AMITY_METRICS_PORT): Address already in use"
+    ]
