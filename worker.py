@@ -2,14 +2,17 @@
 
 `python worker.py` (or `amity worker`) uses TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_PORT turns
-on the Prometheus endpoint, AMITY_LOG_FORMAT=json structured logs, AMITY_PAYLOAD_KEY the
-payload codec, AMITY_STORE_KEY / AMITY_PERSONAL_DATA_KEYS the store's protection.
+on the Prometheus endpoint (on AMITY_METRICS_HOST, 127.0.0.1 by default), AMITY_LOG_FORMAT=json
+structured logs, AMITY_PAYLOAD_KEY the payload codec, AMITY_STORE_KEY /
+AMITY_PERSONAL_DATA_KEYS the store's protection, AMITY_WEBHOOK_URL with AMITY_WEBHOOK_SECRET
+signed reminders. No secret is ever printed or logged (amity/redact.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -145,6 +148,9 @@ def metrics_runtime(
 
 
 def main() -> None:
+    # A SQLite event store, its -wal/-shm files and a generated audit key are this user's
+    # alone (as under `amity up`): tighten whatever umask the process was given.
+    os.umask(os.umask(0o077) | 0o077)
     settings = get_settings()
     configure_logging(settings.log_format, secrets=settings.secret_values())
     stop = asyncio.Event()

@@ -7,9 +7,13 @@ after it starts, the folder is 0700 and every file Amity or Temporal keeps there
 
 from __future__ import annotations
 
+import signal
 import stat
+import subprocess
 from pathlib import Path
 
+from amity.devserver import DevServer
+from tests.cli.test_up import AMITY, clean_env
 from tests.security.hardening_support import amity_up_with, wait_for_text
 
 
@@ -33,3 +37,24 @@ def test_up_data_folder_is_0700_and_its_files_0600(tmp_path: Path) -> None:
         assert any(name.startswith("temporal.db-") for name in names), names  # WAL files
         assert mode(data_dir) == 0o700
         assert {p.name: oct(mode(p)) for p in files} == {p.name: "0o600" for p in files}
+
+
+def test_a_worker_keeps_its_sqlite_store_private(dev_server: DevServer, tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    store = tmp_path / "store" / "events.db"
+    with log.open("wb") as sink:
+        worker = subprocess.Popen(
+            [AMITY, "worker"],
+            env=clean_env(
+                TEMPORAL_ADDRESS=dev_server.address, AMITY_EVENT_STORE_URL=f"sqlite:///{store}"
+            ),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_text(log, "worker on", worker)
+        files = [p for p in store.parent.iterdir() if p.name.startswith("events.db")]
+        assert files and {p.name: oct(mode(p)) for p in files} == {p.name: "0o600" for p in files}
+    finally:
+        worker.send_signal(signal.SIGINT)
+        worker.wait(timeout=30)
