@@ -1,4 +1,4 @@
-"""Run an Amity worker: PartnershipWorkflow plus the event-store activities.
+"""Run an Amity worker: PartnershipWorkflow, the CheckpointWitness, the event-store activities.
 
 `python worker.py` (or `amity worker`) uses TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_PORT turns
@@ -22,6 +22,7 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.checkpoint import CheckpointActivities
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from activities.webhook import Webhook
@@ -31,6 +32,7 @@ from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
+from workflows.witness import CheckpointLog, CheckpointWitness
 
 
 def build_worker(
@@ -50,6 +52,7 @@ def build_worker(
     A webhook URL needs its secret (WebhookConfigError otherwise)."""
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(Webhook.configure(webhook_url, webhook_secret, webhook_timeout))
+    checkpoints = CheckpointActivities(store, task_queue)
     with warnings.catch_warnings():
         # The SDK warns when slots outnumber the executor's threads; the extra slots are for
         # the async reminders, which never run on the executor.
@@ -57,8 +60,12 @@ def build_worker(
         return Worker(
             client,
             task_queue=task_queue,
-            workflows=[PartnershipWorkflow],
-            activities=[bound.record_events, reminders.deliver_reminder],
+            workflows=[PartnershipWorkflow, CheckpointWitness, CheckpointLog],
+            activities=[
+                bound.record_events,
+                reminders.deliver_reminder,
+                checkpoints.checkpoint_log,
+            ],
             activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
             max_concurrent_activities=threads + reminders.slots,
             interceptors=[RefusalCounter()],

@@ -28,3 +28,8 @@ class RecordResult(BaseModel):
 
     version: int
     duplicate: bool = False
+    events: list[AnyEvent] | None = Field(
+        default=None,
+        description="The events as stored when the store wrote them otherwise than asked:"
+        " a forgotten person's name replaced by [forgotten] (the workflow folds these)",
+    )

@@ -62,7 +62,9 @@ class StoreActivities:
                 "duplicate": result.duplicate,
             },
         )
-        return RecordResult(version=result.version, duplicate=result.duplicate)
+        return RecordResult(
+            version=result.version, duplicate=result.duplicate, events=result.events
+        )
 
 
 def count_recorded(request: RecordRequest, duplicate: bool) -> None:

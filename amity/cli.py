@@ -146,26 +146,64 @@ def worker() -> None:
 @friendly
 def forget(
     person: Annotated[str, typer.Argument(help="The person's name, as recorded")],
+    store_only: Annotated[
+        bool,
+        typer.Option(
+            "--store-only",
+            help="Only the store: no engine runs (running workflows are not told)",
+        ),
+    ] = False,
 ) -> None:
-    """Crypto-shred one person: delete their key, so their name reads as [forgotten].
+    """Crypto-shred one person: their key becomes a tombstone, so their name reads as
+    [forgotten] and is never sealed again; running partnerships holding it are told.
 
     Needs a store written with AMITY_PERSONAL_DATA_KEYS=on. The history keeps its shape
-    and `amity audit verify` still passes (the stored bytes do not change).
+    and `amity audit verify` still passes (the stored bytes do not change). Safe to run
+    again (e.g. after the engine was unreachable).
     """
-    from amity.privacy import UnknownPerson
+    from amity.privacy import Told, UnknownPerson, tell_workflows
     from amity.privacy import forget as forget_person
     from domain.store import PartnershipStore
 
-    store = PartnershipStore(settings().event_store_url)
+    current = settings()
+    store = PartnershipStore(current.event_store_url)
     try:
-        done = forget_person(store, person)
-    except UnknownPerson as error:
-        raise UserError(str(error)) from None
+        try:
+            done = forget_person(store, person)
+        except UnknownPerson as error:
+            raise UserError(str(error)) from None
+        console.print(
+            ("already forgotten" if done.already else "forgotten")
+            + ": the key is a tombstone, the name reads as [forgotten]"
+            f" (read models rebuilt from {done.read_model_events} events)",
+            markup=False,
+        )
+        if store_only:
+            return
+
+        async def go() -> Told:
+            from amity.connect import EngineUnreachable
+
+            try:
+                client = await connect(current)
+            except EngineUnreachable as error:
+                raise UserError(
+                    f"{error}; the store has forgotten the person but running partnerships"
+                    " were not told: run `amity forget` again when the engine is up"
+                    " (--store-only if no engine runs)"
+                ) from None
+            return await tell_workflows(client, store, person)
+
+        told = run(go())
     finally:
         store.close()
     console.print(
-        "forgotten: the key is deleted, the name now reads as [forgotten]"
-        f" (read models rebuilt from {done.read_model_events} events)",
+        f"running partnerships: {told.checked} checked, {len(told.told)} told to forget"
+        + (
+            f" ({len(told.unanswered)} did not answer and were told anyway)"
+            if told.unanswered
+            else ""
+        ),
         markup=False,
     )
 

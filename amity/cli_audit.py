@@ -135,28 +135,6 @@ def say(text: str) -> None:
     console.print(Text(text), soft_wrap=True)
 
 
-def _trusted_key(public_key: str | None) -> tuple[Any, str] | None:
-    """(name, key) from --public-key (a verifier key or a file holding one), or None."""
-    from pathlib import Path
-
-    from audit.note import NoteError, parse_verifier_key
-
-    if public_key is None:
-        return None
-    text = public_key
-    path = Path(public_key).expanduser()
-    if "+" not in public_key or path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise UserError(f"--public-key {public_key}: {error.strerror}") from None
-    try:
-        name, key = parse_verifier_key(text)
-    except NoteError as error:
-        raise UserError(f"--public-key: {error}") from None
-    return (name, key), "--public-key"
-
-
 def _store_key(store: PartnershipStore, *, create: bool) -> Any:
     from audit.keys import AuditKeyError, load_signing_key
 
@@ -175,12 +153,31 @@ PublicKeyOption = Annotated[
 ]
 
 
+WitnessOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--witness/--no-witness",
+        help="Use the Temporal witness (default: AMITY_AUDIT_WITNESS, on)",
+    ),
+]
+
+
+def _use_witness(flag: bool | None) -> bool:
+    return get_settings().audit_witness if flag is None else flag
+
+
 @app.command("checkpoint")
 @friendly
-def checkpoint_command() -> None:
-    """Sign and store a checkpoint of the whole log (tree size, root hash)."""
-    from audit.checkpoints import make_checkpoint, origin
-    from audit.verify import verify_store
+def checkpoint_command(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Also save the checkpoint note here (for `verify --trusted`)"),
+    ] = None,
+    witness: WitnessOption = None,
+) -> None:
+    """Sign and store a checkpoint of the whole log, and publish it to the witness."""
+    from audit.checkpoints import origin
+    from audit.signer import NotConsistent, checkpoint_log
 
     store = open_store()
     signing = _store_key(store, create=True)
@@ -190,26 +187,65 @@ def checkpoint_command() -> None:
             " (keep it secret and backed up; its public key is in every checkpoint)",
             markup=False,
         )
-    report = verify_store(store, (origin(), signing.key.public_key()))
-    if not report.ok:
-        for problem in report.problems:
-            say(f"FAIL {problem.message}")
+    try:
+        signed = checkpoint_log(store, signing.key)
+    except NotConsistent as error:
+        for problem in error.problems:
+            say(f"FAIL {problem}")
         fail(
             "refusing to sign: the log is not consistent with its earlier checkpoints",
             code=DISCREPANCY,
         )
-    from audit.checkpoints import CheckpointTable
+    say(signed.note.rstrip("\n"))
+    if signed.fresh:
+        say(
+            f"checkpoint #{signed.seq}: {signed.size} entries, root {signed.root.hex()};"
+            f" key {signed.public_key}"
+        )
+    else:
+        say(f"checkpoint #{signed.seq} already covers all {signed.size} entries")
+    if out is not None:
+        _save_note(out, signed.note, "--out")
+    if _use_witness(witness):
+        _publish(signed.seq, origin(), signed.tree, signed.note, signed.public_key)
 
-    stored = CheckpointTable(store).all()
-    if stored and stored[-1].size == report.size:
-        say(stored[-1].note.rstrip("\n"))
-        say(f"checkpoint #{stored[-1].seq} already covers all {report.size} entries")
-        return
-    made = make_checkpoint(store, signing.key, report.tree)
-    say(made.note.rstrip("\n"))
+
+def _save_note(path: Path, signed: str, option: str) -> None:
+    try:
+        path.write_text(signed, encoding="utf-8")
+    except OSError as error:
+        raise UserError(f"{option} {path}: {error.strerror}") from None
+    say(f"saved the checkpoint note to {path}")
+
+
+def _publish(seq: int, origin: str, tree: Any, signed: str, public: str) -> None:
+    """Give the witness this checkpoint: refused is exit 1, not reached is exit 2."""
+    from amity.cli_common import run
+    from amity.connect import EngineUnreachable, connect
+    from amity.witness import WitnessRefused, WitnessUnavailable, publish
+    from audit.witness import witness_id
+
+    settings = get_settings()
+
+    async def main() -> Any:
+        client = await connect(settings)
+        return await publish(client, settings.task_queue, origin, tree, signed, public)
+
+    try:
+        state = run(main())
+    except WitnessRefused as error:
+        fail(
+            f"checkpoint #{seq} is stored but the witness {witness_id(origin)} refused it: {error}",
+            code=DISCREPANCY,
+        )
+    except (WitnessUnavailable, EngineUnreachable) as error:
+        fail(
+            f"checkpoint #{seq} is stored but NOT witnessed: {error}; run `amity audit"
+            " checkpoint` again once the witness is reachable"
+        )
     say(
-        f"checkpoint #{made.seq}: {made.size} entries, root {made.root.hex()};"
-        f" key {made.public_key}"
+        f"witnessed by {witness_id(origin)}: it holds {state.size} entries"
+        f" ({state.count} checkpoint(s) accepted)"
     )
 
 
@@ -217,61 +253,201 @@ def checkpoint_command() -> None:
 @friendly
 def verify_command(
     bundle: Annotated[
-        Path | None, typer.Option("--bundle", help="Check this evidence bundle offline")
+        Path | None,
+        typer.Option(
+            "--bundle",
+            help="Check this evidence bundle offline, with the key from --public-key"
+            " or AMITY_AUDIT_PUBLIC_KEY (never the one inside the bundle)",
+        ),
     ] = None,
     public_key: PublicKeyOption = None,
+    trusted_files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trusted",
+            help="A checkpoint note saved earlier; the log must be consistent with it (repeatable)",
+        ),
+    ] = None,
+    save_checkpoint: Annotated[
+        Path | None,
+        typer.Option("--save-checkpoint", help="When the log verifies, save its checkpoint here"),
+    ] = None,
+    allow_unwitnessed: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unwitnessed", help="Entries no witnessed checkpoint covers are not a failure"
+        ),
+    ] = False,
+    witness: WitnessOption = None,
 ) -> None:
     """Check the whole store's tamper evidence, or an exported bundle (offline)."""
-    trusted = _trusted_key(public_key)
     if bundle is not None:
-        _verify_bundle_file(bundle, trusted[0] if trusted else None)
+        _verify_bundle_file(bundle, bundle_trusted_key(public_key))
         return
+    from amity.trust import Trust, configured_trust, trusted_checkpoints
     from audit.checkpoints import origin
-    from audit.verify import verify_store
+    from audit.verify import Outside, verify_store
 
+    settings = get_settings()
+    expected = origin()
+    trust = configured_trust(public_key, settings.audit_public_key, expected)
+    outside = trusted_checkpoints(trusted_files or [])
+    use_witness = _use_witness(witness)
+    witnessed_by = "no witness consulted"
+    if use_witness:
+        from audit.note import NoteError, parse_verifier_key
+        from audit.witness import witness_id
+
+        held = _witness_state(expected)
+        if held is None:
+            witnessed_by = f"the witness {witness_id(expected)} holds no checkpoint"
+        else:
+            witnessed_by = f"the witness holds {held.size} entries"
+            outside.insert(0, Outside(f"the witness {witness_id(expected)}", held.note))
+            if trust is None:
+                try:
+                    pinned = parse_verifier_key(held.key)
+                except NoteError as error:
+                    raise UserError(f"the witness's pinned key: {error}") from None
+                trust = Trust(pinned, "the key the witness pinned (trust on first use)")
+    if trust is None:
+        raise UserError(
+            "no trusted key: give --public-key, set AMITY_AUDIT_PUBLIC_KEY or configure"
+            " AMITY_AUDIT_KEY / AMITY_AUDIT_KEY_FILE (keys stored beside the log are not trusted)"
+        )
     store = open_store()
-    if trusted is None:
-        signing = _store_key(store, create=False)
-        if signing is not None:
-            trusted = ((origin(), signing.key.public_key()), signing.source)
-    report = verify_store(store, trusted[0] if trusted else None)
+    report = verify_store(store, trust.key, origin=expected, outside=outside)
+    covered = report.witnessed if use_witness else report.covered
+    unwitnessed = report.size - covered
+    problems = [p.message for p in report.problems]
+    if unwitnessed > 0 and not allow_unwitnessed:
+        problems.append(
+            f"{unwitnessed} entries are unwitnessed: no valid checkpoint"
+            + (" witnessed outside the store" if use_witness else "")
+            + f" covers positions {covered}..{report.size - 1}"
+            " (run `amity audit checkpoint`, or pass --allow-unwitnessed)"
+        )
     rate = report.size / report.seconds if report.seconds else 0.0
-    if report.ok:
+    if not problems:
         say(
             f"OK: {report.size} entries, root {report.root.hex()};"
             f" {report.checkpoints} checkpoint(s) consistent with the log"
-            f" ({report.size - report.covered} entries after the last one);"
-            f" signatures checked with {trusted[1] if trusted else report.key_source};"
+            f" ({unwitnessed} entries after the last one);"
+            f" {witnessed_by}; {len(trusted_files or [])} trusted file(s);"
+            f" signatures checked with {trust.source};"
             f" {report.seconds:.2f} s ({rate:,.0f} entries/s)"
         )
+        if save_checkpoint is not None:
+            if not report.latest_note:
+                raise UserError("--save-checkpoint: no valid checkpoint to save yet")
+            _save_note(save_checkpoint, report.latest_note, "--save-checkpoint")
         return
-    for problem in report.problems:
-        say(f"FAIL {problem.message}")
+    for message in problems:
+        say(f"FAIL {message}")
     first = report.first_bad_position
     fail(
-        f"verify found {len(report.problems)} problem(s)"
-        + (f"; first bad position {first}" if first is not None else ""),
+        f"verify found {len(problems)} problem(s)"
+        + (f"; first bad position {first}" if first is not None else "")
+        + f": {problems[0]}",
         code=DISCREPANCY,
     )
 
 
-def _verify_bundle_file(path: Path, pinned: Any) -> None:
-    from audit.bundle import NotABundle, load_bundle, verify_bundle
+@app.command("schedule")
+@friendly
+def schedule_command(
+    every: Annotated[
+        str, typer.Option("--every", help="How often: 1h, 30m, 90s, PT1H (default 1h)")
+    ] = "1h",
+    task_queue: Annotated[
+        str | None,
+        typer.Option(
+            "--task-queue",
+            help="Where the signing worker listens (default AMITY_TASK_QUEUE); in production"
+            " a worker of its own on the signer host",
+        ),
+    ] = None,
+    delete: Annotated[bool, typer.Option("--delete", help="Remove the schedule")] = False,
+) -> None:
+    """Checkpoint the log regularly: a Temporal Schedule runs sign, store and publish."""
+    from amity import schedule
+    from amity.cli_common import run
+    from amity.connect import connect
+    from audit.checkpoints import origin
+    from audit.witness import schedule_id
+
+    settings = get_settings()
+    name = origin()
+    interval = schedule.parse_every(every)
+    queue = task_queue or settings.task_queue
+
+    async def main() -> str:
+        client = await connect(settings)
+        if delete:
+            return "deleted" if await schedule.delete(client, name) else "not found"
+        return await schedule.upsert(client, name, interval, queue)
+
+    done = run(main())
+    if delete:
+        say(f"schedule {schedule_id(name)}: {done}")
+        return
+    say(
+        f"schedule {schedule_id(name)} {done}: a checkpoint every {interval}"
+        f" by a worker on task queue {queue} (it needs the signing key)"
+    )
+
+
+def _witness_state(origin: str) -> Any:
+    """The witness's latest checkpoint (None if it holds none); exit 2 if it cannot answer."""
+    from amity.cli_common import run
+    from amity.connect import EngineUnreachable, connect
+    from amity.witness import WitnessUnavailable, latest
+
+    async def main() -> Any:
+        return await latest(await connect(get_settings()), origin)
 
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UserError(f"{path}: {error.strerror}") from None
+        return run(main())
+    except (WitnessUnavailable, EngineUnreachable) as error:
+        raise UserError(f"{error} (pass --no-witness to verify without it)") from None
+
+
+def bundle_trusted_key(public_key: str | None) -> Any:
+    """The key a bundle must be signed with: --public-key, else AMITY_AUDIT_PUBLIC_KEY; never
+    the key the bundle carries (whoever forged the bundle chose that one)."""
+    from audit.trusted_key import PUBLIC_KEY_ENV, TrustedKeyError, resolve_trusted_key
+
     try:
-        bundle = load_bundle(data)
+        resolved = resolve_trusted_key(public_key, get_settings().audit_public_key)
+    except TrustedKeyError as error:
+        raise UserError(str(error)) from None
+    if resolved is None:
+        raise UserError(
+            "verify --bundle needs the key you trust: --public-key KEY_OR_FILE"
+            f" or {PUBLIC_KEY_ENV} (the key inside a bundle proves nothing)"
+        )
+    return resolved[0]
+
+
+def _verify_bundle_file(path: Path, trusted: Any) -> None:
+    from audit.bundle import verify_bundle
+    from audit.bundle_file import NotABundle, read_bundle
+    from audit.checkpoints import origin
+
+    try:
+        bundle = read_bundle(path)
     except NotABundle as error:
         raise UserError(f"{path}: {error}") from None
-    report = verify_bundle(bundle, pinned)
+    report = verify_bundle(bundle, trusted, origin())
     if report.ok:
-        trust = "the pinned key" if report.key_pinned else "the key inside the bundle"
+        what = (
+            f"partnership {report.partnership_id}: versions 1..{report.last_version}, complete"
+            if report.partnership_id
+            else "the whole log, complete"
+        )
         say(
-            f"OK: {report.entries} entries included in the signed tree of"
-            f" {report.tree_size}; signature checked with {trust} {report.key}"
+            f"OK: {report.entries} entries included in the signed tree of {report.tree_size};"
+            f" {what}; signatures checked with the trusted key {report.key}"
         )
         return
     for problem in report.problems:
@@ -313,8 +489,14 @@ def export_command(
     if bundle:
         from audit.bundle import BundleError, export_bundle
 
+        signing = _store_key(store, create=False)
+        if signing is None:
+            raise UserError(
+                "no audit signing key: a bundle's head statement is signed with the key of the"
+                " checkpoints (set AMITY_AUDIT_KEY_FILE or AMITY_AUDIT_KEY)"
+            )
         try:
-            made, uncovered = export_bundle(store, partnership_id)
+            made, uncovered = export_bundle(store, partnership_id, signing.key)
         except BundleError as error:
             fail(str(error), code=DISCREPANCY if "fails verification" in str(error) else BAD_INPUT)
         out.write_text(json.dumps(made, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -331,9 +513,12 @@ def export_command(
         return
     chosen = format or ExportFormat.jsonl
     if chosen is ExportFormat.html:
+        from amity.trust import configured_trust
+        from audit.checkpoints import origin
         from audit.report import write_html
 
-        count = write_html(store, partnership_id, out)
+        trust = configured_trust(None, get_settings().audit_public_key, origin())
+        count = write_html(store, partnership_id, out, trust.key if trust else None)
     else:
         from audit.export import write_csv, write_jsonl
 

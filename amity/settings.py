@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMITY_AUDIT_KEY"),
         description="Ed25519 key that signs checkpoints (PEM or base64 seed; audit/keys.py)",
     )
+    person_digest_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_PERSON_DIGEST_KEY"),
+        description="base64 of 32 bytes: keys person digests (domain/digest_key.py reads it)",
+    )
     metrics_host: str = Field(
         default="127.0.0.1",
         validation_alias=AliasChoices("AMITY_METRICS_HOST"),
@@ -87,6 +92,16 @@ class Settings(BaseSettings):
         le=65535,
         validation_alias=AliasChoices("AMITY_METRICS_PORT"),
         description="Prometheus metrics of the worker on this port (off when unset)",
+    )
+    audit_public_key: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_AUDIT_PUBLIC_KEY"),
+        description="The verifier key `audit verify` trusts (name+id+key, or a file holding it)",
+    )
+    audit_witness: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("AMITY_AUDIT_WITNESS"),
+        description="off: `audit checkpoint` / `audit verify` do not use the Temporal witness",
     )
     log_format: str = Field(
         default="text",
@@ -109,7 +124,13 @@ class Settings(BaseSettings):
         values = url_secrets(self.store_url)
         if self.webhook_url is not None:
             values += url_secrets(self.webhook_url.get_secret_value())
-        for secret in (self.store_key, self.payload_key, self.webhook_secret, self.audit_key):
+        for secret in (
+            self.store_key,
+            self.payload_key,
+            self.webhook_secret,
+            self.audit_key,
+            self.person_digest_key,
+        ):
             if secret is not None and secret.get_secret_value():
                 value = secret.get_secret_value()
                 values += [value, value.strip(), value.removeprefix("whsec_")]

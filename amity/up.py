@@ -32,7 +32,7 @@ SERVER_DIED = 1
 #: Files and folders made by `amity up` and its dev server: owner only.
 PRIVATE_UMASK = 0o077
 #: What Amity keeps in the data folder (with SQLite's -wal, -shm and -journal companions).
-PRIVATE_FILES = ("events.db", "temporal.db", "temporal.log", "audit-key.pem")
+PRIVATE_FILES = ("events.db", "temporal.db", "temporal.log", "audit-key.pem", "person-digest.key")
 
 
 class Stopping(Exception):  # noqa: N818 - a control-flow signal, not an error

@@ -3,7 +3,9 @@
 `AMITY_AUDIT_KEY_FILE` names a PEM (PKCS#8) file; `AMITY_AUDIT_KEY` holds the key itself
 (PEM, or the 32-byte seed in base64). Without either, `audit checkpoint` generates a key
 under the data directory (beside a SQLite store; `AMITY_DATA_DIR` or `var` otherwise) and
-says so in one line; later runs reuse it.
+says so in one line; later runs reuse it. Such a generated key signs, but `audit verify`
+never trusts it by itself (whoever writes the store can usually replace it too): only a key
+configured explicitly (`configured_signing_key`) or a public key from outside is trusted.
 """
 
 from __future__ import annotations
@@ -91,3 +93,20 @@ def load_signing_key(store_url: str, *, create: bool) -> SigningKey | None:
     except OSError as error:
         raise AuditKeyError(f"cannot write a new audit key to {path}: {error.strerror}") from None
     return SigningKey(key, str(path), created=True)
+
+
+def configured_signing_key() -> SigningKey | None:
+    """Only a key named explicitly by AMITY_AUDIT_KEY / AMITY_AUDIT_KEY_FILE (if that file
+    exists), never the one generated beside the store."""
+    if value := os.environ.get(KEY_ENV):
+        return SigningKey(_parse(value.encode(), KEY_ENV), KEY_ENV)
+    file = os.environ.get(KEY_FILE_ENV)
+    if not file:
+        return None
+    path = Path(file).expanduser()
+    try:
+        return SigningKey(_parse(path.read_bytes(), str(path)), f"{KEY_FILE_ENV} ({path})")
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise AuditKeyError(f"{path}: {error.strerror}") from None

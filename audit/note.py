@@ -95,7 +95,7 @@ def parse(note: str) -> Checkpoint:
         name, _, blob = line[len(prefix) :].rpartition(" ")
         try:
             raw = base64.b64decode(blob, validate=True)
-        except binascii.Error:
+        except ValueError:  # binascii.Error, or non-ASCII text
             raise NoteError("bad signature encoding") from None
         if len(raw) < 5:
             raise NoteError("signature too short")

@@ -14,7 +14,7 @@ from pathlib import Path
 from audit.checkpoints import origin
 from audit.export import partnership_ids
 from audit.history import summarise
-from audit.verify import VerifyReport, verify_store
+from audit.verify import TrustedKey, VerifyReport, verify_store
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
 from domain.state import PartnershipState
@@ -189,7 +189,7 @@ def _section(store: PartnershipStore, pid: str) -> str:
 </section>"""
 
 
-def _verdict(report: VerifyReport) -> str:
+def _verdict(report: VerifyReport, trusted: bool) -> str:
     if not report.ok:
         first = escape(report.problems[0].message)
         return f'<div class="verdict bad" id="verification">Tamper check FAILED: {first}</div>'
@@ -198,31 +198,50 @@ def _verdict(report: VerifyReport) -> str:
             '<div class="verdict none" id="verification">Tamper check: no signed checkpoint'
             f" yet ({report.size} entries, root {report.root.hex()[:16]}…)</div>"
         )
+    if not trusted:
+        # Keys stored beside the log are the writer's to replace: agreeing with them proves
+        # nothing, so the page must not call that a pass.
+        return (
+            '<div class="verdict none" id="verification">Tamper check NOT done against a'
+            f" trusted key: {report.size} entries agree with {report.checkpoints} checkpoint(s)"
+            " signed by keys stored in the log itself; run `amity audit verify` with a trusted"
+            f" key for a proof (root {report.root.hex()[:16]}…)</div>"
+        )
     return (
         f'<div class="verdict ok" id="verification">Tamper check passed: {report.size} entries,'
-        f" consistent with {report.checkpoints} signed checkpoint(s) of {escape(origin())};"
-        f" root {report.root.hex()[:16]}…</div>"
+        f" consistent with {report.checkpoints} checkpoint(s) of {escape(origin())} signed by"
+        f" the trusted key; root {report.root.hex()[:16]}…</div>"
     )
 
 
-def render_html(store: PartnershipStore, partnership_id: str | None) -> tuple[str, int]:
+def render_html(
+    store: PartnershipStore, partnership_id: str | None, trusted: TrustedKey | None = None
+) -> tuple[str, int]:
+    """The report page; its tamper verdict is a pass only under a `trusted` key from outside
+    the store."""
     ids = [partnership_id] if partnership_id else partnership_ids(store)
     sections = [_section(store, pid) for pid in ids]
     count = sum(len(store.history(pid)) for pid in ids)
     title = f"Amity audit report: {partnership_id or 'all partnerships'}"
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    verdict = _verdict(verify_store(store, trusted, origin=origin()), trusted is not None)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)}</title><style>{CSS}</style></head>
 <body><header class="top"><h1>{escape(title)}</h1>
 <div>{len(ids)} partnership(s), {count} events · generated {made}</div></header>
-<main>{_verdict(verify_store(store))}{"".join(sections)}</main></body></html>
+<main>{verdict}{"".join(sections)}</main></body></html>
 """
     return page, count
 
 
-def write_html(store: PartnershipStore, partnership_id: str | None, out: Path) -> int:
-    page, count = render_html(store, partnership_id)
+def write_html(
+    store: PartnershipStore,
+    partnership_id: str | None,
+    out: Path,
+    trusted: TrustedKey | None = None,
+) -> int:
+    page, count = render_html(store, partnership_id, trusted)
     out.write_text(page, encoding="utf-8")
     return count

@@ -5,12 +5,17 @@ Each stored checkpoint must carry a valid signature and be consistent with today
 When it is not, the witnessed leaf hashes (trusted only if they reproduce the signed root)
 name the first position that differs. The log's own shape is checked too: each
 partnership's versions follow each other without gaps, in notification order.
+
+Checkpoints kept outside the store (the witness's latest, an auditor's saved ones) are held
+to the same rules: the store's writer can delete every stored checkpoint, not those. The
+work per checkpoint is one consistency proof, O(log n) hashes on the tree already built.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -41,6 +46,10 @@ class VerifyReport:
     covered: int = 0
     seconds: float = 0.0
     key_source: str = ""
+    #: The most entries a valid checkpoint from outside the store covers.
+    witnessed: int = 0
+    #: The valid checkpoint covering the most entries (outside ones first on a tie).
+    latest_note: str = ""
     problems: list[Problem] = field(default_factory=list)
     tree: Tree = field(default_factory=Tree, repr=False)
 
@@ -101,9 +110,24 @@ def describe(store: PartnershipStore, walk: _Walk, position: int) -> str:
     )
 
 
+@dataclass(frozen=True)
+class Outside:
+    """A checkpoint kept outside the store: `label` names where it came from."""
+
+    label: str
+    note: str
+
+
 def _check_signature(
-    checkpoint: StoredCheckpoint, parsed: note.Checkpoint, trusted: TrustedKey | None
+    checkpoint: StoredCheckpoint,
+    parsed: note.Checkpoint,
+    trusted: TrustedKey | None,
+    origin: str | None,
 ) -> str | None:
+    if origin is not None and parsed.origin != origin:
+        return (
+            f"checkpoint #{checkpoint.seq}: origin {parsed.origin!r} is not the expected {origin!r}"
+        )
     name, public = trusted if trusted else note.parse_verifier_key(checkpoint.public_key)
     if not note.verify(parsed, name, public):
         return f"checkpoint #{checkpoint.seq}: signature does not verify with key {name}"
@@ -127,9 +151,79 @@ def _locate(tree: Tree, witnessed: bytearray, parsed: note.Checkpoint) -> int | 
     return tree.size if tree.size < parsed.size else None
 
 
+def _check_outside(
+    report: VerifyReport,
+    found: Outside,
+    trusted: TrustedKey | None,
+    origin: str | None,
+    witnessed: Callable[[], bytearray],
+) -> None:
+    """Hold the log to one checkpoint from outside the store (signature, then growth only)."""
+    tree = report.tree
+    try:
+        parsed = note.parse(found.note)
+    except note.NoteError as error:
+        report.problems.append(Problem(None, f"{found.label}: {error}"))
+        return
+    if origin is not None and parsed.origin != origin:
+        report.problems.append(
+            Problem(None, f"{found.label}: origin {parsed.origin!r} is not the expected {origin!r}")
+        )
+        return
+    if trusted is None or not note.verify(parsed, *trusted):
+        name = trusted[0] if trusted else "(none)"
+        report.problems.append(
+            Problem(None, f"{found.label}: signature does not verify with the trusted key {name}")
+        )
+        return
+    if parsed.size > tree.size:
+        report.problems.append(
+            Problem(
+                tree.size,
+                f"log truncated: {found.label} signed {parsed.size} entries,"
+                f" the log has {tree.size}",
+            )
+        )
+        return
+    if parsed.size and not verify_consistency(
+        parsed.size,
+        tree.size,
+        parsed.root,
+        report.root,
+        tree.consistency_proof(parsed.size, tree.size),
+    ):
+        position = _locate(tree, witnessed(), parsed)
+        where = (
+            "first difference here"
+            if position is not None
+            else f"somewhere before position {parsed.size}"
+        )
+        report.problems.append(
+            Problem(
+                position,
+                f"the log was rewritten or forked: it is not consistent with {found.label}"
+                f" (size {parsed.size}, root {parsed.root.hex()}): {where}",
+            )
+        )
+        return
+    if parsed.size >= report.covered:
+        report.latest_note = found.note
+    report.witnessed = max(report.witnessed, parsed.size)
+    report.covered = max(report.covered, parsed.size)
+
+
 def verify_store(
-    store: PartnershipStore, trusted: TrustedKey | None = None, batch: int = 5_000
+    store: PartnershipStore,
+    trusted: TrustedKey | None = None,
+    batch: int = 5_000,
+    *,
+    origin: str | None = None,
+    outside: Sequence[Outside] = (),
 ) -> VerifyReport:
+    """The log against its stored checkpoints and any `outside` ones. Without a `trusted`
+    key each stored checkpoint is checked with the key stored beside it (library callers;
+    `amity audit verify` always passes a trusted key); with `origin`, every checkpoint
+    must name it."""
     started = time.perf_counter()
     table = CheckpointTable(store)
     checkpoints = table.all()
@@ -142,14 +236,13 @@ def verify_store(
     for checkpoint in checkpoints:
         try:
             parsed = note.parse(checkpoint.note)
-            bad_signature = _check_signature(checkpoint, parsed, trusted)
+            bad_signature = _check_signature(checkpoint, parsed, trusted, origin)
         except note.NoteError as error:
             report.problems.append(Problem(None, f"checkpoint #{checkpoint.seq}: {error}"))
             continue
         if bad_signature:
             report.problems.append(Problem(None, bad_signature))
             continue
-        report.covered = max(report.covered, parsed.size)
         if parsed.size == 0:
             continue
         if parsed.size > tree.size:
@@ -163,6 +256,9 @@ def verify_store(
             continue
         proof = tree.consistency_proof(parsed.size, tree.size)
         if verify_consistency(parsed.size, tree.size, parsed.root, report.root, proof):
+            if parsed.size > report.covered:
+                report.latest_note = checkpoint.note
+            report.covered = max(report.covered, parsed.size)
             continue
         if witnessed is None:
             witnessed = table.witnessed()
@@ -179,6 +275,17 @@ def verify_store(
                 f" the log: {where}",
             )
         )
+    stored_leaves = witnessed
+
+    def leaves_once() -> bytearray:
+        """The stored leaf hashes, read only when a checkpoint disagrees (n rows)."""
+        nonlocal stored_leaves
+        if stored_leaves is None:
+            stored_leaves = table.witnessed()
+        return stored_leaves
+
+    for found in outside:
+        _check_outside(report, found, trusted, origin, leaves_once)
     report.problems.sort(key=lambda p: (p.position is None, p.position or 0))
     report.problems = [
         Problem(p.position, f"{describe(store, walk, p.position)}: {p.message}")

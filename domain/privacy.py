@@ -7,10 +7,17 @@ terminated) encrypted with AES-GCM under a key of that person alone:
     "proposed_by": {"name": {"pd": "<key id>", "ct": "<base64 nonce + ciphertext>"}, ...}
 
 The keys live in one table of the store's own database (`amity_person_keys`: key id, a
-digest of the normalised name to find the key when writing, the key, wrapped with
-AMITY_STORE_KEY when that is set). `forget(name)` deletes the person's key and scrubs the
-freed pages; from then on every stored name of that person reads as FORGOTTEN, while the
-stored bytes, and so the audit's Merkle tree, stay exactly as they were.
+keyed digest of the normalised name to find the key when writing, the key, wrapped with
+AMITY_STORE_KEY when that is set). The digest is HMAC-SHA256 under a secret that is not
+in the database (domain/digest_key.py), so reading the table does not let anyone test
+candidate names against it.
+
+`forget(name)` empties the person's key in place: the row stays as a tombstone (key id and
+digest, no key), so no writer can ever make a new key for that name again. From then on
+every stored name of that person reads as FORGOTTEN, and a name that is forgotten is
+written as the plain string FORGOTTEN instead of being sealed (new commands, snapshots of
+state that a process cached before the forget). The log's bytes, and so the audit's Merkle
+tree, stay exactly as they were.
 
 Free text (notes, outcomes, rationales) is not covered: it is not structured personal data.
 """
@@ -19,12 +26,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import os
 import threading
 import time
-import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,24 +40,39 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-FORGOTTEN = "[forgotten]"
-#: Keys whose values are persons (or lists of persons) in events, state and corrections.
-PERSON_KEYS = frozenset(
-    {"proposed_by", "by", "delegation", "counterparts", "signatories", "participants"}
-)
+from domain.forgetting import FORGOTTEN, PERSON_KEYS, normalise
+
+__all__ = ["FORGOTTEN", "PERSON_KEYS", "PersonalKeys", "normalise", "open_persons", "seal_persons"]
+
 TABLE = "amity_person_keys"
+#: Settings of the key table: the digest key's check value (never the key).
+META_TABLE = "amity_person_meta"
+#: Keyed digests carry this prefix; a digest without it is a plain SHA-256 of an older
+#: store, re-keyed in place the first time a process with the digest key opens the table.
+KEYED = "h1:"
 #: How long a process trusts its cached copy of a key (another process may forget it).
 CACHE_SECONDS = 5.0
 MARKER = b'"pd":'
+#: What `forget` found: the key was there (now a tombstone), was gone already, never was.
+FORGOTTEN_NOW, ALREADY_FORGOTTEN, UNKNOWN = "forgotten", "already forgotten", "unknown"
 
 
-def normalise(name: str) -> str:
-    """The form under which two spellings of one person share a key."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def name_digest(name: str) -> str:
+def plain_digest(name: str) -> str:
+    """The unkeyed digest older stores used (kept to re-key them, never written again)."""
     return hashlib.sha256(b"amity-person/1\x00" + normalise(name).encode()).hexdigest()
+
+
+def keyed_digest(digest_key: bytes, plain: str) -> str:
+    """HMAC over the plain digest: an old row can be re-keyed without knowing the name."""
+    return KEYED + hmac.new(digest_key, plain.encode(), hashlib.sha256).hexdigest()
+
+
+def check_value(digest_key: bytes) -> str:
+    return hmac.new(digest_key, b"amity person digest key check/1", hashlib.sha256).hexdigest()
+
+
+class DigestKeyMismatch(ValueError):  # noqa: N818 - reads as the situation it names
+    """The configured digest key is not the one this store's person keys were made with."""
 
 
 class _Cursor:
@@ -62,25 +84,41 @@ class _Cursor:
     def execute(self, statement: str, params: tuple[Any, ...] = ()) -> None:
         self.raw.execute(statement.replace("?", "%s") if self.postgres else statement, params)
 
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self.raw.fetchone()
-        if row is None:
-            return None
+    @staticmethod
+    def _row(row: Any) -> tuple[Any, ...]:
         values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
         return tuple(bytes(v) if isinstance(v, memoryview) else v for v in values)
 
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self.raw.fetchone()
+        return None if row is None else self._row(row)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [self._row(row) for row in self.raw.fetchall()]
+
 
 class PersonalKeys:
-    """The per-person key table of one store, with a short-lived in-process cache."""
+    """The per-person key table of one store, with a short-lived in-process cache.
+
+    A key row whose `wrapped` is empty is a tombstone: that person was forgotten.
+    `digest_key` is asked for only when a name must be looked up (sealing, forgetting);
+    a process that only reads sealed names never needs it.
+    """
 
     def __init__(
-        self, datastore: SQLiteDatastore | PostgresDatastore, wrapping_key: bytes | None
+        self,
+        datastore: SQLiteDatastore | PostgresDatastore,
+        wrapping_key: bytes | None,
+        digest_key: Callable[[], bytes] | None = None,
     ) -> None:
         self.datastore = datastore
         self.postgres = isinstance(datastore, PostgresDatastore)
         self._wrap = AESGCM(wrapping_key) if wrapping_key else None
+        self._digest_key_source = digest_key
+        self._digest_key: bytes | None = None
         self._by_id: dict[str, tuple[float, bytes | None]] = {}
-        self._by_digest: dict[str, tuple[float, str, bytes]] = {}
+        self._by_digest: dict[str, tuple[float, str, bytes | None]] = {}
+        self._tombstones: tuple[float, int] | None = None
         self._lock = threading.Lock()
         self._ready = False
 
@@ -98,11 +136,63 @@ class PersonalKeys:
                 f"CREATE TABLE IF NOT EXISTS {TABLE} (key_id TEXT PRIMARY KEY,"
                 f" digest TEXT NOT NULL UNIQUE, wrapped {blob} NOT NULL)"
             )
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {META_TABLE}"
+                " (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
         self._ready = True
+
+    # -- digests ------------------------------------------------------------------------
+
+    def digest(self, name: str) -> str:
+        """The keyed digest under which the person's key is found."""
+        return keyed_digest(self.digest_key(), plain_digest(name))
+
+    def digest_key(self) -> bytes:
+        """The digest key, checked against the store and old rows re-keyed (once)."""
+        if self._digest_key is not None:
+            return self._digest_key
+        if self._digest_key_source is None:
+            raise DigestKeyMismatch("this store has no person digest key configured")
+        key = self._digest_key_source()
+        self.ensure_table()
+        migrated = 0
+        with self._transaction(commit=True) as cursor:
+            cursor.execute(f"SELECT value FROM {META_TABLE} WHERE name = 'digest_check'")  # noqa: S608
+            row = cursor.fetchone()
+            if row is None:
+                cursor.execute(
+                    f"INSERT INTO {META_TABLE} VALUES ('digest_check', ?)"  # noqa: S608
+                    " ON CONFLICT (name) DO NOTHING",
+                    (check_value(key),),
+                )
+                cursor.execute(f"SELECT value FROM {META_TABLE} WHERE name = 'digest_check'")  # noqa: S608
+                row = cursor.fetchone()
+            if row is None or not hmac.compare_digest(str(row[0]), check_value(key)):
+                raise DigestKeyMismatch(
+                    "the person digest key is not the one this store's person keys were made"
+                    " with (AMITY_PERSON_DIGEST_KEY, AMITY_PERSON_DIGEST_KEY_FILE or"
+                    " AMITY_STORE_KEY changed)"
+                )
+            # Plain digests of an older store: re-key each in place (HMAC of the plain one).
+            plain_rows = f"SELECT key_id, digest FROM {TABLE} WHERE substr(digest, 1, 3) <> ?"  # noqa: S608
+            cursor.execute(plain_rows, (KEYED,))
+            for key_id, plain in cursor.fetchall():
+                cursor.execute(
+                    f"UPDATE {TABLE} SET digest = ? WHERE key_id = ? AND digest = ?",  # noqa: S608
+                    (keyed_digest(key, str(plain)), key_id, plain),
+                )
+                migrated += 1
+        self._digest_key = key
+        if migrated:
+            self.scrub()  # the plain digests must not stay behind in free pages
+        return key
 
     # -- keys ---------------------------------------------------------------------------
 
-    def _unwrap(self, key_id: str, wrapped: bytes) -> bytes:
+    def _unwrap(self, key_id: str, wrapped: bytes) -> bytes | None:
+        if not wrapped:
+            return None  # a tombstone
         if self._wrap is None:
             return wrapped
         return self._wrap.decrypt(wrapped[:12], wrapped[12:], key_id.encode())
@@ -113,25 +203,26 @@ class PersonalKeys:
         nonce = os.urandom(12)
         return nonce + self._wrap.encrypt(nonce, key, key_id.encode())
 
-    def key_for(self, name: str) -> tuple[str, bytes]:
-        """The person's key (made on first sight): (key id, 32 bytes)."""
-        digest = name_digest(name)
+    def key_for(self, name: str) -> tuple[str, bytes] | None:
+        """The person's key (made on first sight): (key id, 32 bytes); None if forgotten."""
+        digest = self.digest(name)
+        self._refresh_tombstones()
         now = time.monotonic()
         with self._lock:
             cached = self._by_digest.get(digest)
             if cached and now - cached[0] < CACHE_SECONDS:
-                return cached[1], cached[2]
+                return None if cached[2] is None else (cached[1], cached[2])
         self.ensure_table()
         select = f"SELECT key_id, wrapped FROM {TABLE} WHERE digest = ?"  # noqa: S608
         with self._transaction(commit=True) as cursor:
             cursor.execute(select, (digest,))
             row = cursor.fetchone()
             if row is None:
-                key_id, key = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
+                key_id, fresh = uuid.uuid4().hex, AESGCM.generate_key(bit_length=256)
                 conflict = " ON CONFLICT (digest) DO NOTHING"
                 cursor.execute(
                     f"INSERT INTO {TABLE} VALUES (?, ?, ?){conflict}",  # noqa: S608
-                    (key_id, digest, self._wrap_key(key_id, key)),
+                    (key_id, digest, self._wrap_key(key_id, fresh)),
                 )
                 cursor.execute(select, (digest,))  # another writer may have won the race
                 row = cursor.fetchone()
@@ -140,10 +231,14 @@ class PersonalKeys:
         with self._lock:
             self._by_digest[digest] = (now, key_id, key)
             self._by_id[key_id] = (now, key)
-        return key_id, key
+        return None if key is None else (key_id, key)
+
+    def is_forgotten(self, name: str) -> bool:
+        return self.key_for(name) is None
 
     def key_by_id(self, key_id: str) -> bytes | None:
         """The key, or None once it has been forgotten."""
+        self._refresh_tombstones()
         now = time.monotonic()
         with self._lock:
             cached = self._by_id.get(key_id)
@@ -158,21 +253,52 @@ class PersonalKeys:
             self._by_id[key_id] = (now, key)
         return key
 
-    def forget(self, name: str) -> bool:
-        """Delete the person's key (True if there was one) and scrub the freed pages."""
+    def tombstones(self) -> int:
+        """How many persons have been forgotten (only grows), re-read every CACHE_SECONDS:
+        a change tells a long-running process to drop what it cached before a forget."""
+        return self._refresh_tombstones()
+
+    def _refresh_tombstones(self) -> int:
+        now = time.monotonic()
+        seen = self._tombstones
+        if seen is not None and now - seen[0] < CACHE_SECONDS:
+            return seen[1]
         self.ensure_table()
-        digest = name_digest(name)
+        with self._transaction(commit=False) as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE length(wrapped) = 0")  # noqa: S608
+            row = cursor.fetchone()
+        count = int(row[0]) if row else 0
+        with self._lock:
+            if seen is not None and count != seen[1]:
+                # Someone forgot a person since: no cached key may outlive that.
+                self._by_id.clear()
+                self._by_digest.clear()
+            self._tombstones = (now, count)
+        return count
+
+    def forget(self, name: str) -> str:
+        """Empty the person's key, keeping the row as a tombstone, and scrub freed pages.
+
+        FORGOTTEN_NOW, ALREADY_FORGOTTEN, or UNKNOWN (the store never keyed that name)."""
+        digest = self.digest(name)
+        self.ensure_table()
         with self._transaction(commit=True) as cursor:
-            cursor.execute(f"SELECT key_id FROM {TABLE} WHERE digest = ?", (digest,))  # noqa: S608
+            cursor.execute(f"SELECT key_id, wrapped FROM {TABLE} WHERE digest = ?", (digest,))  # noqa: S608
             row = cursor.fetchone()
             if row is None:
-                return False
-            cursor.execute(f"DELETE FROM {TABLE} WHERE digest = ?", (digest,))  # noqa: S608
+                return UNKNOWN
+            if not bytes(row[1]):
+                outcome = ALREADY_FORGOTTEN
+            else:
+                cursor.execute(f"UPDATE {TABLE} SET wrapped = ? WHERE digest = ?", (b"", digest))  # noqa: S608
+                outcome = FORGOTTEN_NOW
+        now = time.monotonic()
         with self._lock:
-            self._by_digest.pop(digest, None)
-            self._by_id[str(row[0])] = (time.monotonic(), None)
+            self._by_digest[digest] = (now, str(row[0]), None)
+            self._by_id[str(row[0])] = (now, None)
+            self._tombstones = None
         self.scrub()
-        return True
+        return outcome
 
     def scrub(self) -> None:
         """Rewrite the database so deleted rows leave no bytes behind in free pages."""
@@ -187,8 +313,14 @@ class PersonalKeys:
 
     # -- names ----------------------------------------------------------------------------
 
-    def seal(self, name: str) -> dict[str, str]:
-        key_id, key = self.key_for(name)
+    def seal(self, name: str) -> dict[str, str] | str:
+        """The name sealed under the person's key; FORGOTTEN (in clear) once forgotten."""
+        if name == FORGOTTEN:
+            return name
+        found = self.key_for(name)
+        if found is None:
+            return FORGOTTEN
+        key_id, key = found
         nonce = os.urandom(12)
         sealed = AESGCM(key).encrypt(nonce, name.encode(), key_id.encode())
         return {"pd": key_id, "ct": base64.b64encode(nonce + sealed).decode()}
@@ -206,7 +338,7 @@ class PersonalKeys:
 
 
 def seal_persons(value: Any, keys: PersonalKeys, under_person_key: bool = False) -> Any:
-    """A copy of a JSON value with every person's name sealed."""
+    """A copy of a JSON value with every person's name sealed (or FORGOTTEN)."""
     if isinstance(value, dict):
         if under_person_key and isinstance(value.get("name"), str):
             return {**value, "name": keys.seal(value["name"])}

@@ -44,9 +44,17 @@ from pydantic import SecretStr
 
 from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
 from domain.decider import IllegalEvent, evolve
+from domain.digest_key import DigestKeyError, digest_key
 from domain.events import AnyEvent
+from domain.forgetting import replace_names
 from domain.identity import aggregate_id
-from domain.privacy import MARKER, PersonalKeys, open_persons, seal_persons
+from domain.privacy import (
+    MARKER,
+    DigestKeyMismatch,
+    PersonalKeys,
+    open_persons,
+    seal_persons,
+)
 from domain.state import PartnershipState
 
 logger = logging.getLogger(__name__)
@@ -383,10 +391,14 @@ def _stored_timestamp(state: bytes) -> datetime:
 
 @dataclass(frozen=True)
 class AppendResult:
-    """Where a command's events landed; `duplicate` when they were already there."""
+    """Where a command's events landed; `duplicate` when they were already there.
+
+    `events` is set when the store wrote them otherwise than given: a forgotten person's
+    name replaced by FORGOTTEN (the caller should fold these, not its own)."""
 
     version: int
     duplicate: bool
+    events: list[AnyEvent] | None = None
 
 
 @dataclass(frozen=True)
@@ -432,6 +444,8 @@ class PartnershipStore(Application[UUID]):
             settings.get("AMITY_PERSONAL_DATA_KEYS", "").strip().lower() in ON_VALUES
         )
         self._personal_keys: PersonalKeys | None = None
+        self._settings = settings
+        self._tombstones_seen: int | None = None
         # Our variables win over stray PERSISTENCE_MODULE & co. in the process environment.
         library_env = {
             **store_env(self.url),
@@ -441,7 +455,13 @@ class PartnershipStore(Application[UUID]):
         with _schema_lock(library_env):
             super().__init__(library_env)
             if self.personal_data_keys:
-                self.personal_keys().ensure_table()
+                keys = self.personal_keys()
+                keys.ensure_table()
+                try:
+                    keys.digest_key()  # checked, and an older store's digests re-keyed, now
+                except (DigestKeyError, DigestKeyMismatch) as error:
+                    self.close()
+                    raise StoreConfigError(str(error)) from None
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Hand each event's recorded time to the recorder, for the time index."""
@@ -467,12 +487,49 @@ class PartnershipStore(Application[UUID]):
             datastore = getattr(self.recorder, "datastore", None)
             if not isinstance(datastore, SQLiteDatastore | PostgresDatastore):
                 raise StoreConfigError("personal data keys need a SQLite or PostgreSQL store")
-            self._personal_keys = PersonalKeys(datastore, self._store_key)
+            self._personal_keys = PersonalKeys(datastore, self._store_key, self._digest_key)
         return self._personal_keys
 
-    def forget(self, person: str) -> bool:
-        """Crypto-shred one person: delete their key. False if the store never saw them."""
-        return self.personal_keys().forget(person)
+    def _digest_key(self) -> bytes:
+        library = store_env(self.url)
+        return digest_key(self._settings, library.get("SQLITE_DBNAME"), self._store_key)
+
+    def forget(self, person: str) -> str:
+        """Crypto-shred one person: their key becomes a tombstone. Returns what it found
+        (domain.privacy: FORGOTTEN_NOW, ALREADY_FORGOTTEN or UNKNOWN)."""
+        try:
+            outcome = self.personal_keys().forget(person)
+        except (DigestKeyError, DigestKeyMismatch) as error:
+            raise StoreConfigError(str(error)) from None
+        _empty(self.repository.cache)  # cached aggregates hold the name in clear
+        return outcome
+
+    def _drop_cache_after_forget(self) -> None:
+        """A person forgotten by another process since the last look: the cached aggregates
+        may hold their name in clear; drop them (they reload with the name forgotten)."""
+        if self._personal_keys is None and not self.personal_data_keys:
+            return
+        seen = self.personal_keys().tombstones()
+        if self._tombstones_seen is not None and seen != self._tombstones_seen:
+            _empty(self.repository.cache)
+        self._tombstones_seen = seen
+
+    def _without_forgotten(self, events: Sequence[AnyEvent]) -> list[AnyEvent] | None:
+        """The events with forgotten persons' names replaced, or None if none was named."""
+        if not self.personal_data_keys:
+            return None
+        keys = self.personal_keys()
+        changed = False
+        result: list[AnyEvent] = []
+        for event in events:
+            data = event.model_dump(mode="json")
+            redacted = replace_names(data, keys.is_forgotten)
+            if redacted is data:
+                result.append(event)
+            else:
+                changed = True
+                result.append(type(event).model_validate(redacted))
+        return result if changed else None
 
     def readable(self, state: bytes) -> dict[str, Any]:
         """A stored record's JSON (decrypted, decompressed; persons' names left sealed)."""
@@ -489,6 +546,7 @@ class PartnershipStore(Application[UUID]):
     # -- reading -----------------------------------------------------------------------
 
     def aggregate(self, partnership_id: str, version: int | None = None) -> Partnership | None:
+        self._drop_cache_after_forget()
         try:
             found: Any = self.repository.get(aggregate_id(partnership_id), version=version)
         except AggregateNotFoundError:
@@ -535,6 +593,10 @@ class PartnershipStore(Application[UUID]):
         """
         if not events:
             raise ValueError("a command must record at least one event")
+        self._drop_cache_after_forget()
+        redacted = self._without_forgotten(events)
+        if redacted is not None:
+            events = redacted
         current = self._cached_at(partnership_id, expected_version) or self.aggregate(
             partnership_id
         )
@@ -604,7 +666,7 @@ class PartnershipStore(Application[UUID]):
                     state=state,
                 ),
             )
-        return AppendResult(version=current_version + len(events), duplicate=False)
+        return AppendResult(version=current_version + len(events), duplicate=False, events=redacted)
 
     def _put_snapshots(self, snapshots: list[PartnershipSnapshot]) -> None:
         """Snapshots only speed up reads: one that cannot be written is skipped."""
@@ -649,6 +711,21 @@ class PartnershipStore(Application[UUID]):
         if not found:
             return None
         return AppendResult(version=max(found), duplicate=True)
+
+
+def _empty(cache: Any) -> None:
+    """Drop every cached aggregate (the library's LRUCache.clear() only resets its
+    recency list and leaves the entries themselves in place)."""
+    if cache is None:
+        return
+    lock = getattr(cache, "lock", None)
+    if lock is None:
+        cache.cache.clear()
+        return
+    with lock:
+        cache.cache.clear()
+        cache.clear()
+        cache.full = False
 
 
 __all__ = [

@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.describe import summarise_event
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
+    from domain.forgetting import ForgetMark, holds, replace_names
     from domain.limits import MAX_PAYLOAD_BYTES, MAX_STATE_BYTES, state_too_large, too_large
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
     from workflows.search import search_key, search_updates, summary
@@ -53,6 +54,9 @@ PRINTABLE_TEXT = "printable-text"
 #: A command whose state would pass MAX_STATE_BYTES is refused: a state too large to carry
 #: to the next run would fail every workflow task at continue-as-new (issue 7).
 STATE_BUDGET = "state-budget"
+#: After `amity forget` the run hands over to a new one at once, so every run whose history
+#: holds the forgotten name is closed and the namespace's retention period deletes it.
+FORGET_HANDS_OVER = "forget-hands-over"
 #: How many applied request ids are remembered for idempotency (carried across runs).
 REMEMBERED_REQUESTS = 5_000
 #: ... within this many bytes, so that with a state of MAX_STATE_BYTES the continue-as-new
@@ -157,6 +161,10 @@ class PartnershipWorkflow:
         self._changed = False
         self._engine_refused_at: int | None = None
         self._last_events: list[AnyEvent] = []
+        # Persons `amity forget` named to this run (by salted digest): dropped from the
+        # state now and from commands still in flight when they finish.
+        self._forget_marks: list[ForgetMark] = []
+        self._hand_over_now = False
         self._timer_task: asyncio.Task[None] | None = None
         self._timer_key: tuple[datetime, str] | None = None
         self._published: tuple[str, ...] | None = None
@@ -326,7 +334,10 @@ class PartnershipWorkflow:
             raise ApplicationError(
                 f"cannot start {info.workflow_id}: {cause}", type="StoreRefused", non_retryable=True
             ) from None
-        self._state = evolve(None, events[0], result.version - len(events) + 1)
+        stored = result.events or events  # the store's copy drops forgotten persons
+        self._state = self._without_forgotten(
+            evolve(None, stored[0], result.version - len(events) + 1)
+        )
         self._applied[request_id] = CommandOutcome(
             command="propose", request_id=request_id, version=result.version
         )
@@ -344,7 +355,8 @@ class PartnershipWorkflow:
 
     def _should_continue_as_new(self) -> bool:
         return self._ready and (
-            workflow.info().is_continue_as_new_suggested()
+            self._hand_over_now
+            or workflow.info().is_continue_as_new_suggested()
             or self._commands_this_run >= COMMANDS_PER_RUN
         )
 
@@ -429,10 +441,10 @@ class PartnershipWorkflow:
                 command.name, via, actor, request_id, state.version, decision
             )
             version = state.version
-            for event in decision:
+            for event in result.events or decision:  # the store's copy drops forgotten persons
                 version += 1
                 state = evolve(state, event, version)
-            self._state = state
+            self._state = self._without_forgotten(state)
             self._last_events = decision
             if self._state_bytes is not None:
                 self._state_bytes += growth
@@ -600,6 +612,55 @@ class PartnershipWorkflow:
             await self._apply_now(record, "signal")
         except (ApplicationError, ActivityError) as error:
             workflow.logger.error("rejected signal %s not recorded: %s", name, error)
+
+    # -- forgetting a person ---------------------------------------------------------------
+
+    def _forgotten(self, name: str) -> bool:
+        return any(mark.matches(name) for mark in self._forget_marks)
+
+    def _without_forgotten(self, state: PartnershipState) -> PartnershipState:
+        """The state with every person named by a forget mark reading [forgotten]."""
+        if not self._forget_marks:
+            return state
+        data = state.model_dump(mode="json")
+        redacted = replace_names(data, self._forgotten)
+        if redacted is data:
+            return state
+        self._state_bytes = None  # measured again when next needed
+        return PartnershipState.model_validate(redacted)
+
+    @workflow.signal(name="forget_person")
+    def forget_person(self, payload: RawValue = NOTHING) -> None:
+        """`amity forget`: drop a person's name from everything this run holds (its state,
+        signals waiting or carried); it comes as a salted digest, never as the name. The
+        state carried to the next run, `status` and Update results no longer hold it."""
+        try:
+            mark = ForgetMark.model_validate(_decode(payload))
+        except (c.InvalidInput, ValidationError):
+            workflow.logger.warning("forget_person without a valid mark: ignored")
+            return
+        self._forget_marks.append(mark)
+        if workflow.patched(FORGET_HANDS_OVER):
+            self._hand_over_now = True
+        if self._state is not None:
+            self._state = self._without_forgotten(self._state)
+        for pending in [*self._waiting_signals, *self._carried_signals]:
+            pending.data = replace_names(pending.data, mark.matches)  # in place: tracked by id
+
+    @workflow.query(name="holds_person")
+    def holds_person(self, payload: RawValue = NOTHING) -> bool:
+        """Whether this run holds the name a forget mark stands for (`amity forget` asks
+        before it signals, so partnerships that never named the person hear nothing)."""
+        try:
+            mark = ForgetMark.model_validate(_decode(payload))
+        except (c.InvalidInput, ValidationError):
+            raise ApplicationError(
+                "holds_person needs a forget mark", type="InvalidQuery"
+            ) from None
+        if self._state is not None and holds(self._state.model_dump(mode="json"), mark.matches):
+            return True
+        pending = [*self._waiting_signals, *self._carried_signals]
+        return any(holds(p.data, mark.matches) for p in pending)
 
     # -- queries -------------------------------------------------------------------------
 

@@ -37,6 +37,15 @@ def tell_story(store: PartnershipStore, partnership_id: str) -> int:
     return version
 
 
+def verifier_key_of(key_file: Path) -> str:
+    """The C2SP verifier key of the audit key in `key_file` (what an auditor would pin)."""
+    from audit.checkpoints import origin
+    from audit.keys import _parse
+    from audit.note import verifier_key
+
+    return verifier_key(origin(), _parse(key_file.read_bytes(), str(key_file)).public_key())
+
+
 @dataclass
 class Result:
     exit_code: int
@@ -49,8 +58,11 @@ AuditCli = Callable[..., Result]
 
 @pytest.fixture
 def audit_cli(store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AuditCli:
-    """Run `amity audit ARGS...` in-process against this test's store and key file."""
+    """Run `amity audit ARGS...` in-process against this test's store and key file, without
+    the Temporal witness (tests/security/ runs the audit with it)."""
     monkeypatch.setenv("AMITY_EVENT_STORE_URL", store_url)
+    monkeypatch.setenv("AMITY_AUDIT_WITNESS", "off")
+    monkeypatch.delenv("AMITY_AUDIT_PUBLIC_KEY", raising=False)
     monkeypatch.setenv("AMITY_AUDIT_KEY_FILE", str(tmp_path / "audit-key.pem"))
     monkeypatch.delenv("AMITY_AUDIT_KEY", raising=False)
 

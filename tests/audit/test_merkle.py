@@ -76,3 +76,18 @@ def test_extend_builds_the_same_tree_as_appending_one_by_one() -> None:
         assert batched.levels == one_by_one.levels
         assert batched.size == one_by_one.size
         assert batched.root() == one_by_one.root()
+
+
+def test_equal_size_consistency_refuses_a_forged_root() -> None:
+    """Two checkpoints of the same size are consistent only if they sign the same root: a
+    forked log of the same length must not pass with an empty (or any) proof."""
+    tree = Tree(LEAVES)
+    forged = Tree([*LEAVES[:7], leaf_hash(b"forged"), *LEAVES[8:]])
+    for n in (1, 2, 8, 33, 70):
+        root = tree.root(n)
+        assert verify_consistency(n, n, root, root, [])
+        other = forged.root(n) if n > 7 else leaf_hash(b"other")
+        assert not verify_consistency(n, n, root, other, [])
+        assert not verify_consistency(n, n, other, root, [])
+        assert not verify_consistency(n, n, root, root, [root])  # no proof is due
+    assert not verify_consistency(0, 0, EMPTY_ROOT, leaf_hash(b"x"), [])

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from domain.store import PartnershipStore
-from tests.audit.conftest import AuditCli, tell_story
+from tests.audit.conftest import AuditCli, tell_story, verifier_key_of
 
 PARTNERSHIPS = ["partnership-a-b", "partnership-c-d", "partnership-e-f"]
 SIZE = 33  # three stories of 11 events
@@ -105,9 +105,12 @@ def test_untouched_log_verifies_and_growth_is_fine(
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith(f"OK: {SIZE} entries")
     tell_story(store, "partnership-g-h")
-    grown = audit_cli("verify")
-    assert grown.exit_code == 0
-    assert "(11 entries after the last one)" in grown.stdout
+    grown = audit_cli("verify")  # growth is fine, but entries no checkpoint covers are not
+    assert grown.exit_code == 1
+    assert "FAIL 11 entries are unwitnessed" in grown.stdout
+    allowed = audit_cli("verify", "--allow-unwitnessed")
+    assert allowed.exit_code == 0, allowed.stdout + allowed.stderr
+    assert "(11 entries after the last one)" in allowed.stdout
     assert audit_cli("checkpoint").exit_code == 0
     assert "2 checkpoint(s) consistent" in audit_cli("verify").stdout
 
@@ -132,16 +135,18 @@ def test_an_offline_bundle_verifies_and_one_changed_byte_fails(
     # offline: no database at all
     checkpointed.unlink()
     monkeypatch.setenv("AMITY_EVENT_STORE_URL", "sqlite:////nonexistent/dir/events.db")
-    ok = audit_cli("verify", "--bundle", str(bundle))
+    pinned = verifier_key_of(tmp_path / "audit-key.pem")
+    ok = audit_cli("verify", "--bundle", str(bundle), "--public-key", pinned)
     assert ok.exit_code == 0, ok.stdout + ok.stderr
     assert ok.stdout.startswith(f"OK: 11 entries included in the signed tree of {SIZE}")
+    assert "partnership partnership-c-d: versions 1..11, complete" in ok.stdout
     data = bundle.read_bytes()
     at = data.index(b'"state": "') + len(b'"state": "') + 20
     flipped = data[:at] + (b"A" if data[at : at + 1] != b"A" else b"B") + data[at + 1 :]
     bundle.write_bytes(flipped)
-    bad = audit_cli("verify", "--bundle", str(bundle))
+    bad = audit_cli("verify", "--bundle", str(bundle), "--public-key", pinned)
     assert bad.exit_code == 1
     assert "not included in the signed tree" in bad.stdout
     not_json = tmp_path / "x.json"
     not_json.write_text("{}")
-    assert audit_cli("verify", "--bundle", str(not_json)).exit_code == 2
+    assert audit_cli("verify", "--bundle", str(not_json), "--public-key", pinned).exit_code == 2

@@ -1,7 +1,8 @@
 """Record real histories for the replay tests: `python -m tests.histories.save`.
 
 Run it after a deliberate workflow change (behind `workflow.patched`) to add histories of
-the new code; never regenerate the old ones, they are what running partnerships look like.
+the new code (`python -m tests.histories.save v5 forget` saves that scenario only); never
+regenerate the old ones, they are what running partnerships look like.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from amity import story
 from amity.connect import connect
 from amity.devserver import DevServer, free_port
+from amity.privacy import tell_workflows
 from amity.settings import Settings
 from domain.store import PartnershipStore
 from worker import build_worker
@@ -33,7 +36,8 @@ async def _wait_version(handle: Any, version: int) -> None:
     raise RuntimeError(f"{handle.id} did not reach version {version}")
 
 
-async def record(tag: str) -> list[Path]:
+async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
+    """Run every scenario; save the histories of `only` those (all when empty)."""
     folder = Path(tempfile.mkdtemp())
     server = DevServer(
         port=free_port(),
@@ -47,7 +51,9 @@ async def record(tag: str) -> list[Path]:
     written = []
     try:
         client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
-        store = PartnershipStore(f"sqlite:///{folder / 'events.db'}")
+        store = PartnershipStore(
+            f"sqlite:///{folder / 'events.db'}", env={"AMITY_PERSONAL_DATA_KEYS": "on"}
+        )
         queue = f"histories-{uuid.uuid4().hex}"
         async with build_worker(client, store, queue, threads=4):
             scenarios: dict[str, Any] = {}
@@ -118,7 +124,22 @@ async def record(tag: str) -> list[Path]:
                 await scenarios["bad-start"].result()
             except Exception:  # noqa: BLE001 - fails on purpose
                 pass
+            # 6. `amity forget` while the partnership runs (signal forget_person, patch
+            #    forget-hands-over), then the forgotten person named again (the store's copy)
+            handle = await start("forget")
+            for command, payload in story.steps()[:5]:
+                await handle.execute_update(command, payload)
+            store.forget("Jing Dazhong")
+            told = await tell_workflows(client, store, "Jing Dazhong")
+            assert told.told == [handle.id], told
+            meeting = story.load("record_meeting.json")
+            meeting["request_id"] = "meeting-after-forget"
+            await handle.execute_update("record_meeting", meeting)
+            await handle.execute_update("terminate", {"reason": "history recorded"})
+            await handle.result()
             for name, handle in scenarios.items():
+                if only and name not in only:
+                    continue
                 async for execution in client.list_workflows(f'WorkflowId="{handle.id}"'):
                     history = await client.get_workflow_handle(
                         handle.id, run_id=execution.run_id
@@ -139,5 +160,5 @@ async def record(tag: str) -> list[Path]:
 
 if __name__ == "__main__":
     tag = sys.argv[1] if len(sys.argv) > 1 else "v1"
-    for path in asyncio.run(record(tag)):
+    for path in asyncio.run(record(tag, sys.argv[2:])):
         print(path.relative_to(HERE.parent.parent))

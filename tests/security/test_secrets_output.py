@@ -70,16 +70,19 @@ def secrets_env(postgres: PostgresServer, password: str) -> tuple[dict[str, str]
     store_key = base64.b64encode(os.urandom(32)).decode()
     payload_key = base64.b64encode(os.urandom(32)).decode()
     audit_key = base64.b64encode(os.urandom(32)).decode()
+    digest_key = base64.b64encode(os.urandom(32)).decode()
     token = f"T0ken{uuid.uuid4().hex}"
     env = {
         "AMITY_EVENT_STORE_URL": store_url,
         "AMITY_STORE_KEY": store_key,
         "AMITY_PAYLOAD_KEY": payload_key,
         "AMITY_AUDIT_KEY": audit_key,
+        "AMITY_PERSON_DIGEST_KEY": digest_key,
         "AMITY_WEBHOOK_URL": f"http://127.0.0.1:{free_port()}/hook?token={token}",
         "AMITY_WEBHOOK_SECRET": SECRET,
     }
-    return env, [password, store_key, payload_key, audit_key, token, SECRET, SECRET[6:]]
+    secrets = [password, store_key, payload_key, audit_key, digest_key, token, SECRET, SECRET[6:]]
+    return env, secrets
 
 
 def test_a_running_worker_prints_no_secret_and_serves_metrics_on_loopback_only(

@@ -35,7 +35,15 @@ def saved() -> list[WorkflowHistory]:
 
 def test_there_are_histories_of_every_scenario() -> None:
     names = {name_of(path).split("-", 1)[1].rsplit("-", 1)[0] for path in HISTORIES}
-    assert {"story", "rejection", "timers", "continue-as-new", "limits", "bad-start"} <= names
+    assert {
+        "story",
+        "rejection",
+        "timers",
+        "continue-as-new",
+        "limits",
+        "bad-start",
+        "forget",
+    } <= names
 
 
 async def test_saved_histories_replay_on_the_current_code() -> None:
