@@ -2,16 +2,21 @@
 
 `python worker.py` (or `amity worker`) uses TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_PORT turns
-on the Prometheus endpoint, AMITY_LOG_FORMAT=json structured logs, AMITY_PAYLOAD_KEY the
-payload codec, AMITY_STORE_KEY / AMITY_PERSONAL_DATA_KEYS the store's protection.
+on the Prometheus endpoint (on AMITY_METRICS_HOST, 127.0.0.1 by default), AMITY_LOG_FORMAT=json
+structured logs, AMITY_PAYLOAD_KEY the payload codec, AMITY_STORE_KEY /
+AMITY_PERSONAL_DATA_KEYS the store's protection, AMITY_WEBHOOK_URL with AMITY_WEBHOOK_SECRET
+signed reminders. No secret is ever printed or logged (amity/redact.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -20,6 +25,8 @@ from temporalio.worker import Worker
 from activities.checkpoint import CheckpointActivities
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
+from activities.webhook import Webhook
+from amity.cli_common import UserError
 from amity.connect import connect, for_worker
 from amity.metrics import MetricsServer, RefusalCounter, configure_logging
 from amity.settings import Settings, get_settings
@@ -35,26 +42,41 @@ def build_worker(
     threads: int = 24,
     activities: StoreActivities | None = None,
     webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    webhook_timeout: float = 10.0,
 ) -> Worker:
-    """A worker for one task queue; store activities run on a thread pool (they block)."""
+    """A worker for one task queue; store activities run on a thread pool (they block).
+
+    Reminders are async activities with slots of their own beside the store's: they never
+    hold a store thread, and never more than REMINDER_SLOTS of them wait on a receiver.
+    A webhook URL needs its secret (WebhookConfigError otherwise)."""
     bound = activities or StoreActivities(store)
-    reminders = ReminderActivities(webhook_url)
+    reminders = ReminderActivities(Webhook.configure(webhook_url, webhook_secret, webhook_timeout))
     checkpoints = CheckpointActivities(store, task_queue)
-    return Worker(
-        for_worker(client),
-        task_queue=task_queue,
-        workflows=[PartnershipWorkflow, CheckpointWitness, CheckpointLog],
-        activities=[bound.record_events, reminders.deliver_reminder, checkpoints.checkpoint_log],
-        activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
-        max_concurrent_activities=threads,
-        interceptors=[RefusalCounter()],
-    )
+    with warnings.catch_warnings():
+        # The SDK warns when slots outnumber the executor's threads; the extra slots are for
+        # the async reminders, which never run on the executor.
+        warnings.filterwarnings("ignore", "Worker max_concurrent_activities", UserWarning)
+        return Worker(
+            for_worker(client),
+            task_queue=task_queue,
+            workflows=[PartnershipWorkflow, CheckpointWitness, CheckpointLog],
+            activities=[
+                bound.record_events,
+                reminders.deliver_reminder,
+                checkpoints.checkpoint_log,
+            ],
+            activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
+            max_concurrent_activities=threads + reminders.slots,
+            interceptors=[RefusalCounter()],
+        )
 
 
 async def run_worker(settings: Settings | None = None, stop: asyncio.Event | None = None) -> None:
     """Run until `stop` is set (or SIGINT/SIGTERM when run as a program)."""
     settings = settings or get_settings()
-    runtime, metrics_server = metrics_runtime(settings.metrics_port)
+    check_webhook(settings)  # a bad webhook is a one-line error before anything starts
+    runtime, metrics_server = metrics_runtime(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, runtime=runtime)
     store = PartnershipStore(settings.event_store_url)
     stop = stop or asyncio.Event()
@@ -63,13 +85,13 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
         store,
         settings.task_queue,
         settings.store_threads,
-        webhook_url=settings.webhook_url,
+        **webhook_settings(settings),
     )
     logging.getLogger("amity").info(
         "worker on %s, task queue %s, store %s",
         settings.temporal_address,
         settings.task_queue,
-        settings.event_store_url,
+        settings.store_url_shown,
     )
     try:
         async with worker:
@@ -80,9 +102,30 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
             metrics_server.stop()
 
 
-def metrics_runtime(port: int | None) -> tuple[Runtime | None, MetricsServer | None]:
+def webhook_settings(settings: Settings) -> dict[str, Any]:
+    """build_worker's webhook arguments from the settings (every way of running a worker,
+    `amity up` included, passes these)."""
+    return {
+        "webhook_url": settings.webhook_url.get_secret_value() if settings.webhook_url else None,
+        "webhook_secret": (
+            settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        ),
+        "webhook_timeout": settings.webhook_timeout,
+    }
+
+
+def check_webhook(settings: Settings) -> None:
+    """WebhookConfigError if the settings' webhook cannot be used."""
+    found = webhook_settings(settings)
+    Webhook.configure(found["webhook_url"], found["webhook_secret"], found["webhook_timeout"])
+
+
+def metrics_runtime(
+    port: int | None, host: str = "127.0.0.1"
+) -> tuple[Runtime | None, MetricsServer | None]:
     """With a metrics port: Temporal's runtime metrics on an internal loopback port, and
-    one endpoint on `port` serving Amity's metrics followed by Temporal's."""
+    one endpoint on `host:port` (loopback unless configured) serving Amity's metrics
+    followed by Temporal's."""
     if port is None:
         return None, None
     from amity.devserver import free_port
@@ -97,13 +140,26 @@ def metrics_runtime(port: int | None) -> tuple[Runtime | None, MetricsServer | N
             )
         )
     )
-    server = MetricsServer(port, temporal_url=f"http://127.0.0.1:{internal}/metrics").start()
-    logging.getLogger("amity").info("metrics on :%s/metrics", server.port)
+    try:
+        server = MetricsServer(
+            port, host=host, temporal_url=f"http://127.0.0.1:{internal}/metrics"
+        ).start()
+    except OSError as error:  # a taken port, an address not on this machine
+        reason = error.strerror or str(error)
+        raise UserError(
+            f"metrics cannot listen on {host}:{port} (AMITY_METRICS_HOST / AMITY_METRICS_PORT):"
+            f" {reason}"
+        ) from None
+    logging.getLogger("amity").info("metrics on %s:%s/metrics", host, server.port)
     return runtime, server
 
 
 def main() -> None:
-    configure_logging(get_settings().log_format)
+    # A SQLite event store, its -wal/-shm files and a generated audit key are this user's
+    # alone (as under `amity up`): tighten whatever umask the process was given.
+    os.umask(os.umask(0o077) | 0o077)
+    settings = get_settings()
+    configure_logging(settings.log_format, secrets=settings.secret_values())
     stop = asyncio.Event()
 
     async def _main() -> None:
@@ -116,4 +172,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Through the CLI, so a bad configuration is one line with exit code 2 here too.
+    from amity.cli import main as cli
+
+    cli(["worker"])

@@ -462,7 +462,7 @@ def demo(
     if not lines:
         console.print(status_view(final))
         raise UserError(
-            f"the story ran but {current.event_store_url} holds no history for {used_id}:"
+            f"the story ran but {current.store_url_shown} holds no history for {used_id}:"
             " set AMITY_EVENT_STORE_URL to the worker's store (amity up prints it)"
         )
     console.print(history_table(used_id, lines))

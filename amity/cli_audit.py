@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from amity.cli_common import BAD_INPUT, DISCREPANCY, UserError, console, errors, fail, friendly
+from amity.redact import redact_url
 from amity.settings import get_settings
 from audit.history import HistoryLine, history
 from domain.store import PartnershipStore
@@ -56,7 +57,7 @@ def history_command(
     store = open_store()
     lines = history(store, partnership_id)
     if not lines:
-        raise UserError(f"no history for {partnership_id} in {store.url}")
+        raise UserError(f"no history for {partnership_id} in {redact_url(store.url)}")
     if format is Format.json:
         print(
             json.dumps(
@@ -482,7 +483,7 @@ def export_command(
         raise UserError("give either --format or --bundle, not both")
     store = open_store()
     if partnership_id is not None and store.aggregate(partnership_id) is None:
-        raise UserError(f"no history for {partnership_id} in {store.url}")
+        raise UserError(f"no history for {partnership_id} in {redact_url(store.url)}")
     if out.parent and not out.parent.exists():
         raise UserError(f"--out {out}: the folder {out.parent} does not exist")
     if bundle:

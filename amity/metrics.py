@@ -1,6 +1,7 @@
 """Observability of a worker: Prometheus metrics and structured (JSON) logs.
 
-One endpoint, `http://<host>:AMITY_METRICS_PORT/metrics`, serves both:
+One endpoint, `http://AMITY_METRICS_HOST:AMITY_METRICS_PORT/metrics` (loopback unless set),
+serves both:
 - Amity's own metrics (prometheus-client): commands applied, rejected signals recorded,
   repeats recognised, store conflicts, the append latency histogram;
 - Temporal's runtime metrics (workflow/activity task latencies, pollers, sticky cache...),
@@ -16,7 +17,7 @@ import json
 import logging
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +32,8 @@ from temporalio.worker import (
     WorkflowInboundInterceptor,
     WorkflowInterceptorClassInput,
 )
+
+from amity.redact import ScrubSecrets
 
 COMMANDS_APPLIED = Counter(
     "amity_commands_applied",
@@ -82,7 +85,7 @@ def exposition(temporal_url: str | None) -> bytes:
 class MetricsServer:
     """A small threaded HTTP server for GET /metrics (and / for a health probe)."""
 
-    def __init__(self, port: int, host: str = "0.0.0.0", temporal_url: str | None = None) -> None:  # noqa: S104
+    def __init__(self, port: int, host: str = "127.0.0.1", temporal_url: str | None = None) -> None:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -142,11 +145,18 @@ class JsonFormatter(logging.Formatter):
         line.update(extra)
         if record.exc_info:
             line["error"] = self.formatException(record.exc_info)
+        elif record.exc_text:  # already formatted (and scrubbed of secrets)
+            line["error"] = record.exc_text
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
-def configure_logging(fmt: str = "text", level: int = logging.INFO) -> None:
+def configure_logging(
+    fmt: str = "text", level: int = logging.INFO, secrets: Iterable[str] = ()
+) -> None:
+    """One handler on stderr; its records lose the process's secret values (a library's
+    error may quote a connection string)."""
     handler = logging.StreamHandler()
+    handler.addFilter(ScrubSecrets(secrets))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

@@ -7,6 +7,8 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from amity.redact import redact_url, url_secrets
+
 
 class Settings(BaseSettings):
     """Everything Amity reads from the environment; defaults give the embedded engine."""
@@ -22,11 +24,29 @@ class Settings(BaseSettings):
     task_queue: str = Field(
         default="partnerships", validation_alias=AliasChoices("AMITY_TASK_QUEUE")
     )
-    event_store_url: str = Field(
-        default="sqlite:///var/events.db", validation_alias=AliasChoices("AMITY_EVENT_STORE_URL")
+    event_store_url: SecretStr = Field(
+        default=SecretStr("sqlite:///var/events.db"),
+        validation_alias=AliasChoices("AMITY_EVENT_STORE_URL"),
+        description="sqlite:///<path> or postgresql://user:password@host:port/dbname (a secret:"
+        " it may hold a password; print `store_url_shown`)",
     )
-    webhook_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("AMITY_WEBHOOK_URL")
+    webhook_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_WEBHOOK_URL"),
+        description="reminders are POSTed here (https, or http to loopback only); a secret: its"
+        " path or query often holds a token",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_WEBHOOK_SECRET"),
+        description="whsec_<base64>: signs every reminder (Standard Webhooks)",
+    )
+    webhook_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=25,
+        validation_alias=AliasChoices("AMITY_WEBHOOK_TIMEOUT"),
+        description="seconds one delivery may take in all (connect, send, answer)",
     )
     store_threads: int = Field(
         default=24,
@@ -64,6 +84,21 @@ class Settings(BaseSettings):
         description="with AMITY_PAYLOAD_KEY: refuse (default) or accept payloads that are not"
         " encrypted (accept only while histories written before the key still run)",
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_AUDIT_KEY"),
+        description="Ed25519 key that signs checkpoints (PEM or base64 seed; audit/keys.py)",
+    )
+    person_digest_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_PERSON_DIGEST_KEY"),
+        description="base64 of 32 bytes: keys person digests (domain/digest_key.py reads it)",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        validation_alias=AliasChoices("AMITY_METRICS_HOST"),
+        description="address the metrics endpoint listens on (0.0.0.0: every interface)",
+    )
     metrics_port: int | None = Field(
         default=None,
         ge=1,
@@ -86,6 +121,33 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMITY_LOG_FORMAT"),
         description="text or json (one JSON object per line, with workflow and request ids)",
     )
+
+    @property
+    def store_url(self) -> str:
+        """The event store URL itself (for connecting; never for printing)."""
+        return self.event_store_url.get_secret_value()
+
+    @property
+    def store_url_shown(self) -> str:
+        """The event store URL as it may be printed or logged: no password in it."""
+        return redact_url(self.store_url)
+
+    def secret_values(self) -> list[str]:
+        """Every secret this process holds, for scrubbing what it prints and logs."""
+        values = url_secrets(self.store_url)
+        if self.webhook_url is not None:
+            values += url_secrets(self.webhook_url.get_secret_value())
+        for secret in (
+            self.store_key,
+            self.payload_key,
+            self.webhook_secret,
+            self.audit_key,
+            self.person_digest_key,
+        ):
+            if secret is not None and secret.get_secret_value():
+                value = secret.get_secret_value()
+                values += [value, value.strip(), value.removeprefix("whsec_")]
+        return values
 
 
 @lru_cache(maxsize=1)

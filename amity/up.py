@@ -8,22 +8,32 @@ ourselves, in that order, and leave no process behind.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+import stat
 import sys
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
+
+from activities.webhook import Webhook, WebhookConfigError
 from amity.cli_common import UserError, console
 from amity.connect import connect
 from amity.devserver import DevServer, DevServerError
+from amity.metrics import configure_logging
 from amity.settings import Settings, get_settings
 from domain.store import PartnershipStore
-from worker import build_worker
+from worker import build_worker, check_webhook, webhook_settings
 
 #: Exit code when the dev server stops by itself while `amity up` runs.
 SERVER_DIED = 1
+#: Files and folders made by `amity up` and its dev server: owner only.
+PRIVATE_UMASK = 0o077
+#: What Amity keeps in the data folder (with SQLite's -wal, -shm and -journal companions).
+PRIVATE_FILES = ("events.db", "temporal.db", "temporal.log", "audit-key.pem", "person-digest.key")
 
 
 class Stopping(Exception):  # noqa: N818 - a control-flow signal, not an error
@@ -37,9 +47,9 @@ def _stop_now(signum: int, _frame: FrameType | None) -> None:
 def engine_settings(server: DevServer, data_dir: Path) -> Settings:
     """The environment's settings, pointed at this server and (unless set) at D/events.db."""
     settings = get_settings()
-    update: dict[str, str] = {"temporal_address": server.address}
+    update: dict[str, object] = {"temporal_address": server.address}
     if "AMITY_EVENT_STORE_URL" not in os.environ:
-        update["event_store_url"] = f"sqlite:///{data_dir / 'events.db'}"
+        update["event_store_url"] = SecretStr(f"sqlite:///{data_dir / 'events.db'}")
     return settings.model_copy(update=update)
 
 
@@ -70,7 +80,13 @@ async def serve(server: DevServer, settings: Settings) -> int:
     store = PartnershipStore(settings.event_store_url)
     watcher = asyncio.create_task(watch_server())
     try:
-        worker = build_worker(client, store, settings.task_queue, settings.store_threads)
+        worker = build_worker(
+            client,
+            store,
+            settings.task_queue,
+            settings.store_threads,
+            **webhook_settings(settings),
+        )
         async with worker:
             banner(server, settings)
             await stop.wait()
@@ -98,14 +114,23 @@ def banner(server: DevServer, settings: Settings) -> None:
             f"  UI codec     {redacted_endpoint(server.ui_codec_endpoint)}", highlight=False
         )
     console.print(f"  task queue   {settings.task_queue}", highlight=False)
-    console.print(f"  event store  {settings.event_store_url}", highlight=False)
+    console.print(f"  event store  {settings.store_url_shown}", highlight=False)
+    console.print(f"  reminders    {reminders_shown(settings)}", highlight=False)
     console.print(
         f"  other shells: export TEMPORAL_ADDRESS={server.address}"
-        f" AMITY_EVENT_STORE_URL={settings.event_store_url}",
+        f" AMITY_EVENT_STORE_URL={settings.store_url_shown}",
         highlight=False,
         soft_wrap=True,
     )
     sys.stdout.flush()
+
+
+def reminders_shown(settings: Settings) -> str:
+    found = webhook_settings(settings)
+    hook = Webhook.configure(found["webhook_url"], found["webhook_secret"])
+    if hook is None:
+        return "recorded only (set AMITY_WEBHOOK_URL and AMITY_WEBHOOK_SECRET to post them)"
+    return f"POSTed to {hook.where}, signed"
 
 
 def redacted_endpoint(endpoint: str) -> str:
@@ -138,11 +163,43 @@ def up(
         raise UserError(f"--http-port must differ from --port and --ui-port ({http_port})")
     if ui_codec_endpoint is not None:
         ui_codec_endpoint = check_codec_endpoint(ui_codec_endpoint)
+    settings = get_settings()
+    try:  # a bad webhook is refused before the server starts
+        check_webhook(settings)
+    except WebhookConfigError as error:
+        raise UserError(str(error)) from None
     data_dir = data_dir.expanduser().resolve()
+    # Everything this process and the dev server create is for this user alone: the event
+    # store, Temporal's database (payloads, search attributes), keys and logs.
+    previous_umask = os.umask(PRIVATE_UMASK)
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(data_dir)
     except OSError as error:
+        os.umask(previous_umask)
         raise UserError(f"--data-dir {data_dir}: {error.strerror}") from None
+    try:
+        return _run(port, ui_port, data_dir, http_port, ui_codec_endpoint)
+    finally:
+        os.umask(previous_umask)
+
+
+def make_private(data_dir: Path) -> None:
+    """The data folder 0700 and the files Amity keeps there 0600, however they were made.
+
+    The folder's mode is changed only when it is ours and not a shared sticky folder such
+    as /tmp; the files are always Amity's own (named in PRIVATE_FILES)."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder = data_dir.stat()
+    if folder.st_uid == os.geteuid() and not folder.st_mode & stat.S_ISVTX:
+        data_dir.chmod(0o700)
+    for path in data_dir.iterdir():
+        if path.name.startswith(PRIVATE_FILES) and path.is_file() and not path.is_symlink():
+            path.chmod(0o600)
+
+
+def _run(
+    port: int, ui_port: int, data_dir: Path, http_port: int | None, ui_codec_endpoint: str | None
+) -> int:
     server = DevServer(
         port=port,
         ui_port=ui_port,
@@ -159,6 +216,8 @@ def up(
         except DevServerError as error:
             raise UserError(str(error)) from None
         settings = engine_settings(server, data_dir)
+        # The worker's warnings (a failed activity, a store error) lose every secret too.
+        configure_logging(settings.log_format, logging.WARNING, settings.secret_values())
         return asyncio.run(serve(server, settings))
     except Stopping:
         return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from amity.redact import redact_url
 from audit.gc import paused_gc
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
@@ -44,7 +45,7 @@ def as_of(
     # check the range would decode a second snapshot (bench case 5).
     last = store.recorder.select_events(aggregate_id(partnership_id), desc=True, limit=1)
     if not last:
-        raise AsOfError(f"no history for {partnership_id} in {store.url}")
+        raise AsOfError(f"no history for {partnership_id} in {redact_url(store.url)}")
     if version is not None:
         latest = last[0].originator_version
         if not 1 <= version <= latest:

@@ -54,17 +54,29 @@ def write_jsonl(store: PartnershipStore, partnership_id: str | None, out: Path) 
     return count
 
 
+#: A cell starting with one of these is read as a formula by spreadsheets (OWASP, "CSV
+#: Injection"): `=HYPERLINK(...)` in an actor's name would become a live link or worse.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading `'` before a formula start."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(store: PartnershipStore, partnership_id: str | None, out: Path) -> int:
+    """Every event as one CSV row; any cell that could run as a formula is neutralised
+    (`'=...`), so the file is safe to open in a spreadsheet."""
     count = 0
     with out.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.DictWriter(stream, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for row in rows(store, partnership_id):
-            writer.writerow(
-                {
-                    **{k: row[k] for k in CSV_COLUMNS if k != "event"},
-                    "event": json.dumps(row["event"], ensure_ascii=False, sort_keys=True),
-                }
-            )
+            cells = {
+                **{k: row[k] for k in CSV_COLUMNS if k != "event"},
+                "event": json.dumps(row["event"], ensure_ascii=False, sort_keys=True),
+            }
+            writer.writerow({k: neutral_cell(v) for k, v in cells.items()})
             count += 1
     return count

@@ -40,6 +40,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
+from pydantic import SecretStr
 
 from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
 from domain.decider import IllegalEvent, evolve
@@ -427,10 +428,12 @@ class PartnershipStore(Application[UUID]):
 
     def __init__(
         self,
-        url: str | None = None,
+        url: str | SecretStr | None = None,
         env: dict[str, str] | None = None,
         snapshot_interval: int | None = None,
     ) -> None:
+        if isinstance(url, SecretStr):  # Settings keeps the URL secret: it may hold a password
+            url = url.get_secret_value()
         self.url = url or os.environ.get("AMITY_EVENT_STORE_URL") or DEFAULT_STORE_URL
         self.snapshot_interval = snapshot_interval or int(
             os.environ.get("AMITY_SNAPSHOT_INTERVAL") or DEFAULT_SNAPSHOT_INTERVAL

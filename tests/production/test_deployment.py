@@ -65,7 +65,7 @@ def test_services_and_the_workers_environment(compose: dict[str, Any]) -> None:
     assert settings.metrics_port == 9000
     # the store URL points at the compose PostgreSQL and its database
     postgres = services["postgresql"]["environment"]
-    library = store_env(settings.event_store_url)
+    library = store_env(settings.store_url)
     assert library["POSTGRES_HOST"] == "postgresql"
     assert library["POSTGRES_DBNAME"] == postgres["POSTGRES_DB"]
     assert library["POSTGRES_USER"] == postgres["POSTGRES_USER"]

@@ -4,6 +4,7 @@ reminders delivered to a real local webhook receiver."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import threading
 import uuid
@@ -18,6 +19,9 @@ from amity import story
 from domain.store import PartnershipStore
 from tests.conftest import Engine
 from worker import build_worker
+
+#: Reminders are always signed (Standard Webhooks); tests/security checks the signature.
+SECRET = "whsec_" + base64.b64encode(b"timers-test-secret-32-bytes-long").decode()
 
 
 class Receiver:
@@ -66,7 +70,9 @@ async def timed(
 ) -> AsyncIterator[Engine]:
     """A worker whose reminders go to the test's receiver."""
     task_queue = f"timers-{uuid.uuid4().hex}"
-    async with build_worker(client, store, task_queue, threads=8, webhook_url=receiver.url):
+    async with build_worker(
+        client, store, task_queue, threads=8, webhook_url=receiver.url, webhook_secret=SECRET
+    ):
         yield Engine(client=client, task_queue=task_queue, store=store)
 
 
