@@ -9,7 +9,7 @@ The store seals persons' names under per-person keys when AMITY_PERSONAL_DATA_KE
 2. rebuilds the read models (which hold readable copies of partnerships' state) and
    rewrites the database so no freed page keeps the key or an old copy;
 3. tells each running partnership workflow of this store that still holds the name (query
-   `holds_person`) to drop it (signal `forget_person`); both carry a salted digest of the
+   `status_holds_person`) to drop it (signal `forget_person`); both carry a salted digest of the
    name, never the name.
 
 The log itself is untouched: its bytes, and so the audit's Merkle tree and checkpoints,
@@ -88,7 +88,7 @@ async def tell_workflows(client: Client, store: PartnershipStore, person: str) -
         mark = ForgetMark.of(person)
         handle = client.get_workflow_handle(partnership_id, run_id=execution.run_id)
         try:
-            holds = await handle.query("holds_person", mark, rpc_timeout=QUERY_TIMEOUT)
+            holds = await handle.query("status_holds_person", mark, rpc_timeout=QUERY_TIMEOUT)
         except Exception:  # noqa: BLE001 - timed out, rejected, failed: tell it anyway
             told.unanswered.append(partnership_id)
             holds = True
