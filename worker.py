@@ -5,7 +5,7 @@ AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_P
 on the Prometheus endpoint (on AMITY_METRICS_HOST, 127.0.0.1 by default), AMITY_LOG_FORMAT=json
 structured logs, AMITY_PAYLOAD_KEY the payload codec, AMITY_STORE_KEY /
 AMITY_PERSONAL_DATA_KEYS the store's protection, AMITY_WEBHOOK_URL with AMITY_WEBHOOK_SECRET
-signed reminders. No secret is ever printed or logged (amity/redact.py).
+signed reminders. No secret is ever printed or logged (runtime/redact.py).
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from activities.checkpoint import CheckpointActivities
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from activities.webhook import Webhook
-from amity.cli_common import UserError
-from amity.connect import connect, for_worker
-from amity.metrics import MetricsServer, RefusalCounter, configure_logging
-from amity.settings import Settings, get_settings
-from domain.store import PartnershipStore
+from audit.checkpointing import CheckpointActivities
+from runtime.connect import connect, for_worker
+from runtime.errors import UserError
+from runtime.metrics import MetricsServer, RefusalCounter, configure_logging
+from runtime.settings import Settings, get_settings
+from store.application import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
 from workflows.witness import CheckpointLog, CheckpointWitness
 
@@ -128,7 +128,7 @@ def metrics_runtime(
     followed by Temporal's."""
     if port is None:
         return None, None
-    from amity.devserver import free_port
+    from runtime.devserver import free_port
 
     internal = free_port()
     runtime = Runtime(

@@ -12,10 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from amity.cli_common import BAD_INPUT, DISCREPANCY, UserError, console, errors, fail, friendly
-from amity.redact import redact_url
-from amity.settings import get_settings
 from audit.history import HistoryLine, history
-from domain.store import PartnershipStore
+from runtime.redact import redact_url
+from runtime.settings import get_settings
+from store.application import PartnershipStore
 
 app = typer.Typer(help="Audit: history, state on any date, tamper evidence, reconcile, export.")
 
@@ -221,9 +221,9 @@ def _save_note(path: Path, signed: str, option: str) -> None:
 def _publish(seq: int, origin: str, tree: Any, signed: str, public: str) -> None:
     """Give the witness this checkpoint: refused is exit 1, not reached is exit 2."""
     from amity.cli_common import run
-    from amity.connect import EngineUnreachable, connect
-    from amity.witness import WitnessRefused, WitnessUnavailable, publish
-    from audit.witness import witness_id
+    from audit.publish import WitnessRefused, WitnessUnavailable, publish
+    from runtime.connect import EngineUnreachable, connect
+    from tlog.witness import witness_id
 
     settings = get_settings()
 
@@ -295,8 +295,8 @@ def verify_command(
     use_witness = _use_witness(witness)
     witnessed_by = "no witness consulted"
     if use_witness:
-        from audit.note import NoteError, parse_verifier_key
-        from audit.witness import witness_id
+        from tlog.note import NoteError, parse_verifier_key
+        from tlog.witness import witness_id
 
         held = _witness_state(expected)
         if held is None:
@@ -372,9 +372,9 @@ def schedule_command(
     """Checkpoint the log regularly: a Temporal Schedule runs sign, store and publish."""
     from amity import schedule
     from amity.cli_common import run
-    from amity.connect import connect
     from audit.checkpoints import origin
-    from audit.witness import schedule_id
+    from runtime.connect import connect
+    from tlog.witness import schedule_id
 
     settings = get_settings()
     name = origin()
@@ -400,8 +400,8 @@ def schedule_command(
 def _witness_state(origin: str) -> Any:
     """The witness's latest checkpoint (None if it holds none); exit 2 if it cannot answer."""
     from amity.cli_common import run
-    from amity.connect import EngineUnreachable, connect
-    from amity.witness import WitnessUnavailable, latest
+    from audit.publish import WitnessUnavailable, latest
+    from runtime.connect import EngineUnreachable, connect
 
     async def main() -> Any:
         return await latest(await connect(get_settings()), origin)
@@ -551,9 +551,9 @@ def reconcile_command(
     from dataclasses import asdict
 
     from amity.cli_common import run
-    from amity.connect import connect
     from audit.export import partnership_ids as stored_ids
     from audit.reconcile import Reconciliation, partnership_ids, reconcile
+    from runtime.connect import connect
 
     store = open_store()
 
@@ -648,8 +648,8 @@ def replay_command(
         say(f"read models rebuilt from {applied} events (position {models.position()})")
     if workflows:
         from amity.cli_common import run
-        from amity.connect import connect
         from amity.replay import replay_live_workflows
+        from runtime.connect import connect
 
         async def main() -> Any:
             client = await connect(get_settings())

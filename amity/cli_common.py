@@ -14,8 +14,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from amity.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
-from amity.redact import scrub
+from runtime.errors import UserError
+from runtime.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
+from runtime.redact import scrub
 
 #: Exit codes of the contract.
 OK, DISCREPANCY, BAD_INPUT = 0, 1, 2
@@ -25,10 +26,6 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-class UserError(Exception):
-    """A mistake of the user's (bad file, bad JSON, unknown id): exit 2 with this line."""
 
 
 def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
@@ -41,7 +38,7 @@ def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
 
 def process_secrets() -> list[str]:
     """The secret values of this process's configuration (none if it does not load)."""
-    from amity.settings import get_settings
+    from runtime.settings import get_settings
 
     try:
         return get_settings().secret_values()
@@ -61,7 +58,7 @@ def configuration_error(error: ValidationError) -> str:
 
 def store_error(error: BaseException) -> str:
     """The event store could not be opened or read, naming it without its password."""
-    from amity.settings import get_settings
+    from runtime.settings import get_settings
 
     try:
         where = get_settings().store_url_shown
@@ -84,10 +81,10 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
         from psycopg import Error as PostgresError
 
         from activities.webhook import WebhookConfigError
-        from amity.codec import CodecKeyError
-        from amity.connect import EngineUnreachable
-        from amity.guard import PayloadTooLarge
-        from domain.store import StoreConfigError
+        from runtime.codec import CodecKeyError
+        from runtime.connect import EngineUnreachable
+        from runtime.guard import PayloadTooLarge
+        from store.application import StoreConfigError
 
         try:
             return func(*args, **kwargs)
@@ -116,7 +113,7 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
 
 def read_json_object(path: Path | None = None, data: str | None = None) -> dict[str, Any]:
     """A JSON object from a file (or '-' for stdin) or an inline string, within the limits of
-    amity/jsonin.py (size, depth, finite numbers, digits); UserError otherwise."""
+    runtime/jsonin.py (size, depth, finite numbers, digits); UserError otherwise."""
     if path is not None and data is not None:
         raise UserError("give either a FILE or --data, not both")
     if path is not None:

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amity.cli_common import UserError
-from audit import note
 from audit.keys import AuditKeyError, configured_signing_key
 from audit.trusted_key import TrustedKeyError, parse_trusted
 from audit.verify import Outside, TrustedKey
+from tlog import note
 
 
 @dataclass(frozen=True)

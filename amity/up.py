@@ -21,12 +21,13 @@ from pydantic import SecretStr
 
 from activities.webhook import Webhook, WebhookConfigError
 from amity.cli_common import UserError, console
-from amity.connect import connect
-from amity.devserver import DevServer, DevServerError
-from amity.metrics import configure_logging
-from amity.settings import Settings, get_settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, DevServerError
+from runtime.metrics import configure_logging
+from runtime.settings import Settings, get_settings
+from store.application import PartnershipStore
 from worker import build_worker, check_webhook, webhook_settings
+from workflows.search import SEARCH_ATTRIBUTES
 
 #: Exit code when the dev server stops by itself while `amity up` runs.
 SERVER_DIED = 1
@@ -201,6 +202,7 @@ def _run(
     port: int, ui_port: int, data_dir: Path, http_port: int | None, ui_codec_endpoint: str | None
 ) -> int:
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=port,
         ui_port=ui_port,
         http_port=http_port,

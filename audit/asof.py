@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from amity.redact import redact_url
 from audit.gc import paused_gc
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from runtime.redact import redact_url
+from store.application import PartnershipStore
 
 
 class AsOfError(ValueError):

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit import note
 from audit.log import entries
-from audit.merkle import HASH_SIZE, Tree
 from audit.sql import Database
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog import note
+from tlog.merkle import HASH_SIZE, Tree
 
 ORIGIN_ENV = "AMITY_AUDIT_ORIGIN"
 DEFAULT_ORIGIN = "amity.local/event-log"

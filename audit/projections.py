@@ -23,7 +23,7 @@ from audit.sql import Cursor, Database
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 NAME = "read_models"
 IN_FORCE = ("active", "dormant")

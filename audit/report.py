@@ -18,7 +18,7 @@ from audit.verify import TrustedKey, VerifyReport, verify_store
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 STAGE_COLOURS = {
     "proposed": "#8aa4c8",

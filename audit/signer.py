@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.checkpoints import CheckpointTable, make_checkpoint, origin
-from audit.merkle import Tree
 from audit.verify import verify_store
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog.merkle import Tree
 
 
 class NotConsistent(Exception):  # noqa: N818 - reads as the situation it names

@@ -14,7 +14,7 @@ from typing import Any
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 
 class Cursor:

@@ -21,11 +21,11 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit import note
 from audit.checkpoints import CheckpointTable, StoredCheckpoint
 from audit.log import leaves
-from audit.merkle import HASH_SIZE, Tree, verify_consistency
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog import note
+from tlog.merkle import HASH_SIZE, Tree, verify_consistency
 
 TrustedKey = tuple[str, Ed25519PublicKey]
 

@@ -20,7 +20,7 @@ from typing import Any
 from bench import append, asof, lifecycle, memory, projections, proofs, report
 from bench.common import Options, Row, say
 from bench.data import write_log, write_long_partnership
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 CASES = ("lifecycle", "append", "projections", "asof", "proofs", "memory")
 

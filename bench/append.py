@@ -20,7 +20,7 @@ from uuid import UUID
 from bench.common import Options, Row, say
 from bench.data import TEMPLATE_ID, bench_id, meta, story_commands, template
 from domain.identity import aggregate_id
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 Command = tuple[str, str, dict[str, Any], list[Any]]  # partnership, command, payload, events
 
@@ -120,7 +120,7 @@ def postgres_floor(url: str, work: list[Command]) -> float:
 def postgres() -> AbstractContextManager[Any]:
     """A throwaway PostgreSQL 15 (the tests' fixture), or None with the reason."""
     try:
-        from amity.devserver import free_port
+        from runtime.devserver import free_port
         from tests.production.postgres import postgres_server
     except ImportError as error:
         return nullcontext(f"no PostgreSQL helper: {error}")

@@ -48,14 +48,15 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.guard import PayloadTooLarge
-from amity.settings import Settings
 from domain import commands as c
 from domain.decider import Rejection, decide, evolve
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.guard import PayloadTooLarge
+from runtime.settings import Settings
+from store.application import PartnershipStore
+from workflows.search import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -123,6 +124,7 @@ class Cluster:
         self.store_file = folder / "events.db"
         self.store_url = f"sqlite:///{self.store_file}"
         self.server = DevServer(
+            search_attributes=SEARCH_ATTRIBUTES,
             port=free_port(),
             ui_port=None,
             db_file=folder / "temporal.db",

@@ -9,7 +9,7 @@ from eventsourcing.persistence import StoredEvent
 
 from audit.projections import BATCH, ReadModels
 from bench.common import Options, Row, check, say
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 
 def rebuild_rate(url: str, limit: int | None = None) -> float:

@@ -10,10 +10,10 @@ import random
 import time
 
 from audit.log import BATCH, _originator_bytes, _row_batches, leaf_data
-from audit.merkle import Tree, verify_inclusion
 from audit.verify import verify_store
 from bench.common import Options, Row, check, say
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog.merkle import Tree, verify_inclusion
 
 PROOFS_PER_SIZE = 200
 

@@ -13,11 +13,11 @@ import signal
 import sys
 from pathlib import Path
 
-from amity.connect import connect
-from amity.settings import Settings
 from bench.floor import build_floor_worker
 from bench.sampler import Sampler
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.settings import Settings
+from store.application import PartnershipStore
 from worker import build_worker
 
 THREADS = 24

@@ -19,8 +19,8 @@ from domain.commands import InvalidInput, parse_command, parse_proposal
 from domain.decider import Rejection, decide, decide_proposal, fold
 from domain.events import EVENT_LIST_ADAPTER
 from domain.state import PartnershipState, to_status
-from domain.store import CommandMeta, PartnershipStore
 from domain.values import Stage
+from store.application import CommandMeta, PartnershipStore
 
 from .scenario import CUPERTINO, JING, MIANYANG, PID, T0, ZHANG
 from .test_refusals import CONTRACT_ALLOWED, ENGINE_ALLOWED

@@ -8,8 +8,8 @@ import pytest
 
 from domain import events as e
 from domain.decider import IllegalEvent, fold
-from domain.store import AppendResult, CommandMeta, PartnershipStore, StoreConflict
 from domain.values import Stage
+from store.application import AppendResult, CommandMeta, PartnershipStore, StoreConflict
 
 from .scenario import (
     ACTIVE,

@@ -19,13 +19,13 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from amity import story
-from amity.codec import ENCODING, AesGcmCodec, CodecKeyError
 from amity.codec_server import CodecServer
-from amity.connect import connect
-from amity.devserver import DevServer
-from amity.settings import Settings
 from audit.reconcile import reconcile
-from domain.store import PartnershipStore
+from runtime.codec import ENCODING, AesGcmCodec, CodecKeyError
+from runtime.connect import connect
+from runtime.devserver import DevServer
+from runtime.settings import Settings
+from store.application import PartnershipStore
 from worker import build_worker
 
 #: Persons' names (personal data). City names stay readable in the search attributes

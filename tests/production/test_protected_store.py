@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from amity.cli import app
-from amity.settings import get_settings
 from audit.projections import ReadModels
-from domain.store import PartnershipStore, StoreConfigError
+from runtime.settings import get_settings
+from store.application import PartnershipStore, StoreConfigError
 from tests.audit.conftest import AuditCli, tell_story, verifier_key_of
 
 PIDS = ["partnership-a-b", "partnership-c-d"]

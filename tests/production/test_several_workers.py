@@ -19,11 +19,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer
-from amity.settings import Settings
 from audit.reconcile import reconcile
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer
+from runtime.settings import Settings
+from store.application import PartnershipStore
 from tests.production.postgres import PostgresServer
 from tests.production.workers import worker_processes
 

@@ -14,7 +14,7 @@ from amity import story
 from domain import commands as c
 from domain.decider import IllegalEvent, Rejection, decide
 from domain.events import AnyEvent
-from domain.store import CommandMeta, PartnershipStore, StoreConflict
+from store.application import CommandMeta, PartnershipStore, StoreConflict
 from tests.audit.conftest import AuditCli, tell_story
 
 pytestmark = pytest.mark.both_stores

@@ -22,12 +22,12 @@ from typer.testing import CliRunner
 
 from amity import story
 from amity.cli import app
-from amity.codec import AesGcmCodec, CodecKeyError
-from amity.connect import connect
-from amity.devserver import DevServer
-from amity.settings import Settings
 from domain.sealed import PLAINTEXT_REASON
-from domain.store import PartnershipStore
+from runtime.codec import AesGcmCodec, CodecKeyError
+from runtime.connect import connect
+from runtime.devserver import DevServer
+from runtime.settings import Settings
+from store.application import PartnershipStore
 from worker import build_worker
 
 NOT_ENCRYPTED = "the payload is not encrypted"

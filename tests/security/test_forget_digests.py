@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.privacy import KEYED, normalise, plain_digest
-from domain.store import PartnershipStore, StoreConfigError
+from store.application import PartnershipStore, StoreConfigError
+from store.personal_keys import KEYED, normalise, plain_digest
 from tests.audit.conftest import tell_story
 from tests.production.postgres import PostgresServer
 

@@ -30,12 +30,13 @@ from typer.testing import CliRunner
 
 from amity import story
 from amity.cli_audit import app as audit_app
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings, get_settings
-from domain import privacy
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings, get_settings
+from store import personal_keys as privacy
+from store.application import PartnershipStore
 from tests.conftest import Engine
+from workflows.search import SEARCH_ATTRIBUTES
 
 PERSON = "Jing Dazhong"
 #: Any trace of the person: full name, either part, in any case.
@@ -50,6 +51,7 @@ def can_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """A dev server that suggests continue-as-new early, so a run hands over in seconds."""
     folder = tmp_path_factory.mktemp("forget-temporal")
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",

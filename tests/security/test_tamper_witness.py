@@ -22,14 +22,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from amity.cli_audit import app
-from amity.settings import Settings, get_settings
-from amity.witness import latest
-from audit import note
 from audit.checkpoints import build_tree
-from audit.witness import schedule_id, witness_id
-from domain.store import PartnershipStore
+from audit.publish import latest
+from runtime.settings import Settings, get_settings
+from store.application import PartnershipStore
 from tests.audit.conftest import tell_story
 from tests.conftest import Engine
+from tlog import note
+from tlog.witness import schedule_id, witness_id
 
 runner = CliRunner()
 PIDS = ["partnership-a-b", "partnership-c-d"]

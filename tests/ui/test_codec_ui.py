@@ -21,12 +21,12 @@ from playwright.async_api import Locator, Page, expect
 from temporalio.client import Client
 
 from amity import story
-from amity.codec import AesGcmCodec
 from amity.codec_server import CodecServer
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.codec import AesGcmCodec
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings
+from store.application import PartnershipStore
 from tests.cli.test_up import AMITY, children, clean_env, group_is_gone, wait_for_ui
 from tests.ui.conftest import Shots
 from worker import build_worker

@@ -15,12 +15,13 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.sending import send_update
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.sending import send_update
+from runtime.settings import Settings
+from store.application import PartnershipStore
 from worker import build_worker
+from workflows.search import SEARCH_ATTRIBUTES
 
 EXCHANGES = int(os.environ.get("AMITY_CAN_EXCHANGES", "1000"))
 CLIENTS = 4
@@ -30,6 +31,7 @@ CLIENTS = 4
 def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     folder = tmp_path_factory.mktemp("can")
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",

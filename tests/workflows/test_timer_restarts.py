@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings
+from store.application import PartnershipStore
+from workflows.search import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +42,12 @@ def start_worker(address: str, queue: str, store_url: str, log: Path) -> subproc
 
 @pytest.mark.slow
 async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> None:
-    server = DevServer(port=free_port(), ui_port=None, db_file=tmp_path / "temporal.db")
+    server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
+        port=free_port(),
+        ui_port=None,
+        db_file=tmp_path / "temporal.db",
+    )
     server.start()
     store_url = f"sqlite:///{tmp_path / 'events.db'}"
     queue = f"restarts-{uuid.uuid4().hex}"

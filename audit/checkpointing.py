@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import asyncio
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from amity.witness import WitnessRefused, WitnessUnavailable, publish
 from audit.checkpoints import origin
 from audit.keys import AuditKeyError, load_signing_key
+from audit.publish import WitnessRefused, WitnessUnavailable, publish
 from audit.signer import NotConsistent, Signed, checkpoint_log
-from domain.store import PartnershipStore
-
-
-class CheckpointResult(BaseModel):
-    seq: int
-    size: int
-    fresh: bool
-    witnessed: int  # the size the witness holds afterwards
-    note: str
+from store.application import PartnershipStore
+from tlog.witness import CheckpointResult
 
 
 class CheckpointActivities:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from amity.redact import redact_url, url_secrets
+from runtime.redact import redact_url, url_secrets
 
 
 class Settings(BaseSettings):
@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     person_digest_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("AMITY_PERSON_DIGEST_KEY"),
-        description="base64 of 32 bytes: keys person digests (domain/digest_key.py reads it)",
+        description="base64 of 32 bytes: keys person digests (store/digest_key.py reads it)",
     )
     metrics_host: str = Field(
         default="127.0.0.1",

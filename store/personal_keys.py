@@ -9,7 +9,7 @@ terminated) encrypted with AES-GCM under a key of that person alone:
 The keys live in one table of the store's own database (`amity_person_keys`: key id, a
 keyed digest of the normalised name to find the key when writing, the key, wrapped with
 AMITY_STORE_KEY when that is set). The digest is HMAC-SHA256 under a secret that is not
-in the database (domain/digest_key.py), so reading the table does not let anyone test
+in the database (store/digest_key.py), so reading the table does not let anyone test
 candidate names against it.
 
 `forget(name)` empties the person's key in place: the row stays as a tombstone (key id and

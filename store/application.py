@@ -44,18 +44,18 @@ from pydantic import SecretStr
 
 from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
 from domain.decider import IllegalEvent, evolve
-from domain.digest_key import DigestKeyError, digest_key
 from domain.events import AnyEvent
 from domain.forgetting import replace_names
 from domain.identity import aggregate_id
-from domain.privacy import (
+from domain.state import PartnershipState
+from store.digest_key import DigestKeyError, digest_key
+from store.personal_keys import (
     MARKER,
     DigestKeyMismatch,
     PersonalKeys,
     open_persons,
     seal_persons,
 )
-from domain.state import PartnershipState
 
 logger = logging.getLogger(__name__)
 
@@ -496,7 +496,7 @@ class PartnershipStore(Application[UUID]):
 
     def forget(self, person: str) -> str:
         """Crypto-shred one person: their key becomes a tombstone. Returns what it found
-        (domain.privacy: FORGOTTEN_NOW, ALREADY_FORGOTTEN or UNKNOWN)."""
+        (store.personal_keys: FORGOTTEN_NOW, ALREADY_FORGOTTEN or UNKNOWN)."""
         try:
             outcome = self.personal_keys().forget(person)
         except (DigestKeyError, DigestKeyMismatch) as error:
