@@ -28,6 +28,7 @@ from activities.webhook import Webhook
 from audit.checkpointing import CheckpointActivities
 from runtime.connect import connect, for_worker
 from runtime.errors import UserError
+from runtime.failures import run_reporting
 from runtime.metrics import MetricsServer, RefusalCounter, configure_logging
 from runtime.settings import Settings, get_settings
 from store.application import PartnershipStore
@@ -172,7 +173,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # Through the CLI, so a bad configuration is one line with exit code 2 here too.
-    from amity.cli import main as cli
-
-    cli(["worker"])
+    # As under `amity worker`: a bad configuration is one line with exit code 2.
+    run_reporting(main)
