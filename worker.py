@@ -30,7 +30,7 @@ from runtime.connect import connect, for_worker
 from runtime.errors import UserError
 from runtime.failures import run_reporting
 from runtime.metrics import MetricsServer, RefusalCounter, configure_logging
-from runtime.settings import Settings, get_settings
+from runtime.settings import Settings, get_settings, open_store
 from store.application import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
 from workflows.witness import CheckpointLog, CheckpointWitness
@@ -45,15 +45,17 @@ def build_worker(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     webhook_timeout: float = 10.0,
+    settings: Settings | None = None,
 ) -> Worker:
     """A worker for one task queue; store activities run on a thread pool (they block).
 
     Reminders are async activities with slots of their own beside the store's: they never
     hold a store thread, and never more than REMINDER_SLOTS of them wait on a receiver.
-    A webhook URL needs its secret (WebhookConfigError otherwise)."""
+    A webhook URL needs its secret (WebhookConfigError otherwise). The scheduled checkpoint
+    signs with the key and origin of `settings` (read afresh at each one without them)."""
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(Webhook.configure(webhook_url, webhook_secret, webhook_timeout))
-    checkpoints = CheckpointActivities(store, task_queue)
+    checkpoints = CheckpointActivities(store, task_queue, settings)
     with warnings.catch_warnings():
         # The SDK warns when slots outnumber the executor's threads; the extra slots are for
         # the async reminders, which never run on the executor.
@@ -79,7 +81,7 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
     check_webhook(settings)  # a bad webhook is a one-line error before anything starts
     runtime, metrics_server = metrics_runtime(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, runtime=runtime)
-    store = PartnershipStore(settings.event_store_url)
+    store = open_store(settings=settings)
     stop = stop or asyncio.Event()
     worker = build_worker(
         client,
@@ -87,6 +89,7 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
         settings.task_queue,
         settings.store_threads,
         **webhook_settings(settings),
+        settings=settings,
     )
     logging.getLogger("amity").info(
         "worker on %s, task queue %s, store %s",

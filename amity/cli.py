@@ -176,10 +176,10 @@ def forget(
     """
     from amity.privacy import Told, UnknownPerson, tell_workflows
     from amity.privacy import forget as forget_person
-    from store.application import PartnershipStore
+    from runtime.settings import open_store
 
     current = settings()
-    store = PartnershipStore(current.event_store_url)
+    store = open_store(settings=current)
     try:
         try:
             done = forget_person(store, person)
@@ -442,13 +442,13 @@ def demo(
     """
     from amity.demo import run_story
     from audit.history import history
-    from store.application import PartnershipStore
+    from runtime.settings import open_store
 
     current = settings()
     if partnership_id is not None:
         commands.check_id(partnership_id)
 
-    store = PartnershipStore(current.event_store_url)
+    store = open_store(settings=current)
     try:
 
         async def go() -> tuple[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from runtime.errors import UserError
+from runtime.errors import UserError as UserError  # re-exported: every command raises it
 from runtime.failures import one_line, scrubbed
 from runtime.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
 

@@ -24,8 +24,7 @@ from amity.cli_common import UserError, console
 from runtime.connect import connect
 from runtime.devserver import DevServer, DevServerError
 from runtime.metrics import configure_logging
-from runtime.settings import Settings, get_settings
-from store.application import PartnershipStore
+from runtime.settings import Settings, get_settings, open_store
 from worker import build_worker, check_webhook, webhook_settings
 from workflows.search import SEARCH_ATTRIBUTES
 
@@ -49,7 +48,7 @@ def engine_settings(server: DevServer, data_dir: Path) -> Settings:
     """The environment's settings, pointed at this server and (unless set) at D/events.db."""
     settings = get_settings()
     update: dict[str, object] = {"temporal_address": server.address}
-    if "AMITY_EVENT_STORE_URL" not in os.environ:
+    if "event_store_url" not in settings.model_fields_set:  # AMITY_EVENT_STORE_URL unset
         update["event_store_url"] = SecretStr(f"sqlite:///{data_dir / 'events.db'}")
     return settings.model_copy(update=update)
 
@@ -78,7 +77,7 @@ async def serve(server: DevServer, settings: Settings) -> int:
             await asyncio.sleep(0.5)
 
     client = await connect(settings)
-    store = PartnershipStore(settings.event_store_url)
+    store = open_store(settings=settings)
     watcher = asyncio.create_task(watch_server())
     try:
         worker = build_worker(
@@ -87,6 +86,7 @@ async def serve(server: DevServer, settings: Settings) -> int:
             settings.task_queue,
             settings.store_threads,
             **webhook_settings(settings),
+            settings=settings,
         )
         async with worker:
             banner(server, settings)

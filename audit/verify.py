@@ -73,7 +73,8 @@ class _Walk:
     last_version: dict[bytes, int] = field(default_factory=dict)
 
     def walk(self, store: PartnershipStore, batch: int) -> None:
-        """The whole log, a batch at a time (this is most of `verify`'s time: bench case 6)."""
+        """The whole log, a batch at a time (reading and hashing every event is most of what
+        `verify` does, so batches bound its memory, not its speed)."""
         last = self.last_version
         for found in leaves(store, batch):
             start = self.tree.size

@@ -181,7 +181,6 @@ class DevServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ},
         )
         try:
             wait_for_port(self.port, timeout, self.process)

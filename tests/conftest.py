@@ -22,7 +22,7 @@ from temporalio.client import Client
 from activities.store import StoreActivities
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
-from runtime.settings import Settings
+from runtime.settings import Settings, open_store
 from store.application import PartnershipStore
 from tests.production.postgres import PostgresServer, postgres_server
 from worker import build_worker
@@ -108,7 +108,7 @@ def store_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[PartnershipStore]:
-    opened = PartnershipStore(store_url)
+    opened = open_store(store_url)
     yield opened
     opened.close()
 

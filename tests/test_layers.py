@@ -164,6 +164,17 @@ def test_domain_is_pure() -> None:
     assert found == []
 
 
+def test_only_the_settings_read_the_environment() -> None:
+    """Configuration has one place (runtime/settings.py); every other part is handed it."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line} reads {what}"
+        for _, path in product_files()
+        if str(path.relative_to(ROOT)) not in ENVIRONMENT_READERS
+        for line, what in environment_reads(ast.parse(path.read_text(), str(path)))
+    ]
+    assert found == []
+
+
 def environment_reads(tree: ast.Module) -> Iterator[tuple[int, str]]:
     """`os.environ` / `os.getenv` / `environ` / `getenv` wherever they appear."""
     for node in ast.walk(tree):

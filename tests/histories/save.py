@@ -21,7 +21,7 @@ from amity import story
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
 from amity.privacy import tell_workflows
-from runtime.settings import Settings
+from runtime.settings import open_store, Settings
 from store.application import PartnershipStore
 from worker import build_worker
 from workflows.search import SEARCH_ATTRIBUTES
@@ -51,7 +51,7 @@ async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
     written = []
     try:
         client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
-        store = PartnershipStore(
+        store = open_store(
             f"sqlite:///{folder / 'events.db'}", env={"AMITY_PERSONAL_DATA_KEYS": "on"}
         )
         queue = f"histories-{uuid.uuid4().hex}"

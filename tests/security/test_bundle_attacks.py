@@ -18,9 +18,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import head as heads
-from audit.checkpoints import DEFAULT_ORIGIN
 from audit.log import leaf_data
 from domain.identity import aggregate_id
+from runtime.settings import DEFAULT_ORIGIN
 from store.application import PartnershipStore
 from tests.audit import conftest as audit_fixtures
 from tests.audit.conftest import AuditCli, Result, tell_story, verifier_key_of

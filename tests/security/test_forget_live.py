@@ -32,7 +32,7 @@ from amity import story
 from amity.cli_audit import app as audit_app
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
-from runtime.settings import Settings, get_settings
+from runtime.settings import Settings, get_settings, open_store
 from store import personal_keys as privacy
 from store.application import PartnershipStore
 from tests.conftest import Engine
@@ -204,7 +204,7 @@ async def test_forget_while_the_worker_runs_leaves_no_plaintext_anywhere(
     monkeypatch.setenv("TEMPORAL_ADDRESS", can_server.address)
     await asyncio.to_thread(audit, store, monkeypatch, "reconcile", handle.id)
     # a fresh reader (no cache) at every version: nothing opens to the name
-    fresh = PartnershipStore(store.url)
+    fresh = open_store(store.url)
     try:
         for version in range(1, last + 1):
             state = fresh.state(handle.id, version)
@@ -275,7 +275,7 @@ def test_forget_with_the_engine_down_forgets_in_the_store_and_says_what_is_left(
     assert result.stdout.startswith("forgotten")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "running partnerships were not told" in result.stderr
-    fresh = PartnershipStore(store.url)
+    fresh = open_store(store.url)
     try:
         state = fresh.state("partnership-a-b")
         assert state is not None and state.proposed_by.name == "[forgotten]"

@@ -18,7 +18,7 @@ from amity import story
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
 from runtime.sending import send_update
-from runtime.settings import Settings
+from runtime.settings import Settings, open_store
 from store.application import PartnershipStore
 from worker import build_worker
 from workflows.search import SEARCH_ATTRIBUTES
@@ -55,7 +55,7 @@ async def active_partnership(
 ) -> AsyncIterator[tuple[Client, PartnershipStore, WorkflowHandle[Any, Any]]]:
     """A worker with its own queue and store, and one partnership signed and active."""
     client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
-    store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'events.db'}")
     queue = f"can-{uuid.uuid4().hex}"
     async with build_worker(client, store, queue, threads=threads):
         handle = await client.start_workflow(

@@ -17,8 +17,7 @@ import pytest
 from amity import story
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
-from runtime.settings import Settings
-from store.application import PartnershipStore
+from runtime.settings import Settings, open_store
 from workflows.search import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +85,7 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
             await asyncio.sleep(0.5)
         elapsed = asyncio.get_running_loop().time() - signed_at
         assert elapsed >= 19, f"the timer fired early: {elapsed:.1f}s"
-        store = PartnershipStore(store_url)
+        store = open_store(store_url)
         stored = store.history("partnership-restarts")
         assert [s.event.type for s in stored][-1] == "became_dormant"
         assert len({s.request_id for s in stored}) == len(stored) == 7
