@@ -653,7 +653,7 @@ def replay_command(
         say(f"read models rebuilt from {applied} events (position {models.position()})")
     if workflows:
         from amity.cli_common import run
-        from amity.replay import replay_live_workflows
+        from audit.replay import replay_live_workflows
         from runtime.connect import connect
 
         async def main() -> Any:
