@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.merkle import (
+from tlog.merkle import (
     EMPTY_ROOT,
     Tree,
     leaf_hash,
@@ -64,7 +64,7 @@ def test_consistency_proofs_verify_and_detect_a_rewrite() -> None:
 def test_extend_builds_the_same_tree_as_appending_one_by_one() -> None:
     import hashlib
 
-    from audit.merkle import Tree
+    from tlog.merkle import Tree
 
     hashes = [hashlib.sha256(str(i).encode()).digest() for i in range(1, 300)]
     for cut in (0, 1, 2, 3, 7, 64, 100, 255, 299):

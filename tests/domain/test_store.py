@@ -8,8 +8,9 @@ import pytest
 
 from domain import events as e
 from domain.decider import IllegalEvent, fold
-from domain.store import AppendResult, CommandMeta, PartnershipStore, StoreConflict
 from domain.values import Stage
+from runtime.settings import open_store
+from store.application import AppendResult, CommandMeta, PartnershipStore, StoreConflict
 
 from .scenario import (
     ACTIVE,
@@ -205,13 +206,13 @@ def test_reopened_store_and_snapshots_give_the_same_state(tmp_path):
     url = f"sqlite:///{tmp_path / 'snap.db'}"
     history = [proposed(), talks_opened(), meeting(), drafted(), approved(), signed()]
     history += [exchange(at(10 + i), "culture") for i in range(6)]
-    first = PartnershipStore(url, snapshot_interval=4)
+    first = open_store(url, snapshot_interval=4)
     try:
         for version, event in enumerate(history, start=1):
             first.append(PID, [event], meta(f"r-{version}"), None if version == 1 else version - 1)
     finally:
         first.close()
-    second = PartnershipStore(url, snapshot_interval=4)
+    second = open_store(url, snapshot_interval=4)
     try:
         assert second.state(PID) == fold(history)
         assert second.state(PID, 6) == fold(history[:6])
@@ -224,7 +225,7 @@ def test_two_writers_on_one_file(tmp_path):
     """Two workers' stores on the same file: the loser of a race gets a conflict, or, if
     it was retrying the same request, the winner's result."""
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    first, second = PartnershipStore(url), PartnershipStore(url)
+    first, second = open_store(url), open_store(url)
     try:
         first.append(PID, [proposed()], meta("propose-1"), None)
         assert second.state(PID).version == 1  # second has it cached at version 1

@@ -13,7 +13,7 @@ from temporalio.client import Client
 from activities.messages import RecordRequest, RecordResult
 from activities.store import StoreActivities
 from amity import story
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.conftest import Engine
 from tests.workflows.test_story import EXPECTED_EVENTS, wait_for_version
 from worker import build_worker

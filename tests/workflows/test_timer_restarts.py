@@ -19,10 +19,10 @@ from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings, open_store
+from workflows.search import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,7 +67,12 @@ async def wait_for_poller(
 
 @pytest.mark.slow
 async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> None:
-    server = DevServer(port=free_port(), ui_port=None, db_file=tmp_path / "temporal.db")
+    server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
+        port=free_port(),
+        ui_port=None,
+        db_file=tmp_path / "temporal.db",
+    )
     server.start()
     store_url = f"sqlite:///{tmp_path / 'events.db'}"
     queue = f"restarts-{uuid.uuid4().hex}"
@@ -109,7 +114,7 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
             await asyncio.sleep(0.5)
         elapsed = asyncio.get_running_loop().time() - signed_at
         assert elapsed >= 19, f"the timer fired early: {elapsed:.1f}s"
-        store = PartnershipStore(store_url)
+        store = open_store(store_url)
         stored = store.history("partnership-restarts")
         assert [s.event.type for s in stored][-1] == "became_dormant"
         assert len({s.request_id for s in stored}) == len(stored) == 7

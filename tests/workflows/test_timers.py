@@ -16,7 +16,7 @@ import pytest
 from temporalio.client import Client
 
 from amity import story
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.conftest import Engine
 from worker import build_worker
 
