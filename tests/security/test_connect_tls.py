@@ -123,3 +123,34 @@ def test_mtls_without_a_trusted_client_certificate_is_one_line(proxy: TlsProxy) 
 def test_plain_text_to_a_tls_port_is_one_line(proxy: TlsProxy) -> None:
     plain = {"TEMPORAL_ADDRESS": proxy.tls_address}
     assert_one_line_exit_2(amity("status", "partnership-x", env=plain), "plain")
+
+
+def test_a_profile_file_connects_over_tls(proxy: TlsProxy, tmp_path: Path) -> None:
+    config = tmp_path / "temporal.toml"
+    config.write_text(
+        f"""
+[profile.secure]
+address = "{proxy.tls_address}"
+namespace = "default"
+
+[profile.secure.tls]
+server_ca_cert_path = "{proxy.certs.ca}"
+server_name = "localhost"
+""",
+        encoding="utf-8",
+    )
+    env = {"TEMPORAL_CONFIG_FILE": str(config), "TEMPORAL_PROFILE": "secure"}
+    nothing = 'WorkflowId="partnership-none"'
+    replayed = amity("audit", "replay", "--workflows", "--query", nothing, env=env)
+    assert replayed.returncode == 0, replayed.stderr
+    assert "replayed 0 workflow histories" in replayed.stdout
+    missing = amity("status", "x", env={**env, "TEMPORAL_PROFILE": "nope"})
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_the_api_key_turns_tls_on_and_is_never_printed(proxy: TlsProxy) -> None:
+    key = "amity-test-api-key-" + uuid.uuid4().hex
+    env = {"TEMPORAL_ADDRESS": proxy.mtls_address, "TEMPORAL_API_KEY": key}
+    line = assert_one_line_exit_2(amity("status", "partnership-x", env=env), "API key")
+    assert key not in line
