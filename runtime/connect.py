@@ -43,6 +43,11 @@ def connect_options(settings: Settings, address: str | None = None) -> dict[str,
     """Client.connect's target_host, namespace, tls, api_key and rpc_metadata as
     temporalio.envconfig reads them from the TEMPORAL_* variables (and profile file), with
     Amity's defaults (localhost:7233, namespace default) where nothing says otherwise."""
+    if settings.embedded_engine:
+        return {
+            "target_host": address or settings.temporal_address,
+            "namespace": settings.temporal_namespace,
+        }
     env = settings.temporal_environment()
     try:
         options: dict[str, Any] = dict(

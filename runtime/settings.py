@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.redact import redact_url, url_secrets
@@ -175,6 +175,21 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMITY_LOG_FORMAT"),
         description="text or json (one JSON object per line, with workflow and request ids)",
     )
+
+    #: Set by `for_embedded_engine`: connect to `amity up`'s own dev server, in plain gRPC,
+    #: whatever TEMPORAL_* variables or profile the shell holds for another cluster.
+    _embedded_engine: bool = PrivateAttr(default=False)
+
+    def for_embedded_engine(self, address: str, **update: object) -> Settings:
+        """These settings, connecting to the local dev server at `address` (no TLS, no API
+        key, no profile: those are for a cluster elsewhere)."""
+        copy = self.model_copy(update={"temporal_address": address, **update})
+        copy._embedded_engine = True
+        return copy
+
+    @property
+    def embedded_engine(self) -> bool:
+        return self._embedded_engine
 
     @field_validator(
         "snapshot_interval", "audit_origin", "data_dir", "bundle_max_bytes", mode="before"

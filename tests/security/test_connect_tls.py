@@ -154,3 +154,26 @@ def test_the_api_key_turns_tls_on_and_is_never_printed(proxy: TlsProxy) -> None:
     env = {"TEMPORAL_ADDRESS": proxy.mtls_address, "TEMPORAL_API_KEY": key}
     line = assert_one_line_exit_2(amity("status", "partnership-x", env=env), "API key")
     assert key not in line
+
+
+async def test_amity_up_connects_to_its_own_dev_server_in_plain_grpc(
+    dev_server: DevServer, proxy: TlsProxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shell set up for a secured cluster elsewhere (TLS, client certificate, API key) still
+    runs `amity up` against the dev server it starts."""
+    from amity.up import engine_settings
+    from runtime.connect import connect, connect_options
+    from runtime.settings import get_settings
+
+    for name, value in {**proxy.mtls_env(), "TEMPORAL_API_KEY": "elsewhere-key"}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        settings = engine_settings(dev_server, tmp_path)
+        options = connect_options(settings)
+        assert options == {"target_host": dev_server.address, "namespace": "default"}
+        client = await connect(settings)
+        assert await client.service_client.check_health()
+        assert "tls" in connect_options(get_settings())  # the shell's own settings keep TLS
+    finally:
+        get_settings.cache_clear()
