@@ -76,3 +76,19 @@ def test_extend_builds_the_same_tree_as_appending_one_by_one() -> None:
         assert batched.levels == one_by_one.levels
         assert batched.size == one_by_one.size
         assert batched.root() == one_by_one.root()
+
+
+def test_equal_sizes_need_equal_roots_and_an_empty_proof() -> None:
+    """A consistency check between two checkpoints of the same size proves nothing but
+    equality: a forged root of that size, or any proof at all, is refused."""
+    tree = Tree(LEAVES)
+    for n in (1, 2, 3, 8, 70):
+        root = tree.root(n)
+        assert verify_consistency(n, n, root, root, [])
+        assert tree.consistency_proof(n, n) == []
+        forged = leaf_hash(b"forged root")
+        assert not verify_consistency(n, n, root, forged, [])
+        assert not verify_consistency(n, n, forged, root, [])
+        # a proof cannot make two different roots of one size consistent
+        assert not verify_consistency(n, n, root, forged, [forged])
+        assert not verify_consistency(n, n, root, root, [root])
