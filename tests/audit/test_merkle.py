@@ -92,3 +92,60 @@ def test_equal_sizes_need_equal_roots_and_an_empty_proof() -> None:
         # a proof cannot make two different roots of one size consistent
         assert not verify_consistency(n, n, root, forged, [forged])
         assert not verify_consistency(n, n, root, root, [root])
+
+
+def test_hashes_are_the_domain_separated_definition() -> None:
+    """Leaves and nodes hash with distinct one-byte prefixes (0x00, 0x01), nothing else."""
+    import hashlib
+
+    assert leaf_hash(b"entry") == hashlib.sha256(b"\x00entry").digest()
+    assert (
+        node_hash(b"L" * 32, b"R" * 32) == hashlib.sha256(b"\x01" + b"L" * 32 + b"R" * 32).digest()
+    )
+    assert leaf_hash(b"") != EMPTY_ROOT
+
+
+def test_leaves_and_default_sizes() -> None:
+    tree = Tree(LEAVES[:9])
+    assert [tree.leaf(i) for i in range(9)] == LEAVES[:9]
+    assert tree.inclusion_proof(4) == tree.inclusion_proof(4, 9)
+    assert tree.consistency_proof(5) == tree.consistency_proof(5, 9)
+
+
+def test_out_of_range_requests_are_refused() -> None:
+    import pytest
+
+    tree = Tree(LEAVES[:9])
+    with pytest.raises(ValueError, match=r"no subtree \[3, 3\) in a tree of 9"):
+        tree.subtree(3, 3)
+    with pytest.raises(ValueError, match="no subtree"):
+        tree.subtree(0, 10)
+    with pytest.raises(ValueError, match="leaf 9 is not in a tree of 9"):
+        tree.inclusion_proof(9)
+    with pytest.raises(ValueError, match="leaf 2 is not in a tree of 10"):
+        tree.inclusion_proof(2, 10)
+    with pytest.raises(ValueError, match="no consistency proof from 0 to 9"):
+        tree.consistency_proof(0)
+    with pytest.raises(ValueError, match="no consistency proof from 5 to 10"):
+        tree.consistency_proof(5, 10)
+    with pytest.raises(ValueError, match="leaf hashes must be whole 32-byte hashes"):
+        tree.extend(b"x" * 31)
+    assert tree.size == 9
+
+
+def test_malformed_proofs_are_refused() -> None:
+    tree = Tree(LEAVES)
+    # a leaf index outside the tree, even one whose hash is the root
+    assert not verify_inclusion(1, 1, LEAVES[0], [], tree.root(1))
+    assert not verify_inclusion(-1, 5, LEAVES[0], tree.inclusion_proof(0, 5), tree.root(5))
+    # a valid proof with an extra node appended
+    for n in (1, 5, 8):
+        proof = tree.inclusion_proof(0, n)
+        assert not verify_inclusion(0, n, LEAVES[0], [*proof, LEAVES[1]], tree.root(n))
+    for m, n in ((3, 5), (4, 9), (7, 70)):
+        proof = tree.consistency_proof(m, n)
+        old, new = tree.root(m), tree.root(n)
+        assert not verify_consistency(m, n, old, new, [*proof, LEAVES[1]])
+        assert not verify_consistency(m, n, old, new, [])  # sizes differ: a proof is needed
+        assert not verify_consistency(n, m, new, old, proof)  # a tree never shrinks
+        assert not verify_consistency(0, n, EMPTY_ROOT, new, proof)

@@ -47,14 +47,15 @@ class Small:
     def request_ids(self) -> Counter[str]:
         return Counter(s.request_id for s in self.store.history(self.id))
 
-    async def stored(self, request_id: str) -> Counter[str]:
-        """Wait until `request_id` is in the store; then every request id's count."""
-        for _ in range(400):
+    async def stored(self, *request_ids: str) -> Counter[str]:
+        """Wait until every one of `request_ids` is stored; then every request id's count."""
+        for _ in range(300):
             counts = self.request_ids()
-            if counts[request_id]:
+            if all(counts[r] for r in request_ids):
                 return counts
             await asyncio.sleep(0.05)
-        raise AssertionError(f"{request_id} never stored: {counts}")
+        missing = [r for r in request_ids if not counts[r]]
+        raise AssertionError(f"never stored: {missing}; stored: {counts}")
 
     def runs(self) -> list[list[str]]:
         """The stored events grouped by the run that recorded them, in order."""
@@ -145,3 +146,30 @@ async def test_a_resent_signal_after_a_handover_is_applied_once(small: Small) ->
     assert status["rejected"] == []  # a repeat is not a refusal either
     types = [s.event.type for s in small.store.history(small.id)]
     assert "signal_rejected" not in types
+
+
+async def test_concurrent_commands_across_handovers_are_each_applied_once(small: Small) -> None:
+    """Updates from two clients and a burst of signals while runs hand over every 3
+    commands: commands past the gate finish before the hand-over, waiting signals are
+    carried, waiting updates are resent; none is lost, none applied twice."""
+    await signed_with_exchanges(small, 0)
+    base = story.load("record_exchange.json")
+
+    async def updates(first: int) -> None:
+        for n in range(first, 12, 2):
+            await small.update("record_exchange", {**base, "request_id": f"update-{n}"})
+
+    async def signals() -> None:
+        for n in range(12):
+            await small.handle.signal("record_exchange", {**base, "request_id": f"signal-{n}"})
+
+    await asyncio.gather(updates(0), updates(1), signals())
+    counts = await small.stored(*(f"signal-{n}" for n in range(12)))
+    sent = [f"update-{n}" for n in range(12)] + [f"signal-{n}" for n in range(12)]
+    assert all(counts[r] == 1 for r in sent), counts
+    stored = small.store.history(small.id)
+    assert [s.originator_version for s in stored] == list(range(1, len(stored) + 1))
+    status = await small.handle.query("status")
+    assert status["version"] == len(stored) == 6 + 24
+    assert status["exchange_count"] == 24 and status["rejected"] == []
+    assert len(small.runs()) >= 4  # several hand-overs while commands were in flight

@@ -21,23 +21,27 @@ from worker import build_worker
 
 
 class Receiver:
-    """A webhook receiver that fails the first `failures` posts and dedupes by id."""
+    """A webhook receiver that fails the first `failures` posts and dedupes by the
+    Idempotency-Key header, as a receiver that never parses the body would."""
 
     def __init__(self, failures: int = 0) -> None:
         self.failures = failures
         self.posts: list[dict[str, Any]] = []
+        self.keys: list[str | None] = []
         self.seen: dict[str, dict[str, Any]] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                key = self.headers.get("Idempotency-Key")
                 receiver.posts.append(body)
+                receiver.keys.append(key)
                 if receiver.failures > 0:
                     receiver.failures -= 1
                     self.send_response(503)
                 else:
-                    receiver.seen.setdefault(body["id"], body)
+                    receiver.seen.setdefault(key or f"no key {len(receiver.posts)}", body)
                     self.send_response(204)
                 self.end_headers()
 
@@ -118,6 +122,7 @@ async def test_talks_deadline_is_recorded_and_reminded(timed: Engine, receiver: 
     # The receiver failed twice: Temporal retried, and the receiver saw one reminder id.
     assert len(receiver.posts) == 3
     assert {p["id"] for p in receiver.posts} == {reminder["id"]}
+    assert receiver.keys == [reminder["id"]] * 3  # every retry carries the same key
     assert len(receiver.seen) == 1
 
 
