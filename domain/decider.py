@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from domain import commands as c
 from domain import events as e
@@ -641,7 +641,3 @@ def fold(
         version += 1
         state = evolve(state, event, version)
     return state
-
-
-def model_fields_of(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)

@@ -37,11 +37,12 @@ DOMAIN_TESTS = [
     "tests/domain/test_evolve.py",
     "tests/domain/test_refusals.py",
     "tests/domain/test_parse.py",
+    "tests/domain/test_decider_details.py",
 ]
 #: The pure modules and the fast tests that exercise them (no Temporal, no server).
 MODULES: dict[str, list[str]] = {
     "audit/merkle.py": ["tests/audit/test_merkle.py"],
-    "audit/note.py": ["tests/audit/test_note.py"],
+    "audit/note.py": ["tests/audit/test_note.py", "tests/audit/test_note_formats.py"],
     "domain/decider.py": DOMAIN_TESTS,
     "domain/commands.py": DOMAIN_TESTS,
     "domain/values.py": DOMAIN_TESTS,
