@@ -85,6 +85,7 @@ def test_malformed_signature_lines_are_refused_with_the_reason() -> None:
     cases = {
         f"{body}\n{long_line}\n": f"bad signature line {'x' * 40!r}",
         f"{body}\n{note.DASH} {NAME} AAAA!AAA\n": "bad signature encoding",
+        f"{body}\n{note.DASH} {NAME} MTIz!NDU2\n": "bad signature encoding",  # not skipped
         f"{body}\n{note.DASH} {NAME} AAAA\n": "signature too short",  # 3 bytes
         f"{body}\n{note.DASH} {NAME} {base64.b64encode(b'1234').decode()}\n": (
             "signature too short"
