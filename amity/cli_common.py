@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -34,7 +35,13 @@ def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
+    try:
+        return asyncio.run(coroutine)
+    finally:
+        # A Temporal client lives in reference cycles; collected only at interpreter exit, its
+        # Rust connection (a TLS one especially) tears down while Python finalizes and can
+        # abort the process (PyGILState_Release). Collect it now, while Python is whole.
+        gc.collect()
 
 
 def friendly(func: Callable[P, T]) -> Callable[P, T]:
