@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed-$(SUM)
 TESTSTAMP := $(VENV)/.installed-test-$(SUM)
 PIP    := $(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check
 
-.PHONY: up test lint faults bench demo clean
+.PHONY: up test lint faults bench demo clean mutate mutate-handpicked
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,16 @@ lint: $(TESTSTAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## Mutation testing of the pure code (mutmut, in a copy under var/mutation/); MODULES= picks
+## some (e.g. MODULES=tlog/merkle.py). Fails when a mutant survives that is not listed as
+## equivalent in mutation/equivalent.txt. See docs/testing.md.
+mutate: $(STAMP)
+	$(BIN)/python -m mutation.mutate $(MODULES)
+
+## Hand-picked mutations of the Temporal-facing code, each against the tests that must catch it.
+mutate-handpicked: $(STAMP)
+	$(BIN)/python -m mutation.handpicked $(MUTATIONS)
 
 demo: $(STAMP)
 	$(BIN)/amity demo

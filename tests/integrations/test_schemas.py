@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 from pydantic import Field
-
-try:
-    import jsonschema
-except ImportError:  # optional: the structural check below still runs
-    jsonschema = None
 
 from amity import schemas, story
 from domain.commands import USER_COMMANDS, OpenTalks
@@ -60,11 +56,20 @@ def test_a_hand_edited_or_stray_schema_is_detected(tmp_path: Path) -> None:
     [("proposal", "proposal.json"), *[(command, file) for command, file in story.STEPS]],
 )
 def test_every_example_fits_its_schema(schema: str, example: str) -> None:
-    """Known keys and required keys; the full JSON Schema check when jsonschema is installed."""
+    """Known keys and required keys, then the full JSON Schema check (Draft 2020-12)."""
     document = json.loads((schemas.SCHEMAS / f"{schema}.schema.json").read_text())
     payload = story.load(example)
     assert document["additionalProperties"] is False
     assert set(payload) <= set(document["properties"]), example
     assert set(document.get("required", [])) <= set(payload), example
-    if jsonschema is not None:  # full validation where the library is installed
-        jsonschema.validate(payload, document)
+    jsonschema.Draft202012Validator.check_schema(document)
+    jsonschema.validate(payload, document, cls=jsonschema.Draft202012Validator)
+
+
+def test_the_schema_check_refuses_a_wrong_example() -> None:
+    """The full check looks at values too, not only keys: a wrong type is refused."""
+    document = json.loads((schemas.SCHEMAS / "record_meeting.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(document)
+    payload = {**story.load("record_meeting.json"), "date": 20171115}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(payload, document, cls=jsonschema.Draft202012Validator)
