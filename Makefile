@@ -44,11 +44,11 @@ lint: $(TESTSTAMP)
 ## Mutation testing of the pure code (mutmut, in a copy under var/mutation/); MODULES= picks
 ## some (e.g. MODULES=tlog/merkle.py). Fails when a mutant survives that is not listed as
 ## equivalent in mutation/equivalent.txt. See docs/testing.md.
-mutate: $(STAMP)
+mutate: $(TESTSTAMP)
 	$(BIN)/python -m mutation.mutate $(MODULES)
 
 ## Hand-picked mutations of the Temporal-facing code, each against the tests that must catch it.
-mutate-handpicked: $(STAMP)
+mutate-handpicked: $(TESTSTAMP)
 	$(BIN)/python -m mutation.handpicked $(MUTATIONS)
 
 demo: $(STAMP)

@@ -573,20 +573,24 @@ def did_you_mean(group: str, typed: str) -> str | None:
     return None
 
 
-def main(argv: list[str] | None = None) -> NoReturn:
-    """Console script: usage errors become one line on stderr with exit code 2.
+def main(argv: list[str] | None = None) -> None:
+    """`amity ARGS` in this process: usage errors become one line on stderr with exit code 2;
+    ends with SystemExit carrying the exit code (tests call this)."""
+    typer.main.get_command(app).main(args=sys.argv[1:] if argv is None else argv, prog_name="amity")
 
-    The process ends with `os._exit` once the command is done and its output flushed. An
-    ordinary interpreter exit tears Python down while the Temporal core's Rust threads (the
-    client's runtime) still run, and that now and then ended a finished command with
+
+def script() -> NoReturn:
+    """The console script: `main`, then the process ends with `os._exit` once the output is
+    flushed.
+
+    An ordinary interpreter exit tears Python down while the Temporal core's Rust threads
+    (the client's runtime) still run, and that now and then ended a finished command with
     "Segmentation fault" (139) or "Aborted" (134) instead of its exit code. Everything a
     command owns (servers, workers, stores) is closed by its own `finally` before this.
     """
     code: int
     try:
-        typer.main.get_command(app).main(
-            args=sys.argv[1:] if argv is None else argv, prog_name="amity"
-        )
+        main()
         code = 0
     except SystemExit as done:
         code = exit_code(done.code)
@@ -613,4 +617,4 @@ def exit_code(code: object) -> int:
 
 
 if __name__ == "__main__":
-    main()
+    script()
