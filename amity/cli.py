@@ -196,6 +196,7 @@ def forget(
             help="Only the store: no engine runs (running workflows are not told)",
         ),
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Crypto-shred one person: their key becomes a tombstone, so their name reads as
     \\[forgotten] and is never sealed again; running partnerships holding it are told.
@@ -213,17 +214,27 @@ def forget(
     store = open_store()  # one that exists: forgetting in an empty new store proves nothing
     try:
         try:
-            with progress(f"forgetting {person} and rebuilding the read models"):
+            # The bar does not repeat the name: it is the one thing being made unreadable.
+            with progress("forgetting; rebuilding the read models", quiet=as_json):
                 done = forget_person(store, person)
         except UnknownPerson as error:
             raise UserError(str(error)) from None
-        console.print(
-            ("already forgotten" if done.already else "forgotten")
-            + ": the key is a tombstone, the name reads as [forgotten]"
-            f" (read models rebuilt from {done.read_model_events} events)",
-            markup=False,
-        )
+        result: dict[str, Any] = {
+            "forgotten": True,
+            "already": done.already,
+            "read_model_events": done.read_model_events,
+            "running": None,
+        }
+        if not as_json:
+            console.print(
+                ("already forgotten" if done.already else "forgotten")
+                + ": the key is a tombstone, the name reads as [forgotten]"
+                f" (read models rebuilt from {done.read_model_events} events)",
+                markup=False,
+            )
         if store_only:
+            if as_json:
+                print_json(result)
             return
 
         async def go() -> Told:
@@ -238,12 +249,20 @@ def forget(
                     " were not told: run `amity forget` again when the engine is up"
                     " (--store-only if no engine runs)"
                 ) from None
-            with progress("telling running partnerships"):
+            with progress("telling running partnerships", quiet=as_json):
                 return await tell_workflows(client, store, person)
 
         told = run(go())
     finally:
         store.close()
+    if as_json:
+        result["running"] = {
+            "checked": told.checked,
+            "told": list(told.told),
+            "unanswered": list(told.unanswered),
+        }
+        print_json(result)
+        return
     console.print(
         f"running partnerships: {told.checked} checked, {len(told.told)} told to forget"
         + (

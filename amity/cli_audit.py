@@ -454,6 +454,7 @@ def schedule_command(
         ),
     ] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Remove the schedule")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Checkpoint the log regularly: a Temporal Schedule runs sign, store and publish."""
     from amity import schedule
@@ -473,6 +474,12 @@ def schedule_command(
         return await schedule.upsert(client, name, interval, queue)
 
     done = run(main())
+    if as_json:
+        print_json(
+            {"schedule": schedule_id(name), "result": done}
+            | ({} if delete else {"every": str(interval), "task_queue": queue})
+        )
+        return
     if delete:
         say(f"schedule {schedule_id(name)}: {done}")
         return

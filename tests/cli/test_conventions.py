@@ -59,6 +59,8 @@ DATA_COMMANDS = [
     ("audit", "reconcile"),
     ("audit", "replay"),
     ("audit", "stats"),
+    ("audit", "schedule"),
+    ("forget",),
 ]
 
 
