@@ -616,6 +616,8 @@ def script() -> NoReturn:
     except KeyboardInterrupt:
         print("amity: interrupted", file=sys.stderr)
         code = 130
+    except BrokenPipeError:  # the reader left (`amity list --json | head -1`): quietly, with
+        code = 1  # the code rich's console uses when its reader leaves
     except BaseException:  # noqa: BLE001 - a bug: its traceback, and exit 1 as Python would
         traceback.print_exc()
         code = 1
