@@ -15,18 +15,22 @@ from bench.common import Options, Row, say
 ROOT = Path(__file__).resolve().parent.parent
 
 
-#: Runs the CLI and, on the way out, writes its own VmHWM (peak RSS of this program only:
-#: wait4()'s ru_maxrss would also count the benchmark's memory from before exec).
+#: Runs the CLI in this process and then writes its own VmHWM (peak RSS of this program only:
+#: wait4()'s ru_maxrss would also count the benchmark's memory from before exec). It calls
+#: `main`, not the console script, which ends with os._exit and would skip the report.
 RUN_AND_REPORT = """
-import atexit, runpy, sys
+import sys
+from amity.cli import main
 path = sys.argv[1]
-def report():
-    status = open("/proc/self/status").read()
-    with open(path, "w") as out:
-        out.write(status.split("VmHWM:")[1].split()[0])
-atexit.register(report)
-sys.argv = ["amity", "audit", "verify", "--no-witness", "--allow-unwitnessed"]
-runpy.run_module("amity.cli", run_name="__main__")
+code = 0
+try:
+    main(["audit", "verify", "--no-witness", "--allow-unwitnessed"])
+except SystemExit as done:
+    code = done.code if isinstance(done.code, int) else 1
+status = open("/proc/self/status").read()
+with open(path, "w") as out:
+    out.write(status.split("VmHWM:")[1].split()[0])
+raise SystemExit(code)
 """
 
 

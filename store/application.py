@@ -24,6 +24,7 @@ from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     Notification,
+    OperationalError,
     PersistenceError,
     RecordConflictError,
     Recording,
@@ -382,7 +383,11 @@ class PartnershipStore(Application[UUID]):
             )
         try:
             self.save(*stored)
-        except (IntegrityError, RecordConflictError):
+        except (IntegrityError, RecordConflictError, OperationalError) as error:
+            # PostgreSQL's pipeline can report a lost race as "pipeline aborted" when the
+            # failed insert is discovered at a later sync; any other operational error is real.
+            if isinstance(error, OperationalError) and "pipeline aborted" not in str(error):
+                raise
             # Someone appended first: maybe our own earlier attempt (a retried activity).
             earlier = self._find_request(partnership_id, meta.request_id, current_version, None)
             if earlier is not None:

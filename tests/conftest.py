@@ -11,6 +11,7 @@ for them; every other test uses SQLite only.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -27,6 +28,19 @@ from store.application import PartnershipStore
 from tests.production.postgres import PostgresServer, postgres_server
 from worker import build_worker
 from workflows.search import SEARCH_ATTRIBUTES
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A command run in-process (CliRunner) may set up logging on the stream it was given;
+    that stream is closed when the command ends, and a later test's worker thread logging
+    to it prints "--- Logging error ---" into whatever that test captures. In random order
+    any test can follow such a command, so every test leaves the root logger as it found it."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
