@@ -20,7 +20,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from domain.commands import USER_COMMANDS, Proposal
+from domain.commands import Proposal
+from domain.registry import USER_COMMANDS
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 BASE_ID = "https://amity.example/schemas/"

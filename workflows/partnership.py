@@ -846,7 +846,7 @@ class PartnershipWorkflow:
 
     @unknown_update.validator
     def _check_unknown_update(self, name: str, payloads: Sequence[RawValue]) -> None:
-        known = ", ".join(c.USER_COMMANDS)
+        known = ", ".join(USER_COMMANDS)
         raise ApplicationError(
             f"unknown command {name[:60]!r}; known commands: {known}", type="InvalidCommand"
         )

@@ -14,7 +14,8 @@ except ImportError:  # optional: the structural check below still runs
     jsonschema = None
 
 from amity import schemas, story
-from domain.commands import USER_COMMANDS, OpenTalks
+from domain.commands import OpenTalks
+from domain.registry import USER_COMMANDS
 
 
 def test_schemas_folder_matches_the_models() -> None:
