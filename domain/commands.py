@@ -314,8 +314,6 @@ def parse_payload(model: type[Command], payload: Any, printable: bool = False) -
 
 def parse_command(name: str, payload: Any, printable: bool = False) -> Command:
     """Look up a user command by name (in the catalogue) and validate its payload."""
-    from domain.registry import USER_COMMANDS  # the catalogue imports these models
-
     model = USER_COMMANDS.get(name)
     if model is None:
         known = ", ".join(USER_COMMANDS)
@@ -357,3 +355,7 @@ __all__ = [
     "parse_payload",
     "parse_proposal",
 ]
+
+# The catalogue registers these models with their decisions (domain/decider.py); imported
+# last, as it needs the models above.
+from domain.registry import USER_COMMANDS  # noqa: E402
