@@ -42,7 +42,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.patches import (
         FORGET_HANDS_OVER,
         HANDOVER_GATE,
-        PAYLOAD_LIMIT,
         PRINTABLE_TEXT,
         QUIET_HISTORY,
         STATE_BUDGET,
@@ -196,24 +195,18 @@ class PartnershipWorkflow:
 
     async def _hand_over(self) -> None:
         """Continue as new with the state, the remembered request ids and waiting signals."""
-        if not HANDOVER_GATE.new_code():
-            # The first hand-over: wait for every handler (kept for histories made with it).
-            await workflow.wait_condition(workflow.all_handlers_finished)
-            if not self._current.stage.is_terminal:
-                workflow.continue_as_new(self._carried([]))
-            return
+        HANDOVER_GATE.new_code()  # deprecated: it only marks new runs; the old path is gone
         await self._gate.drain()
         if self._current.stage.is_terminal:
             self._gate.reopen()
             return
-        workflow.continue_as_new(self._carried(self._gate.waiting))
-
-    def _carried(self, signals: list[PendingSignal]) -> Carried:
-        return Carried(
-            carried=self._current,
-            applied=self._remembered(),
-            pending_signals=list(signals),
-            runs=self._runs + 1,
+        workflow.continue_as_new(
+            Carried(
+                carried=self._current,
+                applied=self._remembered(),
+                pending_signals=list(self._gate.waiting),
+                runs=self._runs + 1,
+            )
         )
 
     async def _record_proposal(self, proposal: c.Proposal) -> None:
@@ -452,7 +445,7 @@ class PartnershipWorkflow:
         """Queue a signal; it is applied here, or carried to the next run if one begins."""
         too_large = oversize(name, raw)
         try:
-            if too_large is not None and PAYLOAD_LIMIT.new_code():
+            if too_large is not None:
                 raise c.InvalidInput(too_large)
             pending = PendingSignal(name=name, data=decode(raw))
         except c.InvalidInput as error:

@@ -43,38 +43,43 @@ class Patch:
 
 HANDOVER_GATE = Patch(
     "handover-gate-carries-signals",
-    PatchStage.PATCHED,
+    PatchStage.DEPRECATED,
     "A hand-over drains commands past the gate and carries waiting signals, instead of"
-    " waiting for every handler. Kept: the v1 histories hand over the old way.",
+    " waiting for every handler. Deprecated: the v1 histories' hand-overs issue the same"
+    " commands either way; not removed: the v3-v5 histories hold its marker.",
 )
 QUIET_HISTORY = Patch(
     "quiet-history",
     PatchStage.PATCHED,
     "Search attributes upserted only when they change; a policy timer kept while unchanged."
-    " Kept: the v1 histories upsert and start a timer after every command.",
+    " Not deprecated: the v1 histories upsert and start a timer after every command.",
 )
 PAYLOAD_LIMIT = Patch(
     "payload-size-limit",
-    PatchStage.PATCHED,
+    PatchStage.REMOVED,
     "A signal too large to record is refused instead of scheduled (its activity input passed"
-    " Temporal's 2 MiB limit and failed every workflow task).",
+    " Temporal's 2 MiB limit and failed every workflow task). Removed: no saved history"
+    " took the old path or holds the marker.",
 )
 PRINTABLE_TEXT = Patch(
     "printable-text",
-    PatchStage.PATCHED,
-    "Control characters in people's text are refused; runs that accepted them keep doing so.",
+    PatchStage.DEPRECATED,
+    "Control characters in people's text are refused. Deprecated: no saved history accepted"
+    " them; not removed: v4-limits and v4-bad-start hold its marker.",
 )
 STATE_BUDGET = Patch(
     "state-budget",
-    PatchStage.PATCHED,
+    PatchStage.DEPRECATED,
     "A command whose state would pass MAX_STATE_BYTES is refused: a state too large to carry"
-    " to the next run would fail every workflow task at continue-as-new.",
+    " to the next run would fail every workflow task at continue-as-new. Deprecated: no saved"
+    " history grew past it unrefused; not removed: v4-limits holds its marker.",
 )
 FORGET_HANDS_OVER = Patch(
     "forget-hands-over",
-    PatchStage.PATCHED,
+    PatchStage.DEPRECATED,
     "After `amity forget` the run hands over at once, so every run whose history holds the"
-    " forgotten name is closed and the namespace's retention deletes it.",
+    " forgotten name is closed and the namespace's retention deletes it. Deprecated: no saved"
+    " history was told to forget without it; not removed: v5-forget holds its marker.",
 )
 
 PATCHES: tuple[Patch, ...] = (
