@@ -9,8 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY domain ./domain
-COPY workflows ./workflows
+COPY tlog ./tlog
+COPY store ./store
+COPY runtime ./runtime
 COPY activities ./activities
+COPY workflows ./workflows
 COPY audit ./audit
 COPY amity ./amity
 COPY examples ./examples

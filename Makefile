@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: up test lint faults bench demo clean
+.PHONY: up test lint faults bench demo clean mutate mutate-handpicked
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+## Mutation testing of the pure code (mutmut, in a copy under var/mutation/); MODULES= picks
+## some (e.g. MODULES=tlog/merkle.py). Fails when a mutant survives that is not listed as
+## equivalent in mutation/equivalent.txt. See docs/testing.md.
+mutate: $(STAMP)
+	$(BIN)/python -m mutation.mutate $(MODULES)
+
+## Hand-picked mutations of the Temporal-facing code, each against the tests that must catch it.
+mutate-handpicked: $(STAMP)
+	$(BIN)/python -m mutation.handpicked $(MUTATIONS)
 
 demo: $(STAMP)
 	$(BIN)/amity demo

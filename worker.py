@@ -5,7 +5,7 @@ AMITY_TASK_QUEUE and AMITY_EVENT_STORE_URL from the environment; AMITY_METRICS_P
 on the Prometheus endpoint (on AMITY_METRICS_HOST, 127.0.0.1 by default), AMITY_LOG_FORMAT=json
 structured logs, AMITY_PAYLOAD_KEY the payload codec, AMITY_STORE_KEY /
 AMITY_PERSONAL_DATA_KEYS the store's protection, AMITY_WEBHOOK_URL with AMITY_WEBHOOK_SECRET
-signed reminders. No secret is ever printed or logged (amity/redact.py).
+signed reminders. No secret is ever printed or logged (runtime/redact.py).
 """
 
 from __future__ import annotations
@@ -22,15 +22,16 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from activities.checkpoint import CheckpointActivities
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from activities.webhook import Webhook
-from amity.cli_common import UserError
-from amity.connect import connect, for_worker
-from amity.metrics import MetricsServer, RefusalCounter, configure_logging
-from amity.settings import Settings, get_settings
-from domain.store import PartnershipStore
+from audit.checkpointing import CheckpointActivities
+from runtime.connect import connect, for_worker
+from runtime.errors import UserError
+from runtime.failures import run_reporting
+from runtime.metrics import MetricsServer, RefusalCounter, configure_logging
+from runtime.settings import Settings, get_settings, open_store
+from store.application import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
 from workflows.witness import CheckpointLog, CheckpointWitness
 
@@ -44,15 +45,17 @@ def build_worker(
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
     webhook_timeout: float = 10.0,
+    settings: Settings | None = None,
 ) -> Worker:
     """A worker for one task queue; store activities run on a thread pool (they block).
 
     Reminders are async activities with slots of their own beside the store's: they never
     hold a store thread, and never more than REMINDER_SLOTS of them wait on a receiver.
-    A webhook URL needs its secret (WebhookConfigError otherwise)."""
+    A webhook URL needs its secret (WebhookConfigError otherwise). The scheduled checkpoint
+    signs with the key and origin of `settings` (read afresh at each one without them)."""
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(Webhook.configure(webhook_url, webhook_secret, webhook_timeout))
-    checkpoints = CheckpointActivities(store, task_queue)
+    checkpoints = CheckpointActivities(store, task_queue, settings)
     with warnings.catch_warnings():
         # The SDK warns when slots outnumber the executor's threads; the extra slots are for
         # the async reminders, which never run on the executor.
@@ -78,7 +81,7 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
     check_webhook(settings)  # a bad webhook is a one-line error before anything starts
     runtime, metrics_server = metrics_runtime(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, runtime=runtime)
-    store = PartnershipStore(settings.event_store_url)
+    store = open_store(settings=settings)
     stop = stop or asyncio.Event()
     worker = build_worker(
         client,
@@ -86,6 +89,7 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
         settings.task_queue,
         settings.store_threads,
         **webhook_settings(settings),
+        settings=settings,
     )
     logging.getLogger("amity").info(
         "worker on %s, task queue %s, store %s",
@@ -128,7 +132,7 @@ def metrics_runtime(
     followed by Temporal's."""
     if port is None:
         return None, None
-    from amity.devserver import free_port
+    from runtime.devserver import free_port
 
     internal = free_port()
     runtime = Runtime(
@@ -172,7 +176,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    # Through the CLI, so a bad configuration is one line with exit code 2 here too.
-    from amity.cli import main as cli
-
-    cli(["worker"])
+    # As under `amity worker`: a bad configuration is one line with exit code 2.
+    run_reporting(main)

@@ -11,9 +11,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.messages import RecordRequest, RecordResult
-from amity import metrics
 from domain.decider import IllegalEvent
-from domain.store import CommandMeta, PartnershipStore, StoreConflict
+from runtime import metrics
+from store.application import CommandMeta, PartnershipStore, StoreConflict
 
 
 class StoreActivities:

@@ -27,12 +27,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from runtime.errors import UserError
+
 SECRET_PREFIX = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 #: A shorter key makes HMAC-SHA256 guessable; the spec's own secrets are 24-64 bytes.
 MIN_SECRET_BYTES = 16
 
 
-class WebhookConfigError(ValueError):
+class WebhookConfigError(UserError, ValueError):
     """AMITY_WEBHOOK_URL / AMITY_WEBHOOK_SECRET cannot be used; one line says why."""
 
 

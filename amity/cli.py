@@ -19,10 +19,10 @@ from amity import commands
 from amity.cli_audit import app as audit_app
 from amity.cli_audit import history_table
 from amity.cli_common import UserError, console, fail, friendly, read_json_object, run
-from amity.connect import connect
 from amity.render import list_table, print_json, send_view, status_view
-from amity.settings import Settings, get_settings
 from domain.values import Stage, Tier
+from runtime.connect import connect
+from runtime.settings import Settings, get_settings
 
 
 class OneLineErrors(TyperGroup):
@@ -176,10 +176,10 @@ def forget(
     """
     from amity.privacy import Told, UnknownPerson, tell_workflows
     from amity.privacy import forget as forget_person
-    from domain.store import PartnershipStore
+    from runtime.settings import open_store
 
     current = settings()
-    store = PartnershipStore(current.event_store_url)
+    store = open_store(settings=current)
     try:
         try:
             done = forget_person(store, person)
@@ -195,7 +195,7 @@ def forget(
             return
 
         async def go() -> Told:
-            from amity.connect import EngineUnreachable
+            from runtime.connect import EngineUnreachable
 
             try:
                 client = await connect(current)
@@ -442,13 +442,13 @@ def demo(
     """
     from amity.demo import run_story
     from audit.history import history
-    from domain.store import PartnershipStore
+    from runtime.settings import open_store
 
     current = settings()
     if partnership_id is not None:
         commands.check_id(partnership_id)
 
-    store = PartnershipStore(current.event_store_url)
+    store = open_store(settings=current)
     try:
 
         async def go() -> tuple[str, dict[str, Any]]:

@@ -12,10 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from amity.cli_common import BAD_INPUT, DISCREPANCY, UserError, console, errors, fail, friendly
-from amity.redact import redact_url
-from amity.settings import get_settings
 from audit.history import HistoryLine, history
-from domain.store import PartnershipStore
+from runtime.redact import redact_url
+from runtime.settings import get_settings
+from runtime.settings import open_store as open_configured_store
+from store.application import PartnershipStore
 
 app = typer.Typer(help="Audit: history, state on any date, tamper evidence, reconcile, export.")
 
@@ -26,7 +27,7 @@ class Format(StrEnum):
 
 
 def open_store() -> PartnershipStore:
-    return PartnershipStore(get_settings().event_store_url)
+    return open_configured_store(settings=get_settings())
 
 
 def history_table(partnership_id: str, lines: list[HistoryLine]) -> Table:
@@ -139,7 +140,7 @@ def _store_key(store: PartnershipStore, *, create: bool) -> Any:
     from audit.keys import AuditKeyError, load_signing_key
 
     try:
-        return load_signing_key(store.url, create=create)
+        return load_signing_key(get_settings(), store.url, create=create)
     except AuditKeyError as error:
         raise UserError(str(error)) from None
 
@@ -176,7 +177,6 @@ def checkpoint_command(
     witness: WitnessOption = None,
 ) -> None:
     """Sign and store a checkpoint of the whole log, and publish it to the witness."""
-    from audit.checkpoints import origin
     from audit.signer import NotConsistent, checkpoint_log
 
     store = open_store()
@@ -188,7 +188,7 @@ def checkpoint_command(
             markup=False,
         )
     try:
-        signed = checkpoint_log(store, signing.key)
+        signed = checkpoint_log(store, signing.key, get_settings().audit_origin)
     except NotConsistent as error:
         for problem in error.problems:
             say(f"FAIL {problem}")
@@ -207,7 +207,9 @@ def checkpoint_command(
     if out is not None:
         _save_note(out, signed.note, "--out")
     if _use_witness(witness):
-        _publish(signed.seq, origin(), signed.tree, signed.note, signed.public_key)
+        _publish(
+            signed.seq, get_settings().audit_origin, signed.tree, signed.note, signed.public_key
+        )
 
 
 def _save_note(path: Path, signed: str, option: str) -> None:
@@ -221,9 +223,9 @@ def _save_note(path: Path, signed: str, option: str) -> None:
 def _publish(seq: int, origin: str, tree: Any, signed: str, public: str) -> None:
     """Give the witness this checkpoint: refused is exit 1, not reached is exit 2."""
     from amity.cli_common import run
-    from amity.connect import EngineUnreachable, connect
-    from amity.witness import WitnessRefused, WitnessUnavailable, publish
-    from audit.witness import witness_id
+    from audit.publish import WitnessRefused, WitnessUnavailable, publish
+    from runtime.connect import EngineUnreachable, connect
+    from tlog.witness import witness_id
 
     settings = get_settings()
 
@@ -285,18 +287,17 @@ def verify_command(
         _verify_bundle_file(bundle, bundle_trusted_key(public_key))
         return
     from amity.trust import Trust, configured_trust, trusted_checkpoints
-    from audit.checkpoints import origin
     from audit.verify import Outside, verify_store
 
     settings = get_settings()
-    expected = origin()
-    trust = configured_trust(public_key, settings.audit_public_key, expected)
+    expected = settings.audit_origin
+    trust = configured_trust(public_key, settings)
     outside = trusted_checkpoints(trusted_files or [])
     use_witness = _use_witness(witness)
     witnessed_by = "no witness consulted"
     if use_witness:
-        from audit.note import NoteError, parse_verifier_key
-        from audit.witness import witness_id
+        from tlog.note import NoteError, parse_verifier_key
+        from tlog.witness import witness_id
 
         held = _witness_state(expected)
         if held is None:
@@ -372,12 +373,11 @@ def schedule_command(
     """Checkpoint the log regularly: a Temporal Schedule runs sign, store and publish."""
     from amity import schedule
     from amity.cli_common import run
-    from amity.connect import connect
-    from audit.checkpoints import origin
-    from audit.witness import schedule_id
+    from runtime.connect import connect
+    from tlog.witness import schedule_id
 
     settings = get_settings()
-    name = origin()
+    name = settings.audit_origin
     interval = schedule.parse_every(every)
     queue = task_queue or settings.task_queue
 
@@ -400,8 +400,8 @@ def schedule_command(
 def _witness_state(origin: str) -> Any:
     """The witness's latest checkpoint (None if it holds none); exit 2 if it cannot answer."""
     from amity.cli_common import run
-    from amity.connect import EngineUnreachable, connect
-    from amity.witness import WitnessUnavailable, latest
+    from audit.publish import WitnessUnavailable, latest
+    from runtime.connect import EngineUnreachable, connect
 
     async def main() -> Any:
         return await latest(await connect(get_settings()), origin)
@@ -432,13 +432,12 @@ def bundle_trusted_key(public_key: str | None) -> Any:
 def _verify_bundle_file(path: Path, trusted: Any) -> None:
     from audit.bundle import verify_bundle
     from audit.bundle_file import NotABundle, read_bundle
-    from audit.checkpoints import origin
 
     try:
-        bundle = read_bundle(path)
+        bundle = read_bundle(path, get_settings().bundle_max_bytes)
     except NotABundle as error:
         raise UserError(f"{path}: {error}") from None
-    report = verify_bundle(bundle, trusted, origin())
+    report = verify_bundle(bundle, trusted, get_settings().audit_origin)
     if report.ok:
         what = (
             f"partnership {report.partnership_id}: versions 1..{report.last_version}, complete"
@@ -514,11 +513,17 @@ def export_command(
     chosen = format or ExportFormat.jsonl
     if chosen is ExportFormat.html:
         from amity.trust import configured_trust
-        from audit.checkpoints import origin
         from audit.report import write_html
 
-        trust = configured_trust(None, get_settings().audit_public_key, origin())
-        count = write_html(store, partnership_id, out, trust.key if trust else None)
+        settings = get_settings()
+        trust = configured_trust(None, settings)
+        count = write_html(
+            store,
+            partnership_id,
+            out,
+            trust.key if trust else None,
+            origin=settings.audit_origin,
+        )
     else:
         from audit.export import write_csv, write_jsonl
 
@@ -551,9 +556,9 @@ def reconcile_command(
     from dataclasses import asdict
 
     from amity.cli_common import run
-    from amity.connect import connect
     from audit.export import partnership_ids as stored_ids
     from audit.reconcile import Reconciliation, partnership_ids, reconcile
+    from runtime.connect import connect
 
     store = open_store()
 
@@ -648,17 +653,14 @@ def replay_command(
         say(f"read models rebuilt from {applied} events (position {models.position()})")
     if workflows:
         from amity.cli_common import run
-        from amity.connect import connect
-        from amity.replay import replay_live_workflows
+        from audit.replay import replay_live_workflows
+        from runtime.connect import connect
 
         async def main() -> Any:
             client = await connect(get_settings())
             return await replay_live_workflows(client, query)
 
-        try:
-            report = run(main())
-        except NotImplementedError as error:
-            raise UserError(f"workflow replay is not available yet: {error}") from None
+        report = run(main())
         say(f"replayed {report.replayed} workflow histories: {len(report.failures)} failure(s)")
         for failure in report.failures:
             say(f"  FAIL {failure}")

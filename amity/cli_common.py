@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 
-from amity.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
-from amity.redact import scrub
+from runtime.errors import UserError as UserError  # re-exported: every command raises it
+from runtime.failures import one_line, scrubbed
+from runtime.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
 
 #: Exit codes of the contract.
 OK, DISCREPANCY, BAD_INPUT = 0, 1, 2
@@ -27,48 +26,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-class UserError(Exception):
-    """A mistake of the user's (bad file, bad JSON, unknown id): exit 2 with this line."""
-
-
 def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
     """Print one line on stderr and exit; never a traceback for a user's mistake, never a
     secret (a library's error may quote a connection string)."""
-    line = scrub(" ".join(str(message).split()), process_secrets())
-    errors.print(f"amity: {line}", markup=False)
+    errors.print(f"amity: {scrubbed(message)}", markup=False)
     raise typer.Exit(code)
-
-
-def process_secrets() -> list[str]:
-    """The secret values of this process's configuration (none if it does not load)."""
-    from amity.settings import get_settings
-
-    try:
-        return get_settings().secret_values()
-    except Exception:  # noqa: BLE001 - a bad configuration has its own one-line error
-        return []
-
-
-def configuration_error(error: ValidationError) -> str:
-    """Settings that do not validate, as one line naming the variables (never their values:
-    one of them may be a secret)."""
-    problems = [
-        f"{'.'.join(str(part) for part in problem['loc']) or '?'}: {problem['msg']}"
-        for problem in error.errors(include_input=False, include_url=False)
-    ]
-    return "configuration: " + "; ".join(problems)
-
-
-def store_error(error: BaseException) -> str:
-    """The event store could not be opened or read, naming it without its password."""
-    from amity.settings import get_settings
-
-    try:
-        where = get_settings().store_url_shown
-    except Exception:  # noqa: BLE001 - the store error is the one to report
-        where = "AMITY_EVENT_STORE_URL"
-    text = str(error).strip().splitlines()
-    return f"event store {where}: {text[0] if text else type(error).__name__}"
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -76,47 +38,29 @@ def run(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def friendly(func: Callable[P, T]) -> Callable[P, T]:
-    """Turn known failures into one-line errors with the contract's exit codes."""
+    """Turn known failures (runtime.failures) into one-line errors with the contract's exit
+    codes."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        from eventsourcing.persistence import PersistenceError
-        from psycopg import Error as PostgresError
-
-        from activities.webhook import WebhookConfigError
-        from amity.codec import CodecKeyError
-        from amity.connect import EngineUnreachable
-        from amity.guard import PayloadTooLarge
-        from domain.store import StoreConfigError
-
         try:
             return func(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except (
-            UserError,
-            StoreConfigError,
-            EngineUnreachable,
-            PayloadTooLarge,
-            CodecKeyError,
-            WebhookConfigError,
-        ) as error:
-            fail(str(error))
-        except ValidationError as error:
-            if error.title != "Settings":
-                raise
-            fail(configuration_error(error))
-        except (PersistenceError, PostgresError, sqlite3.Error) as error:
-            fail(store_error(error))
         except KeyboardInterrupt:
             fail("interrupted", code=130)
+        except Exception as error:
+            line = one_line(error)
+            if line is None:
+                raise
+            fail(line)
 
     return wrapper
 
 
 def read_json_object(path: Path | None = None, data: str | None = None) -> dict[str, Any]:
     """A JSON object from a file (or '-' for stdin) or an inline string, within the limits of
-    amity/jsonin.py (size, depth, finite numbers, digits); UserError otherwise."""
+    runtime/jsonin.py (size, depth, finite numbers, digits); UserError otherwise."""
     if path is not None and data is not None:
         raise UserError("give either a FILE or --data, not both")
     if path is not None:

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from amity.codec import AesGcmCodec, CodecKeyError
+from runtime.codec import AesGcmCodec, CodecKeyError
 
 #: The Web UI's origin as `amity up` prints it, and its other spelling.
 DEFAULT_ORIGINS = ("http://127.0.0.1:8233", "http://localhost:8233")
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY)
     parser.add_argument("--read-timeout", type=float, default=DEFAULT_READ_TIMEOUT)
     args = parser.parse_args(argv)
-    from amity.settings import get_settings
+    from runtime.settings import get_settings
 
     settings = get_settings()
     try:

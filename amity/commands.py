@@ -28,9 +28,9 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from amity.cli_common import UserError
-from amity.sending import send_update
 from domain.commands import InvalidInput, Proposal, parse_command, parse_proposal
 from domain.identity import check_partnership_id, conventional_id
+from runtime.sending import send_update
 from workflows.search import CITIES, COUNTRIES, STAGE, TIER
 
 WORKFLOW_TYPE = "PartnershipWorkflow"
@@ -174,7 +174,7 @@ async def send(
         if signal:
             await handle.signal(command, payload)
             return None
-        # with a request_id, resent across a hand-over to the next run (amity/sending.py)
+        # with a request_id, resent across a hand-over to the next run (runtime/sending.py)
         result = await answered(send_update(client, partnership_id, command, payload))
         return result
 

@@ -15,8 +15,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from amity import story
 from amity.cli_common import UserError, console
 from amity.commands import answered, start, translated
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.settings import Settings
+from store.application import PartnershipStore
 
 #: How many suffixed ids (`-2`, `-3`, ...) to try before giving up.
 MAX_SUFFIX = 1000

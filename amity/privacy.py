@@ -1,15 +1,15 @@
 """`amity forget PERSON`: crypto-shred one person's names, in the store and in running workflows.
 
 The store seals persons' names under per-person keys when AMITY_PERSONAL_DATA_KEYS=on
-(domain/privacy.py). Forgetting, in this order:
+(store/personal_keys.py). Forgetting, in this order:
 
 1. turns the person's key into a tombstone: the key is gone, the name can never be sealed
    under a new key again, and every writer writes it as `[forgotten]` from then on (a
-   worker drops its cached aggregates within domain.privacy.CACHE_SECONDS);
+   worker drops its cached aggregates within store.personal_keys.CACHE_SECONDS);
 2. rebuilds the read models (which hold readable copies of partnerships' state) and
    rewrites the database so no freed page keeps the key or an old copy;
 3. tells each running partnership workflow of this store that still holds the name (query
-   `holds_person`) to drop it (signal `forget_person`); both carry a salted digest of the
+   `status_holds_person`) to drop it (signal `forget_person`); both carry a salted digest of the
    name, never the name.
 
 The log itself is untouched: its bytes, and so the audit's Merkle tree and checkpoints,
@@ -25,8 +25,8 @@ from datetime import timedelta
 from temporalio.client import Client
 
 from domain.forgetting import ForgetMark
-from domain.privacy import ALREADY_FORGOTTEN, UNKNOWN
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from store.personal_keys import ALREADY_FORGOTTEN, UNKNOWN
 
 WORKFLOW_TYPE = "PartnershipWorkflow"
 RUNNING = f"WorkflowType = '{WORKFLOW_TYPE}' AND ExecutionStatus = 'Running'"
@@ -88,7 +88,7 @@ async def tell_workflows(client: Client, store: PartnershipStore, person: str) -
         mark = ForgetMark.of(person)
         handle = client.get_workflow_handle(partnership_id, run_id=execution.run_id)
         try:
-            holds = await handle.query("holds_person", mark, rpc_timeout=QUERY_TIMEOUT)
+            holds = await handle.query("status_holds_person", mark, rpc_timeout=QUERY_TIMEOUT)
         except Exception:  # noqa: BLE001 - timed out, rejected, failed: tell it anyway
             told.unanswered.append(partnership_id)
             holds = True

@@ -2,7 +2,7 @@
 
 The schedule (id `amity-checkpoint-<origin>`) starts the `CheckpointLog` workflow every
 interval on a task queue; a worker there signs, stores and publishes a checkpoint
-(activities/checkpoint.py). Runs never overlap: one still busy makes the next skip.
+(audit/checkpointing.py). Runs never overlap: one still busy makes the next skip.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from temporalio.client import (
 )
 
 from amity.cli_common import UserError
-from audit.witness import CHECKPOINT_WORKFLOW, schedule_id
+from tlog.witness import CHECKPOINT_WORKFLOW, schedule_id
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from amity.cli_common import UserError
-from audit import note
 from audit.keys import AuditKeyError, configured_signing_key
 from audit.trusted_key import TrustedKeyError, parse_trusted
 from audit.verify import Outside, TrustedKey
+from runtime.settings import Settings
+from tlog import note
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,10 @@ def read_verifier_key(value: str, source: str) -> TrustedKey:
         raise UserError(str(error)) from None
 
 
-def configured_trust(
-    public_key: str | None, env_public_key: str | None, origin: str
-) -> Trust | None:
-    """The first key configured outside the store, or None (the witness may still pin one)."""
+def configured_trust(public_key: str | None, settings: Settings) -> Trust | None:
+    """The first key configured outside the store (--public-key, AMITY_AUDIT_PUBLIC_KEY, the
+    configured signing key), or None (the witness may still pin one)."""
+    env_public_key, origin = settings.audit_public_key, settings.audit_origin
     trust: Trust | None = None
     if public_key is not None:
         trust = Trust(read_verifier_key(public_key, "--public-key"), "--public-key")
@@ -50,7 +51,7 @@ def configured_trust(
         )
     else:
         try:
-            signing = configured_signing_key()
+            signing = configured_signing_key(settings)
         except AuditKeyError as error:
             raise UserError(str(error)) from None
         if signing is not None:

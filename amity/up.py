@@ -21,12 +21,12 @@ from pydantic import SecretStr
 
 from activities.webhook import Webhook, WebhookConfigError
 from amity.cli_common import UserError, console
-from amity.connect import connect
-from amity.devserver import DevServer, DevServerError
-from amity.metrics import configure_logging
-from amity.settings import Settings, get_settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, DevServerError
+from runtime.metrics import configure_logging
+from runtime.settings import Settings, get_settings, open_store
 from worker import build_worker, check_webhook, webhook_settings
+from workflows.search import SEARCH_ATTRIBUTES
 
 #: Exit code when the dev server stops by itself while `amity up` runs.
 SERVER_DIED = 1
@@ -48,7 +48,7 @@ def engine_settings(server: DevServer, data_dir: Path) -> Settings:
     """The environment's settings, pointed at this server and (unless set) at D/events.db."""
     settings = get_settings()
     update: dict[str, object] = {"temporal_address": server.address}
-    if "AMITY_EVENT_STORE_URL" not in os.environ:
+    if "event_store_url" not in settings.model_fields_set:  # AMITY_EVENT_STORE_URL unset
         update["event_store_url"] = SecretStr(f"sqlite:///{data_dir / 'events.db'}")
     return settings.model_copy(update=update)
 
@@ -77,7 +77,7 @@ async def serve(server: DevServer, settings: Settings) -> int:
             await asyncio.sleep(0.5)
 
     client = await connect(settings)
-    store = PartnershipStore(settings.event_store_url)
+    store = open_store(settings=settings)
     watcher = asyncio.create_task(watch_server())
     try:
         worker = build_worker(
@@ -86,6 +86,7 @@ async def serve(server: DevServer, settings: Settings) -> int:
             settings.task_queue,
             settings.store_threads,
             **webhook_settings(settings),
+            settings=settings,
         )
         async with worker:
             banner(server, settings)
@@ -201,6 +202,7 @@ def _run(
     port: int, ui_port: int, data_dir: Path, http_port: int | None, ui_codec_endpoint: str | None
 ) -> int:
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=port,
         ui_port=ui_port,
         http_port=http_port,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from amity.redact import redact_url
 from audit.gc import paused_gc
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from runtime.redact import redact_url
+from store.application import PartnershipStore
 
 
 class AsOfError(ValueError):
@@ -42,7 +42,7 @@ def as_of(
     if (at is None) == (version is None):
         raise AsOfError("give exactly one of --at TIMESTAMP or --version N")
     # The last version from one index lookup: rebuilding the current aggregate just to
-    # check the range would decode a second snapshot (bench case 5).
+    # check the range would decode a second snapshot, doubling the cost of one as-of read.
     last = store.recorder.select_events(aggregate_id(partnership_id), desc=True, limit=1)
     if not last:
         raise AsOfError(f"no history for {partnership_id} in {redact_url(store.url)}")

@@ -26,14 +26,14 @@ from uuid import UUID
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import head as heads
-from audit import note
 from audit.bundle_file import FORMAT, MAX_DEPTH, NotABundle, load_bundle, nesting, parse_json
 from audit.checkpoints import CheckpointTable
 from audit.log import entries, leaf_data
-from audit.merkle import leaf_hash, verify_inclusion
 from audit.verify import TrustedKey, verify_store
 from domain.identity import aggregate_id
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog import note
+from tlog.merkle import leaf_hash, verify_inclusion
 
 __all__ = [
     "FORMAT",

@@ -17,7 +17,6 @@ from typing import Any
 
 FORMAT = "amity-evidence-bundle/2"
 MAX_BYTES_ENV = "AMITY_BUNDLE_MAX_BYTES"
-DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 MAX_DEPTH = 64
 #: Integers in a bundle are positions, ids and versions: 64-bit at most.
 MAX_INT = 2**63 - 1
@@ -29,18 +28,8 @@ class NotABundle(ValueError):  # noqa: N818 - reads best at the call site
     """The file is not an evidence bundle at all (bad input, not a failed check)."""
 
 
-def max_bytes() -> int:
-    raw = os.environ.get(MAX_BYTES_ENV)
-    if not raw:
-        return DEFAULT_MAX_BYTES
-    if not raw.isdigit() or int(raw) < 1:
-        raise NotABundle(f"{MAX_BYTES_ENV}={raw[:30]!r}: a positive number of bytes expected")
-    return int(raw)
-
-
-def read_bundle(path: Path) -> dict[str, Any]:
-    """The bundle in `path`, read no further than the size cap."""
-    limit = max_bytes()
+def read_bundle(path: Path, limit: int) -> dict[str, Any]:
+    """The bundle in `path`, read no further than `limit` bytes (settings.bundle_max_bytes)."""
     try:
         with path.open("rb") as stream:
             if os.fstat(stream.fileno()).st_size > limit:

@@ -8,24 +8,15 @@ against the signed root before they are believed).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit import note
-from audit.log import entries
-from audit.merkle import HASH_SIZE, Tree
 from audit.sql import Database
-from domain.store import PartnershipStore
-
-ORIGIN_ENV = "AMITY_AUDIT_ORIGIN"
-DEFAULT_ORIGIN = "amity.local/event-log"
-
-
-def origin() -> str:
-    return os.environ.get(ORIGIN_ENV) or DEFAULT_ORIGIN
+from store.application import PartnershipStore
+from tlog import note
+from tlog.merkle import HASH_SIZE, Tree
 
 
 @dataclass(frozen=True)
@@ -86,13 +77,6 @@ class CheckpointTable:
         return seq
 
 
-def build_tree(store: PartnershipStore) -> Tree:
-    tree = Tree()
-    for entry in entries(store):
-        tree.append(entry.leaf)
-    return tree
-
-
 @dataclass(frozen=True)
 class NewCheckpoint:
     seq: int
@@ -102,10 +86,12 @@ class NewCheckpoint:
     public_key: str
 
 
-def make_checkpoint(store: PartnershipStore, key: Ed25519PrivateKey, tree: Tree) -> NewCheckpoint:
-    """Sign the current tree and store it (the caller has checked the log only grew)."""
+def make_checkpoint(
+    store: PartnershipStore, key: Ed25519PrivateKey, tree: Tree, name: str
+) -> NewCheckpoint:
+    """Sign the current tree as log `name` (the origin) and store it (the caller has checked
+    the log only grew)."""
     table = CheckpointTable(store)
-    name = origin()
     size, root = tree.size, tree.root()
     signed = note.sign(note.body(name, size, root), name, key)
     public = note.verifier_key(name, key.public_key())

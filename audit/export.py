@@ -10,7 +10,7 @@ from typing import Any
 
 from audit.history import history
 from audit.log import entries
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 CSV_COLUMNS = [
     "partnership_id",

@@ -2,7 +2,7 @@
 
 A rebuild or a verification keeps tens of thousands of fresh objects alive per batch (events,
 states, rows); every few hundred allocations Python's collector walks all of them, which cost
-a third of a projection rebuild (bench case 4). The objects of a batch hold no reference
+a third of the time of a projection rebuild. The objects of a batch hold no reference
 cycles (pydantic models, tuples, bytes), so reference counting frees them anyway; the
 collector is paused for one batch at a time and runs normally between batches.
 """

@@ -25,8 +25,8 @@ from uuid import UUID
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from audit import note
 from domain.identity import aggregate_id
+from tlog import note
 
 TAG = "amity-partnership-head/v1"
 #: Bounds the signed integers keep to (the leaf encodes versions as 64-bit unsigned).

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from domain.aggregate import PartnershipEvent
 from domain.describe import summarise_event
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 
 class HistoryLine(BaseModel):

@@ -10,14 +10,15 @@ configured explicitly (`configured_signing_key`) or a public key from outside is
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from runtime.settings import Settings
+from store.key_text import key_bytes
 
 KEY_FILE_ENV = "AMITY_AUDIT_KEY_FILE"
 KEY_ENV = "AMITY_AUDIT_KEY"
@@ -35,11 +36,12 @@ class SigningKey:
     created: bool = False
 
 
-def data_dir(store_url: str) -> Path:
-    """Where Amity keeps its files: beside a SQLite store, else AMITY_DATA_DIR or `var`."""
+def data_dir(store_url: str, elsewhere: str) -> Path:
+    """Where Amity keeps its files: beside a SQLite store, else `elsewhere` (AMITY_DATA_DIR,
+    `var` by default)."""
     if store_url.startswith("sqlite:///") and ":memory:" not in store_url:
         return Path(store_url[len("sqlite:///") :]).expanduser().parent
-    return Path(os.environ.get("AMITY_DATA_DIR") or "var")
+    return Path(elsewhere)
 
 
 def _parse(text: bytes, source: str) -> Ed25519PrivateKey:
@@ -52,11 +54,8 @@ def _parse(text: bytes, source: str) -> Ed25519PrivateKey:
         if not isinstance(key, Ed25519PrivateKey):
             raise AuditKeyError(f"{source}: not an Ed25519 key")
         return key
-    try:
-        seed = base64.b64decode(stripped, validate=True)
-    except binascii.Error:
-        seed = b""
-    if len(seed) != 32:
+    seed = key_bytes(stripped, (32,))
+    if seed is None:
         raise AuditKeyError(f"{source}: expected a PEM Ed25519 key or a base64 32-byte seed")
     return Ed25519PrivateKey.from_private_bytes(seed)
 
@@ -69,14 +68,14 @@ def pem(key: Ed25519PrivateKey) -> bytes:
     )
 
 
-def load_signing_key(store_url: str, *, create: bool) -> SigningKey | None:
+def load_signing_key(settings: Settings, store_url: str, *, create: bool) -> SigningKey | None:
     """The configured key; a new one under the data dir if `create` and none exists."""
-    if value := os.environ.get(KEY_ENV):
+    if settings.audit_key is not None and (value := settings.audit_key.get_secret_value()):
         return SigningKey(_parse(value.encode(), KEY_ENV), KEY_ENV)
-    if file := os.environ.get(KEY_FILE_ENV):
-        path = Path(file).expanduser()
+    if settings.audit_key_file:
+        path = Path(settings.audit_key_file).expanduser()
     else:
-        path = data_dir(store_url) / KEY_FILE_NAME
+        path = data_dir(store_url, settings.data_dir) / KEY_FILE_NAME
     if path.exists():
         try:
             return SigningKey(_parse(path.read_bytes(), str(path)), str(path))
@@ -95,12 +94,12 @@ def load_signing_key(store_url: str, *, create: bool) -> SigningKey | None:
     return SigningKey(key, str(path), created=True)
 
 
-def configured_signing_key() -> SigningKey | None:
+def configured_signing_key(settings: Settings) -> SigningKey | None:
     """Only a key named explicitly by AMITY_AUDIT_KEY / AMITY_AUDIT_KEY_FILE (if that file
     exists), never the one generated beside the store."""
-    if value := os.environ.get(KEY_ENV):
+    if settings.audit_key is not None and (value := settings.audit_key.get_secret_value()):
         return SigningKey(_parse(value.encode(), KEY_ENV), KEY_ENV)
-    file = os.environ.get(KEY_FILE_ENV)
+    file = settings.audit_key_file
     if not file:
         return None
     path = Path(file).expanduser()

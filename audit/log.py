@@ -15,8 +15,8 @@ from uuid import UUID
 
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-from audit.merkle import leaf_hash
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog.merkle import leaf_hash
 
 LEAF_PREFIX = b"amity-log-entry/1\x00"
 BATCH = 5_000

@@ -19,17 +19,18 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from audit.gc import paused_gc
-from audit.sql import Cursor, Database
+from audit.sql import Database
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from store.sql import Cursor
 
 NAME = "read_models"
 IN_FORCE = ("active", "dormant")
 TABLES = ("amity_rm_partnerships", "amity_rm_exchanges", "amity_rm_position")
 #: Events per transaction: each commit is a sync to disk, so fewer, bigger batches
-#: rebuild faster (bench case 4); a crash still loses at most one uncommitted batch.
+#: rebuild faster; a crash still loses at most one uncommitted batch.
 BATCH = 5_000
 #: Partnership rows loaded per query (under every database's parameter limit).
 LOAD_CHUNK = 500

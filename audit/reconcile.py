@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 
 from activities.messages import RecordRequest, RecordResult
 from domain.aggregate import PartnershipEvent
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 WORKFLOW_TYPE = "PartnershipWorkflow"
 ACTIVITY = "record_events"

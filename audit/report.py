@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
-from audit.checkpoints import origin
 from audit.export import partnership_ids
 from audit.history import summarise
 from audit.verify import TrustedKey, VerifyReport, verify_store
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 STAGE_COLOURS = {
     "proposed": "#8aa4c8",
@@ -189,7 +188,7 @@ def _section(store: PartnershipStore, pid: str) -> str:
 </section>"""
 
 
-def _verdict(report: VerifyReport, trusted: bool) -> str:
+def _verdict(report: VerifyReport, trusted: bool, origin: str) -> str:
     if not report.ok:
         first = escape(report.problems[0].message)
         return f'<div class="verdict bad" id="verification">Tamper check FAILED: {first}</div>'
@@ -209,13 +208,17 @@ def _verdict(report: VerifyReport, trusted: bool) -> str:
         )
     return (
         f'<div class="verdict ok" id="verification">Tamper check passed: {report.size} entries,'
-        f" consistent with {report.checkpoints} checkpoint(s) of {escape(origin())} signed by"
+        f" consistent with {report.checkpoints} checkpoint(s) of {escape(origin)} signed by"
         f" the trusted key; root {report.root.hex()[:16]}…</div>"
     )
 
 
 def render_html(
-    store: PartnershipStore, partnership_id: str | None, trusted: TrustedKey | None = None
+    store: PartnershipStore,
+    partnership_id: str | None,
+    trusted: TrustedKey | None = None,
+    *,
+    origin: str,
 ) -> tuple[str, int]:
     """The report page; its tamper verdict is a pass only under a `trusted` key from outside
     the store."""
@@ -224,7 +227,7 @@ def render_html(
     count = sum(len(store.history(pid)) for pid in ids)
     title = f"Amity audit report: {partnership_id or 'all partnerships'}"
     made = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    verdict = _verdict(verify_store(store, trusted, origin=origin()), trusted is not None)
+    verdict = _verdict(verify_store(store, trusted, origin=origin), trusted is not None, origin)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -241,7 +244,9 @@ def write_html(
     partnership_id: str | None,
     out: Path,
     trusted: TrustedKey | None = None,
+    *,
+    origin: str,
 ) -> int:
-    page, count = render_html(store, partnership_id, trusted)
+    page, count = render_html(store, partnership_id, trusted, origin=origin)
     out.write_text(page, encoding="utf-8")
     return count

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit.checkpoints import CheckpointTable, make_checkpoint, origin
-from audit.merkle import Tree
+from audit.checkpoints import CheckpointTable, make_checkpoint
 from audit.verify import verify_store
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog.merkle import Tree
 
 
 class NotConsistent(Exception):  # noqa: N818 - reads as the situation it names
@@ -37,9 +37,9 @@ class Signed:
     fresh: bool
 
 
-def checkpoint_log(store: PartnershipStore, key: Ed25519PrivateKey) -> Signed:
-    """A checkpoint of the whole log: the stored one if it already covers every entry."""
-    name = origin()
+def checkpoint_log(store: PartnershipStore, key: Ed25519PrivateKey, name: str) -> Signed:
+    """A checkpoint of the whole log `name` (its origin): the stored one if it already
+    covers every entry."""
     report = verify_store(store, (name, key.public_key()), origin=name)
     if not report.ok:
         raise NotConsistent([problem.message for problem in report.problems])
@@ -49,5 +49,5 @@ def checkpoint_log(store: PartnershipStore, key: Ed25519PrivateKey) -> Signed:
         return Signed(
             last.seq, last.size, report.root, last.note, last.public_key, report.tree, False
         )
-    made = make_checkpoint(store, key, report.tree)
+    made = make_checkpoint(store, key, report.tree, name)
     return Signed(made.seq, made.size, made.root, made.note, made.public_key, report.tree, True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit import note
 from audit.verify import TrustedKey
+from tlog import note
 
 PUBLIC_KEY_ENV = "AMITY_AUDIT_PUBLIC_KEY"
 #: A verifier key is one short line; a key "file" longer than this is something else.

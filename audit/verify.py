@@ -21,11 +21,11 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from audit import note
 from audit.checkpoints import CheckpointTable, StoredCheckpoint
 from audit.log import leaves
-from audit.merkle import HASH_SIZE, Tree, verify_consistency
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
+from tlog import note
+from tlog.merkle import HASH_SIZE, Tree, verify_consistency
 
 TrustedKey = tuple[str, Ed25519PublicKey]
 
@@ -73,7 +73,8 @@ class _Walk:
     last_version: dict[bytes, int] = field(default_factory=dict)
 
     def walk(self, store: PartnershipStore, batch: int) -> None:
-        """The whole log, a batch at a time (this is most of `verify`'s time: bench case 6)."""
+        """The whole log, a batch at a time (reading and hashing every event is most of what
+        `verify` does, so batches bound its memory, not its speed)."""
         last = self.last_version
         for found in leaves(store, batch):
             start = self.tree.size

@@ -20,7 +20,7 @@ from typing import Any
 from bench import append, asof, lifecycle, memory, projections, proofs, report
 from bench.common import Options, Row, say
 from bench.data import write_log, write_long_partnership
-from domain.store import PartnershipStore
+from runtime.settings import open_store
 
 CASES = ("lifecycle", "append", "projections", "asof", "proofs", "memory")
 
@@ -80,7 +80,7 @@ def run(opts: Options, only: set[str], workdir: Path) -> tuple[list[Row], dict[s
         rows += append.measure(opts, workdir)
     log_url = f"sqlite:///{workdir / 'log.db'}"
     if only & {"projections", "proofs", "memory"}:
-        store = PartnershipStore(log_url)
+        store = open_store(log_url)
         started = time.perf_counter()
         if (store.recorder.max_notification_id() or 0) != opts.events:  # else: kept (--workdir)
             write_log(store, opts.events)
@@ -92,7 +92,7 @@ def run(opts: Options, only: set[str], workdir: Path) -> tuple[list[Row], dict[s
         rows += projections.measure(opts, log_url, opts.events)
     if "asof" in only:
         long_url = f"sqlite:///{workdir / 'long.db'}"
-        store = PartnershipStore(long_url)
+        store = open_store(long_url)
         started = time.perf_counter()
         existing = store.aggregate(asof.LONG_ID)
         if existing is None or existing.version != opts.long_events:
@@ -111,7 +111,7 @@ def run(opts: Options, only: set[str], workdir: Path) -> tuple[list[Row], dict[s
                 logs[size] = log_url
             elif size < opts.events:
                 url = f"sqlite:///{workdir / f'log-{size}.db'}"
-                store = PartnershipStore(url)
+                store = open_store(url)
                 if (store.recorder.max_notification_id() or 0) != size:
                     write_log(store, size)
                 store.close()

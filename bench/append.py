@@ -20,7 +20,7 @@ from uuid import UUID
 from bench.common import Options, Row, say
 from bench.data import TEMPLATE_ID, bench_id, meta, story_commands, template
 from domain.identity import aggregate_id
-from domain.store import PartnershipStore
+from runtime.settings import open_store
 
 Command = tuple[str, str, dict[str, Any], list[Any]]  # partnership, command, payload, events
 
@@ -40,7 +40,7 @@ def commands(total: int) -> list[Command]:
 
 
 def store_rate(url: str, work: list[Command]) -> float:
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         versions: dict[str, int] = {}
         started = time.perf_counter()
@@ -61,7 +61,7 @@ RawRows = list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]
 def raw_rows(url: str, work: list[Command], hex_ids: bool) -> tuple[RawRows, str, str]:
     """Per command: (event rows, time rows), exactly the bytes the store would write;
     and the names of the two tables (the store creates them here, empty)."""
-    store = PartnershipStore(url)
+    store = open_store(url)
     recorder: Any = store.recorder
     tables = (recorder.events_table_name, recorder.times_table_name)
     store.close()
@@ -120,7 +120,7 @@ def postgres_floor(url: str, work: list[Command]) -> float:
 def postgres() -> AbstractContextManager[Any]:
     """A throwaway PostgreSQL 15 (the tests' fixture), or None with the reason."""
     try:
-        from amity.devserver import free_port
+        from runtime.devserver import free_port
         from tests.production.postgres import postgres_server
     except ImportError as error:
         return nullcontext(f"no PostgreSQL helper: {error}")

@@ -8,7 +8,7 @@ import time
 
 from audit.asof import as_of
 from bench.common import Options, Row, check, say
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 
 LONG_ID = "partnership-bench-long"
 

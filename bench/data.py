@@ -21,7 +21,8 @@ from domain.aggregate import PartnershipEvent
 from domain.decider import Rejection, decide, decide_proposal, evolve
 from domain.events import AnyEvent
 from domain.identity import aggregate_id
-from domain.store import EVENT_TIMES, CommandMeta, PartnershipStore, recorded_micros
+from store.application import CommandMeta, PartnershipStore
+from store.time_index import EVENT_TIMES, recorded_micros
 
 #: Every id has this width, so swapping ids inside the JSON keeps it canonical.
 ID_WIDTH = 8

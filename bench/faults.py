@@ -1,4 +1,4 @@
-"""Faults and bad input: nothing lost, nothing doubled, nobody stuck (issue 7).
+"""Faults and bad input: nothing lost, nothing doubled, nobody stuck.
 
 `python -m bench.faults [--full]` runs four scenarios against real processes and prints
 their figures (and writes them as markdown to bench/results/faults-<date>.md):
@@ -48,15 +48,16 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.guard import PayloadTooLarge
-from amity.settings import Settings
 from domain import commands as c
 from domain.decider import Rejection, decide, evolve
 from domain.registry import USER_COMMANDS
 from domain.state import PartnershipState
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.guard import PayloadTooLarge
+from runtime.settings import Settings, open_store
+from store.application import PartnershipStore
+from workflows.search import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -124,6 +125,7 @@ class Cluster:
         self.store_file = folder / "events.db"
         self.store_url = f"sqlite:///{self.store_file}"
         self.server = DevServer(
+            search_attributes=SEARCH_ATTRIBUTES,
             port=free_port(),
             ui_port=None,
             db_file=folder / "temporal.db",
@@ -486,7 +488,7 @@ async def crash_suite(
         figures.commands_applied = progress()
         # Afterwards: every partnership at its stage, the store exact, audits clean.
         running.keep_workers()
-        store = PartnershipStore(running.store_url)
+        store = open_store(running.store_url)
         try:
             for i, pid in enumerate(pids):
                 expected = plan_for(i)[1]
@@ -582,7 +584,7 @@ async def lock_suite(
         await locker.wait()
         figures.notes.append(f"file held {hold:.0f}s; the commands took {waited:.1f}s")
         figures.commands_applied = sum(len(v) for v in acknowledged.values())
-        store = PartnershipStore(running.store_url)
+        store = open_store(running.store_url)
         try:
             for pid in pids:
                 final = await current_status(client, pid)
@@ -1170,7 +1172,7 @@ async def bad_input_suite(
     cases = generate(count, seed, oversize)
     if client is None or task_queue is None or store is None:
         with cluster(folder) as running:
-            opened = PartnershipStore(running.store_url)
+            opened = open_store(running.store_url)
             try:
                 figures = await run_bad_inputs(
                     await connect(running.settings),
@@ -1334,7 +1336,7 @@ async def race_suite(
     """`rounds` partnerships, each raced by 10 clients with conflicting commands."""
     if client is None or task_queue is None or store is None:
         with cluster() as running:
-            opened = PartnershipStore(running.store_url)
+            opened = open_store(running.store_url)
             try:
                 return await race_suite(
                     rounds, await connect(running.settings), running.task_queue, opened, seed
@@ -1447,7 +1449,7 @@ async def run_all(size: str, seed: int | None = None) -> list[Figures]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.faults", description=__doc__)
-    parser.add_argument("--full", action="store_true", help="the full size (issue 7)")
+    parser.add_argument("--full", action="store_true", help="the full size (minutes, not seconds)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--out", type=Path, default=None, help="markdown file to write")
     args = parser.parse_args(argv)

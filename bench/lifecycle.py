@@ -23,12 +23,13 @@ from typing import Any
 from temporalio.client import Client
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.sending import with_request_id
-from amity.settings import Settings
 from bench.common import Options, Row, check, percentile, say
 from bench.floor import FLOOR_WORKFLOW
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.sending import with_request_id
+from runtime.settings import Settings
+from workflows.search import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parent.parent
 SIDES = ("amity", "floor")
@@ -116,6 +117,7 @@ def stop_worker(process: subprocess.Popen[str]) -> float:
 
 async def measure(opts: Options, workdir: Path) -> tuple[list[Row], dict[str, Any]]:
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=workdir / "temporal" / "temporal.db",

@@ -9,11 +9,11 @@ from eventsourcing.persistence import StoredEvent
 
 from audit.projections import BATCH, ReadModels
 from bench.common import Options, Row, check, say
-from domain.store import PartnershipStore
+from runtime.settings import open_store
 
 
 def rebuild_rate(url: str, limit: int | None = None) -> float:
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         models = ReadModels(store)
         models.reset()
@@ -38,7 +38,7 @@ def _partial(models: ReadModels, limit: int) -> int:
 
 
 def read_decode_rate(url: str, limit: int | None = None) -> float:
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         mapper = store.mapper
         count, start = 0, 1

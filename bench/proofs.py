@@ -10,16 +10,16 @@ import random
 import time
 
 from audit.log import BATCH, _originator_bytes, _row_batches, leaf_data
-from audit.merkle import Tree, verify_inclusion
 from audit.verify import verify_store
 from bench.common import Options, Row, check, say
-from domain.store import PartnershipStore
+from runtime.settings import open_store
+from tlog.merkle import Tree, verify_inclusion
 
 PROOFS_PER_SIZE = 200
 
 
 def verify_rate(url: str) -> tuple[float, Tree]:
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         report = verify_store(store)
         assert report.ok, [p.message for p in report.problems[:3]]
@@ -31,7 +31,7 @@ def verify_rate(url: str) -> tuple[float, Tree]:
 def sha256_rate(url: str) -> tuple[float, float]:
     """hashlib.sha256 over the same leaf inputs (0x00 || leaf data): the rate of the hashing
     alone, and of reading the rows (as plain tuples) plus hashing them."""
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         hashed, hashing, reading = 0, 0.0, 0.0
         sha256 = hashlib.sha256

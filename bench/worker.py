@@ -13,11 +13,10 @@ import signal
 import sys
 from pathlib import Path
 
-from amity.connect import connect
-from amity.settings import Settings
 from bench.floor import build_floor_worker
 from bench.sampler import Sampler
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.settings import Settings, open_store
 from worker import build_worker
 
 THREADS = 24
@@ -29,7 +28,7 @@ async def main(address: str, store_url: str, queue: str, floor_queue: str) -> No
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     client = await connect(Settings(TEMPORAL_ADDRESS=address))
-    store = PartnershipStore(store_url)
+    store = open_store(store_url)
     amity = build_worker(client, store, queue, THREADS, webhook_url=None)
     floor = build_floor_worker(client, floor_queue, THREADS)
     async with amity, floor:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from domain import commands as c
 from domain import events as e
@@ -642,7 +642,3 @@ def fold(
         version += 1
         state = evolve(state, event, version)
     return state
-
-
-def model_fields_of(model: type[BaseModel]) -> list[str]:
-    return list(model.model_fields)

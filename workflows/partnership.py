@@ -533,15 +533,17 @@ class PartnershipWorkflow:
         for pending in [*self._gate.waiting, *self._carried_signals]:
             pending.data = replace_names(pending.data, mark.matches)  # in place: tracked by id
 
-    @workflow.query(name="holds_person")
+    @workflow.query(name="status_holds_person")
     def holds_person(self, payload: RawValue = NOTHING) -> bool:
         """Whether this run holds the name a forget mark stands for (`amity forget` asks
-        before it signals, so partnerships that never named the person hear nothing)."""
+        before it signals, so partnerships that never named the person hear nothing).
+        Named to sort after `status`: the Web UI's Queries tab opens on the first name."""
         try:
             mark = ForgetMark.model_validate(decode(payload))
         except (c.InvalidInput, ValidationError):
             raise ApplicationError(
-                "holds_person needs a forget mark", type="InvalidQuery"
+                "status_holds_person needs a forget mark (amity forget sends it)",
+                type="InvalidQuery",
             ) from None
         if self._state is not None and holds(self._state.model_dump(mode="json"), mark.matches):
             return True

@@ -1,7 +1,7 @@
 """CheckpointWitness: a witness of one log's checkpoints, kept by Temporal, not by the store.
 
 One workflow per log (id `amity-witness-<origin>`). A checkpoint arrives as the Update
-`add_checkpoint`; its validator applies the witness rule (`audit.witness.refusal`), so a
+`add_checkpoint`; its validator applies the witness rule (`tlog.witness.refusal`), so a
 checkpoint that is not signed by the pinned key or not consistent with the last one is
 refused with its reason and nothing is recorded. Accepted ones stay in the workflow's
 history, in Temporal's database: an append-only record the store's writer cannot rewrite.
@@ -20,14 +20,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.checkpoint import CheckpointResult
-    from audit.witness import (
+    from tlog.witness import (
         CHECKPOINT_ACTIVITY,
         CHECKPOINT_WORKFLOW,
         QUERY,
         UPDATE,
         WORKFLOW_TYPE,
         AddCheckpoint,
+        CheckpointResult,
         WitnessStart,
         WitnessState,
         accept,

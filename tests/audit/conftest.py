@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from amity import story
 from amity.cli_audit import app
-from amity.settings import get_settings
 from domain import commands as c
 from domain.decider import Rejection, decide, decide_proposal
-from domain.store import CommandMeta, PartnershipStore
+from runtime.settings import get_settings
+from store.application import CommandMeta, PartnershipStore
 
 
 def tell_story(store: PartnershipStore, partnership_id: str) -> int:
@@ -39,11 +39,13 @@ def tell_story(store: PartnershipStore, partnership_id: str) -> int:
 
 def verifier_key_of(key_file: Path) -> str:
     """The C2SP verifier key of the audit key in `key_file` (what an auditor would pin)."""
-    from audit.checkpoints import origin
     from audit.keys import _parse
-    from audit.note import verifier_key
+    from runtime.settings import Settings
+    from tlog.note import verifier_key
 
-    return verifier_key(origin(), _parse(key_file.read_bytes(), str(key_file)).public_key())
+    return verifier_key(
+        Settings().audit_origin, _parse(key_file.read_bytes(), str(key_file)).public_key()
+    )
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.audit.conftest import AuditCli, tell_story
 from tests.chromium import ARGS, chromium_or_skip, private_dirs
 

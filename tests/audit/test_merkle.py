@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.merkle import (
+from tlog.merkle import (
     EMPTY_ROOT,
     Tree,
     leaf_hash,
@@ -64,7 +64,7 @@ def test_consistency_proofs_verify_and_detect_a_rewrite() -> None:
 def test_extend_builds_the_same_tree_as_appending_one_by_one() -> None:
     import hashlib
 
-    from audit.merkle import Tree
+    from tlog.merkle import Tree
 
     hashes = [hashlib.sha256(str(i).encode()).digest() for i in range(1, 300)]
     for cut in (0, 1, 2, 3, 7, 64, 100, 255, 299):
@@ -91,3 +91,77 @@ def test_equal_size_consistency_refuses_a_forged_root() -> None:
         assert not verify_consistency(n, n, other, root, [])
         assert not verify_consistency(n, n, root, root, [root])  # no proof is due
     assert not verify_consistency(0, 0, EMPTY_ROOT, leaf_hash(b"x"), [])
+
+
+def test_equal_sizes_need_equal_roots_and_an_empty_proof() -> None:
+    """A consistency check between two checkpoints of the same size proves nothing but
+    equality: a forged root of that size, or any proof at all, is refused."""
+    tree = Tree(LEAVES)
+    for n in (1, 2, 3, 8, 70):
+        root = tree.root(n)
+        assert verify_consistency(n, n, root, root, [])
+        assert tree.consistency_proof(n, n) == []
+        forged = leaf_hash(b"forged root")
+        assert not verify_consistency(n, n, root, forged, [])
+        assert not verify_consistency(n, n, forged, root, [])
+        # a proof cannot make two different roots of one size consistent
+        assert not verify_consistency(n, n, root, forged, [forged])
+        assert not verify_consistency(n, n, root, root, [root])
+
+
+def test_hashes_are_the_domain_separated_definition() -> None:
+    """Leaves and nodes hash with distinct one-byte prefixes (0x00, 0x01), nothing else."""
+    import hashlib
+
+    assert leaf_hash(b"entry") == hashlib.sha256(b"\x00entry").digest()
+    assert (
+        node_hash(b"L" * 32, b"R" * 32) == hashlib.sha256(b"\x01" + b"L" * 32 + b"R" * 32).digest()
+    )
+    assert leaf_hash(b"") != EMPTY_ROOT
+
+
+def test_leaves_and_default_sizes() -> None:
+    tree = Tree(LEAVES[:9])
+    assert [tree.leaf(i) for i in range(9)] == LEAVES[:9]
+    assert tree.inclusion_proof(4) == tree.inclusion_proof(4, 9)
+    assert tree.consistency_proof(5) == tree.consistency_proof(5, 9)
+
+
+def test_out_of_range_requests_are_refused() -> None:
+    import pytest
+
+    tree = Tree(LEAVES[:9])
+    with pytest.raises(ValueError, match=r"no subtree \[3, 3\) in a tree of 9"):
+        tree.subtree(3, 3)
+    with pytest.raises(ValueError, match="no subtree"):
+        tree.subtree(0, 10)
+    with pytest.raises(ValueError, match="leaf 9 is not in a tree of 9"):
+        tree.inclusion_proof(9)
+    with pytest.raises(ValueError, match="leaf 2 is not in a tree of 10"):
+        tree.inclusion_proof(2, 10)
+    with pytest.raises(ValueError, match="no consistency proof from 0 to 9"):
+        tree.consistency_proof(0)
+    with pytest.raises(ValueError, match="no consistency proof from 5 to 10"):
+        tree.consistency_proof(5, 10)
+    with pytest.raises(ValueError) as raised:
+        tree.extend(b"x" * 31)
+    assert str(raised.value) == "leaf hashes must be whole 32-byte hashes"
+    assert tree.size == 9
+
+
+def test_malformed_proofs_are_refused() -> None:
+    tree = Tree(LEAVES)
+    # a leaf index outside the tree, even one whose hash is the root
+    assert not verify_inclusion(1, 1, LEAVES[0], [], tree.root(1))
+    assert not verify_inclusion(-1, 5, LEAVES[0], tree.inclusion_proof(0, 5), tree.root(5))
+    # a valid proof with an extra node appended
+    for n in (1, 5, 8):
+        proof = tree.inclusion_proof(0, n)
+        assert not verify_inclusion(0, n, LEAVES[0], [*proof, LEAVES[1]], tree.root(n))
+    for m, n in ((3, 5), (4, 9), (7, 70)):
+        proof = tree.consistency_proof(m, n)
+        old, new = tree.root(m), tree.root(n)
+        assert not verify_consistency(m, n, old, new, [*proof, LEAVES[1]])
+        assert not verify_consistency(m, n, old, new, [])  # sizes differ: a proof is needed
+        assert not verify_consistency(n, m, new, old, proof)  # a tree never shrinks
+        assert not verify_consistency(0, n, EMPTY_ROOT, new, proof)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from audit import note
+from tlog import note
 
 
 def test_keys_and_checkpoints_round_trip() -> None:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from audit.projections import ReadModels
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.audit.conftest import AuditCli, tell_story
 
 IDS = ["partnership-a-b", "partnership-c-d", "partnership-e-f"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.audit.conftest import AuditCli, tell_story, verifier_key_of
 
 PARTNERSHIPS = ["partnership-a-b", "partnership-c-d", "partnership-e-f"]

@@ -15,9 +15,9 @@ import pytest
 from temporalio.client import WorkflowHandle
 
 from amity import story
-from amity.devserver import DevServer
 from domain.identity import aggregate_id
 from domain.state import to_status
+from runtime.devserver import DevServer
 from tests.audit.conftest import AuditCli
 from tests.conftest import Engine
 

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from amity import story
 from amity.cli import app
-from amity.settings import Settings
+from runtime.settings import Settings
 from tests.conftest import Engine
 
 runner = CliRunner()
@@ -197,7 +197,7 @@ async def test_user_mistakes_are_one_line_exit_2(
 
 
 async def test_unreachable_temporal_names_the_address(amity: Amity, tmp_path: Path) -> None:
-    from amity.devserver import free_port
+    from runtime.devserver import free_port
 
     address = f"127.0.0.1:{free_port()}"
     for args in (
@@ -295,7 +295,7 @@ async def test_amity_worker_runs_partnerships_until_ctrl_c(
 
 
 def test_amity_worker_unreachable_is_one_line() -> None:
-    from amity.devserver import free_port
+    from runtime.devserver import free_port
 
     address = f"127.0.0.1:{free_port()}"
     # in the main thread: the worker installs signal handlers

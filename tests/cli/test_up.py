@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from amity.cli import main
-from amity.devserver import free_port
+from runtime.devserver import free_port
 
 AMITY = str(Path(sys.executable).parent / "amity")
 

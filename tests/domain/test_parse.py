@@ -266,3 +266,51 @@ def test_printable_text_keeps_newlines_tabs_and_every_script():
     }
     meeting = parse_command("record_meeting", payload, printable=True)
     assert meeting.outcome == "1.\tEconomy\n2.\tCulture"  # type: ignore[union-attr]
+
+
+# -- edges found by `make mutate` -------------------------------------------------------
+
+
+def test_control_characters_are_refused_only_when_asked() -> None:
+    """New input is parsed with printable=True; replaying old histories parses leniently
+    (the default), so a run that accepted such text before still replays."""
+    from amity import story
+    from domain import commands as cmds
+
+    bell = {**story.load("open_talks.json"), "note": "ring\x07"}
+    assert cmds.parse_command("open_talks", bell).note == "ring\x07"
+    assert cmds.parse_payload(cmds.OpenTalks, bell).note == "ring\x07"
+    with pytest.raises(cmds.InvalidInput, match="open_talks: note"):
+        cmds.parse_command("open_talks", bell, printable=True)
+    proposal = {**story.proposal(), "rationale": "ring\x07"}
+    assert cmds.parse_proposal(proposal).rationale == "ring\x07"
+    with pytest.raises(cmds.InvalidInput, match="propose: rationale"):
+        cmds.parse_proposal(proposal, printable=True)
+
+
+def test_an_unknown_command_name_is_cut_at_60_characters() -> None:
+    from domain import commands as cmds
+
+    known = ", ".join(cmds.USER_COMMANDS)
+    with pytest.raises(cmds.InvalidInput) as raised:
+        cmds.parse_command("x" * 61, {})
+    assert str(raised.value) == f"unknown command {'x' * 60!r}; known commands: {known}"
+    assert known.startswith("open_talks, record_meeting, ")
+
+
+def test_dates_and_durations_at_their_bounds() -> None:
+    from amity import story
+    from domain import commands as cmds
+
+    meeting = story.load("record_meeting.json")
+    for day in ("1900-01-01", "2200-12-31"):
+        assert str(cmds.parse_command("record_meeting", {**meeting, "date": day}).date) == day
+    for day in ("1899-12-31", "2201-01-01"):
+        with pytest.raises(cmds.InvalidInput, match="date must be between 1900-01-01 and 2200"):
+            cmds.parse_command("record_meeting", {**meeting, "date": day})
+    proposal = story.proposal()
+    longest = cmds.parse_proposal({**proposal, "policy": {"term": "P73000D"}})  # 200 years
+    assert longest.policy.term is not None and longest.policy.term.days == 73000
+    for term in ("P73001D", "P73200D", "P73366D"):
+        with pytest.raises(cmds.InvalidInput, match=r"policy\.term"):
+            cmds.parse_proposal({**proposal, "policy": {"term": term}})

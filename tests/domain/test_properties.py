@@ -19,8 +19,9 @@ from domain.commands import InvalidInput, parse_command, parse_proposal
 from domain.decider import Rejection, decide, decide_proposal, fold
 from domain.events import EVENT_LIST_ADAPTER
 from domain.state import PartnershipState, to_status
-from domain.store import CommandMeta, PartnershipStore
 from domain.values import Stage
+from runtime.settings import open_store
+from store.application import CommandMeta
 
 from .scenario import CUPERTINO, JING, MIANYANG, PID, T0, ZHANG
 from .test_refusals import CONTRACT_ALLOWED, ENGINE_ALLOWED
@@ -269,7 +270,7 @@ def test_any_sequence_keeps_version_and_never_emits_an_illegal_event(life):
 def test_the_store_agrees_with_the_fold_after_any_sequence(life):
     emitted, steps, state = life
     with tempfile.TemporaryDirectory() as folder:
-        store = PartnershipStore(f"sqlite:///{Path(folder) / 'events.db'}", snapshot_interval=5)
+        store = open_store(f"sqlite:///{Path(folder) / 'events.db'}", snapshot_interval=5)
         try:
             version = 0
             first = emitted[:1]

@@ -1,4 +1,5 @@
-"""The event store over a real SQLite file: optimistic appends, idempotency, atomic commands."""
+"""The event store, on SQLite and on PostgreSQL (tests/conftest.py BOTH_STORES): optimistic
+appends, idempotency, atomic commands, snapshots."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import pytest
 
 from domain import events as e
 from domain.decider import IllegalEvent, fold
-from domain.store import AppendResult, CommandMeta, PartnershipStore, StoreConflict
+from domain.identity import aggregate_id
 from domain.values import Stage
+from runtime.settings import open_store
+from store.application import AppendResult, CommandMeta, PartnershipStore, StoreConflict
+from store.options import DEFAULT_SNAPSHOT_INTERVAL
 
 from .scenario import (
     ACTIVE,
@@ -47,8 +51,8 @@ class CountingStore(PartnershipStore):
 
 
 @pytest.fixture
-def store(tmp_path):
-    opened = CountingStore(f"sqlite:///{tmp_path / 'events.db'}")
+def store(store_url):
+    opened = CountingStore(store_url)
     yield opened
     opened.close()
 
@@ -201,17 +205,17 @@ def test_partnerships_do_not_see_each_other(store):
     assert store.state(other).version == 1 and store.state(PID).version == 1
 
 
-def test_reopened_store_and_snapshots_give_the_same_state(tmp_path):
-    url = f"sqlite:///{tmp_path / 'snap.db'}"
+def test_reopened_store_and_snapshots_give_the_same_state(store_url):
+    url = store_url
     history = [proposed(), talks_opened(), meeting(), drafted(), approved(), signed()]
     history += [exchange(at(10 + i), "culture") for i in range(6)]
-    first = PartnershipStore(url, snapshot_interval=4)
+    first = open_store(url, snapshot_interval=4)
     try:
         for version, event in enumerate(history, start=1):
             first.append(PID, [event], meta(f"r-{version}"), None if version == 1 else version - 1)
     finally:
         first.close()
-    second = PartnershipStore(url, snapshot_interval=4)
+    second = open_store(url, snapshot_interval=4)
     try:
         assert second.state(PID) == fold(history)
         assert second.state(PID, 6) == fold(history[:6])
@@ -220,11 +224,11 @@ def test_reopened_store_and_snapshots_give_the_same_state(tmp_path):
         second.close()
 
 
-def test_two_writers_on_one_file(tmp_path):
-    """Two workers' stores on the same file: the loser of a race gets a conflict, or, if
-    it was retrying the same request, the winner's result."""
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
-    first, second = PartnershipStore(url), PartnershipStore(url)
+def test_two_writers_on_one_store(store_url):
+    """Two workers' stores on the same database: the loser of a race gets a conflict, or,
+    if it was retrying the same request, the winner's result."""
+    url = store_url
+    first, second = open_store(url), open_store(url)
     try:
         first.append(PID, [proposed()], meta("propose-1"), None)
         assert second.state(PID).version == 1  # second has it cached at version 1
@@ -247,3 +251,56 @@ def test_a_request_id_is_only_recognised_after_the_expected_version(store):
     store.append(PID, [talks_opened()], meta("r-2"), 1)
     again = store.append(PID, [meeting()], meta("r-2"), 2)
     assert again == AppendResult(3, False)
+
+
+def snapshot_versions(store: PartnershipStore) -> list[int]:
+    assert store.snapshots is not None
+    return [s.originator_version for s in store.snapshots.get(aggregate_id(PID))]
+
+
+def fill(store: PartnershipStore, exchanges: int) -> list:
+    """The active partnership (7 events), then `exchanges` one-event commands."""
+    history = [*ACTIVE, *(exchange(at(20 + i)) for i in range(exchanges))]
+    for version, event in enumerate(history, start=1):
+        store.append(PID, [event], meta(f"r-{version}"), None if version == 1 else version - 1)
+    return history
+
+
+def test_snapshot_interval_from_the_environment(store_url, monkeypatch):
+    """AMITY_SNAPSHOT_INTERVAL=3: a snapshot at every third version, equal to the fold."""
+    monkeypatch.setenv("AMITY_SNAPSHOT_INTERVAL", "3")
+    store = open_store(store_url)
+    try:
+        assert store.snapshot_interval == 3
+        history = fill(store, 3)  # versions 1..10
+        assert snapshot_versions(store) == [3, 6, 9]
+        for snapshot in store.snapshots.get(aggregate_id(PID)):
+            assert snapshot.state == fold(history[: snapshot.originator_version])
+        # a two-event command (versions 12, 13) snapshots at 12, in its middle
+        store.append(PID, [e.BecameDormant(at=at(400), idle_since=at(22))], meta("r-11"), 10)
+        two = [e.Reactivated(at=at(401)), exchange(at(401))]
+        assert store.append(PID, two, meta("r-12"), 11).version == 13
+        assert snapshot_versions(store) == [3, 6, 9, 12]
+        assert store.snapshots is not None
+        twelfth = list(store.snapshots.get(aggregate_id(PID)))[-1]
+        assert twelfth.state.stage == Stage.ACTIVE and twelfth.state.version == 12
+    finally:
+        store.close()
+
+
+def test_snapshot_interval_argument_wins_and_default_is_100(store_url, monkeypatch):
+    monkeypatch.setenv("AMITY_SNAPSHOT_INTERVAL", "3")
+    store = open_store(store_url, snapshot_interval=4)
+    try:
+        fill(store, 2)  # versions 1..9
+        assert snapshot_versions(store) == [4, 8]
+    finally:
+        store.close()
+    monkeypatch.delenv("AMITY_SNAPSHOT_INTERVAL")
+    default = open_store(store_url)
+    try:
+        assert default.snapshot_interval == DEFAULT_SNAPSHOT_INTERVAL == 100
+        default.append(PID, [exchange(at(50))], meta("r-10"), 9)
+        assert snapshot_versions(default) == [4, 8]
+    finally:
+        default.close()

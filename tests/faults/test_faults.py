@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from amity.settings import Settings
 from bench.faults import Figures, bad_input_suite, crash_suite, lock_suite, race_suite
+from runtime.settings import Settings
 from tests.conftest import Engine
 
 pytestmark = pytest.mark.slow

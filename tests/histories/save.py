@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
 from amity.privacy import tell_workflows
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.settings import open_store, Settings
+from store.application import PartnershipStore
 from worker import build_worker
+from workflows.search import SEARCH_ATTRIBUTES
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,8 +40,7 @@ async def _wait_version(handle: Any, version: int) -> None:
 async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
     """Run every scenario; save the histories of `only` those (all when empty)."""
     folder = Path(tempfile.mkdtemp())
-    server = DevServer(
-        port=free_port(),
+    server = DevServer(search_attributes=SEARCH_ATTRIBUTES, port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",
         extra_args=[
@@ -51,7 +51,7 @@ async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
     written = []
     try:
         client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
-        store = PartnershipStore(
+        store = open_store(
             f"sqlite:///{folder / 'events.db'}", env={"AMITY_PERSONAL_DATA_KEYS": "on"}
         )
         queue = f"histories-{uuid.uuid4().hex}"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from temporalio.client import Client
 
-from amity.devserver import DevServer, temporal_binary
+from runtime.devserver import DevServer, temporal_binary
 
 ROOT = Path(__file__).resolve().parents[2]
 INTEGRATIONS = ROOT / "examples" / "integrations"

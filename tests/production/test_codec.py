@@ -19,13 +19,12 @@ from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from amity import story
-from amity.codec import ENCODING, AesGcmCodec, CodecKeyError
 from amity.codec_server import CodecServer
-from amity.connect import connect
-from amity.devserver import DevServer
-from amity.settings import Settings
 from audit.reconcile import reconcile
-from domain.store import PartnershipStore
+from runtime.codec import ENCODING, AesGcmCodec, CodecKeyError
+from runtime.connect import connect
+from runtime.devserver import DevServer
+from runtime.settings import Settings, open_store
 from worker import build_worker
 
 #: Persons' names (personal data). City names stay readable in the search attributes
@@ -66,7 +65,7 @@ async def test_history_holds_ciphertext_and_the_codec_endpoint_decodes_it(
     assert not isinstance(raw_client.data_converter.payload_codec, AesGcmCodec)
     assert key not in repr(client.data_converter.payload_codec)
 
-    store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'events.db'}")
     task_queue = f"codec-{uuid.uuid4().hex[:8]}"
     pid = f"partnership-codec-{uuid.uuid4().hex[:8]}"
     try:

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from amity.settings import Settings
-from domain.store import store_env
+from runtime.settings import Settings
+from store.application import store_env
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {"TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "AMITY_TASK_QUEUE", "AMITY_EVENT_STORE_URL"}

@@ -15,7 +15,7 @@ import pytest
 from temporalio.client import Client, WorkflowUpdateFailedError
 
 from amity import story
-from amity.devserver import DevServer, free_port
+from runtime.devserver import DevServer, free_port
 from tests.production.workers import worker_processes
 
 

@@ -14,9 +14,9 @@ import pytest
 from typer.testing import CliRunner
 
 from amity.cli import app
-from amity.settings import get_settings
 from audit.projections import ReadModels
-from domain.store import PartnershipStore, StoreConfigError
+from runtime.settings import get_settings, open_store
+from store.application import StoreConfigError
 from tests.audit.conftest import AuditCli, tell_story, verifier_key_of
 
 PIDS = ["partnership-a-b", "partnership-c-d"]
@@ -48,7 +48,7 @@ def test_store_encrypted_at_rest(
 ) -> None:
     key = base64.b64encode(os.urandom(32)).decode()
     monkeypatch.setenv("AMITY_STORE_KEY", key)
-    store = PartnershipStore(store_url, snapshot_interval=5)
+    store = open_store(store_url, snapshot_interval=5)
     try:
         for pid in PIDS:
             tell_story(store, pid)
@@ -72,14 +72,15 @@ def test_store_encrypted_at_rest(
     assert audit_cli("verify", "--bundle", str(bundle), "--public-key", pinned).exit_code == 0
     # without the key, or with a wrong one, nothing reads; the key is never echoed
     monkeypatch.delenv("AMITY_STORE_KEY")
-    keyless = PartnershipStore(store_url)
+    keyless = open_store(store_url)
     try:
         with pytest.raises(ValueError):
             keyless.state(PIDS[0])
     finally:
         keyless.close()
+    monkeypatch.setenv("AMITY_STORE_KEY", key[:20])
     with pytest.raises(StoreConfigError) as bad:
-        PartnershipStore(store_url, env={"AMITY_STORE_KEY": key[:20]})
+        open_store(store_url)
     assert key[:20] not in str(bad.value)
 
 
@@ -90,7 +91,7 @@ def test_forget_shreds_one_person_and_verify_still_passes(
     monkeypatch.setenv("AMITY_PERSONAL_DATA_KEYS", "on")
     # PostgreSQL has no "beside the store" to keep a generated digest key in: configured.
     monkeypatch.setenv("AMITY_PERSON_DIGEST_KEY", base64.b64encode(os.urandom(32)).decode())
-    store = PartnershipStore(store_url, snapshot_interval=5)
+    store = open_store(store_url, snapshot_interval=5)
     for pid in PIDS:
         tell_story(store, pid)
     ReadModels(store).catch_up()
@@ -115,7 +116,7 @@ def test_forget_shreds_one_person_and_verify_still_passes(
     raw = stored_bytes(store_url)
     assert b"Jing Dazhong" not in raw
     assert b"Jing" not in raw
-    reopened = PartnershipStore(store_url)
+    reopened = open_store(store_url)
     try:
         history = reopened.history(PIDS[0])
         assert [(e.originator_version, e.event.type, e.request_id) for e in history] == shape

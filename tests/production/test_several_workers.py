@@ -19,11 +19,11 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer
-from amity.settings import Settings
 from audit.reconcile import reconcile
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer
+from runtime.settings import Settings, open_store
+from store.application import PartnershipStore
 from tests.production.postgres import PostgresServer
 from tests.production.workers import worker_processes
 
@@ -151,7 +151,7 @@ async def test_three_workers_eight_clients_400_commands(
     assert len(plan.all) == 400
     rng = random.Random(6)
     rng.shuffle(plan.extras)
-    store = PartnershipStore(pg_url)
+    store = open_store(pg_url)
     with worker_processes(WORKERS, env, tmp_path) as workers:
         clients = [await connect(settings) for _ in range(CLIENTS)]
         for pid in pids:

@@ -14,7 +14,8 @@ from amity import story
 from domain import commands as c
 from domain.decider import IllegalEvent, Rejection, decide
 from domain.events import AnyEvent
-from domain.store import CommandMeta, PartnershipStore, StoreConflict
+from runtime.settings import open_store
+from store.application import CommandMeta, PartnershipStore, StoreConflict
 from tests.audit.conftest import AuditCli, tell_story
 
 pytestmark = pytest.mark.both_stores
@@ -56,7 +57,7 @@ def test_separate_store_instances_race_without_losing_or_doubling(store_url: str
     """Two stores on one database (two worker processes): 16 writers race on one
     partnership. A writer that loses the race gets StoreConflict and retries from a fresh
     read; a repeated request is recognised; nothing is lost, nothing is written twice."""
-    stores = [PartnershipStore(store_url), PartnershipStore(store_url)]
+    stores = [open_store(store_url), open_store(store_url)]
     try:
         tell_story(stores[0], PID)
         conflicts = 0
@@ -107,7 +108,7 @@ def test_separate_store_instances_race_without_losing_or_doubling(store_url: str
 
 
 def test_snapshots_and_the_time_index_give_the_same_states(store_url: str) -> None:
-    store = PartnershipStore(store_url, snapshot_interval=4)
+    store = open_store(store_url, snapshot_interval=4)
     try:
         before = datetime.now(UTC)
         tell_story(store, PID)
@@ -117,7 +118,7 @@ def test_snapshots_and_the_time_index_give_the_same_states(store_url: str) -> No
         assert [s.originator_version for s in snapshots] == [4, 8]
         # rebuilt from the log alone, without snapshots
         with_snapshots = store.state(PID)
-        plain = PartnershipStore(store_url, env={"IS_SNAPSHOTTING_ENABLED": "n"})
+        plain = open_store(store_url, env={"IS_SNAPSHOTTING_ENABLED": "n"})
         try:
             assert plain.snapshots is None
             assert plain.state(PID) == with_snapshots

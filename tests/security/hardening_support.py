@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from amity.devserver import free_port
+from runtime.devserver import free_port
 from tests.cli.test_up import AMITY, Up, children, clean_env, group_is_gone, wait_for_ui
 
 #: A Standard Webhooks secret (whsec_ + base64 of 32 bytes) and its key bytes.

@@ -18,14 +18,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import head as heads
-from audit import note
-from audit.checkpoints import DEFAULT_ORIGIN
 from audit.log import leaf_data
-from audit.merkle import Tree, leaf_hash
 from domain.identity import aggregate_id
-from domain.store import PartnershipStore
+from runtime.settings import DEFAULT_ORIGIN
+from store.application import PartnershipStore
 from tests.audit import conftest as audit_fixtures
 from tests.audit.conftest import AuditCli, Result, tell_story, verifier_key_of
+from tlog import note
+from tlog.merkle import Tree, leaf_hash
 
 audit_cli = audit_fixtures.audit_cli  # the fixture: `amity audit ...` on this test's store
 

@@ -151,7 +151,7 @@ PUBLISHED_INPUTS = [
 
 
 def test_the_merkle_tree_matches_the_published_rfc6962_answers() -> None:
-    from audit.merkle import Tree, leaf_hash, verify_consistency, verify_inclusion
+    from tlog.merkle import Tree, leaf_hash, verify_consistency, verify_inclusion
 
     page = lines("rfc6962")
     inputs = [bytes.fromhex(page[f"input {i}"].replace("(empty)", "")) for i in range(8)]
@@ -183,7 +183,7 @@ def test_the_merkle_tree_matches_the_published_rfc6962_answers() -> None:
 
 
 def test_the_independent_implementation_agrees_with_the_code_for_many_sizes() -> None:
-    from audit.merkle import Tree, leaf_hash
+    from tlog.merkle import Tree, leaf_hash
 
     inputs = [bytes([i]) * (i % 5) for i in range(40)]
     tree = Tree(leaf_hash(data) for data in inputs)
@@ -212,8 +212,8 @@ def amity_log() -> tuple[dict[str, str], list[tuple[int, str, int, bytes]]]:
 
 def test_amity_leaves_roots_and_proofs_match_the_page() -> None:
     from audit.log import leaf_data
-    from audit.merkle import Tree, leaf_hash
     from domain.identity import aggregate_id
+    from tlog.merkle import Tree, leaf_hash
 
     page, rows = amity_log()
     for pid in {row[1] for row in rows}:
@@ -244,7 +244,7 @@ def vector_key() -> tuple[Ed25519PrivateKey, dict[str, str]]:
 
 def test_the_key_checkpoint_and_head_are_byte_exact() -> None:
     from audit import head as heads
-    from audit import note
+    from tlog import note
 
     key, page = vector_key()
     assert page["public key"] == raw_public(key).hex()
@@ -293,7 +293,7 @@ def documented_bundle() -> dict[str, Any]:
 
 def test_the_documented_bundle_verifies_with_the_code_and_independently() -> None:
     from audit.bundle import verify_bundle
-    from audit.note import parse_verifier_key
+    from tlog.note import parse_verifier_key
 
     _, page = vector_key()
     trusted = parse_verifier_key(page["verifier key"])
@@ -326,7 +326,7 @@ def test_the_documented_bundle_verifies_with_the_code_and_independently() -> Non
 @pytest.mark.parametrize("change", ["drop-last", "reorder", "state-byte", "other-key"])
 def test_the_documented_bundle_changed_does_not_verify(change: str) -> None:
     from audit.bundle import verify_bundle
-    from audit.note import parse_verifier_key, verifier_key
+    from tlog.note import parse_verifier_key, verifier_key
 
     _, page = vector_key()
     trusted = parse_verifier_key(page["verifier key"])

@@ -22,12 +22,12 @@ from typer.testing import CliRunner
 
 from amity import story
 from amity.cli import app
-from amity.codec import AesGcmCodec, CodecKeyError
-from amity.connect import connect
-from amity.devserver import DevServer
-from amity.settings import Settings
 from domain.sealed import PLAINTEXT_REASON
-from domain.store import PartnershipStore
+from runtime.codec import AesGcmCodec, CodecKeyError
+from runtime.connect import connect
+from runtime.devserver import DevServer
+from runtime.settings import Settings, open_store
+from store.application import PartnershipStore
 from worker import build_worker
 
 NOT_ENCRYPTED = "the payload is not encrypted"
@@ -50,7 +50,7 @@ async def sealed(dev_server: DevServer, tmp_path: Path) -> AsyncIterator[Sealed]
     keyed = await connect(Settings(TEMPORAL_ADDRESS=dev_server.address, AMITY_PAYLOAD_KEY=key))
     keyless = await connect(Settings(TEMPORAL_ADDRESS=dev_server.address))
     store_url = f"sqlite:///{tmp_path / 'events.db'}"
-    store = PartnershipStore(store_url)
+    store = open_store(store_url)
     task_queue = f"sealed-{uuid.uuid4().hex[:8]}"
     try:
         async with build_worker(keyed, store, task_queue, threads=4):

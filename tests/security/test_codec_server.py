@@ -18,11 +18,11 @@ import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from amity.codec import AesGcmCodec
 from amity.codec_server import CodecConfigError, CodecServer
 from amity.codec_server import main as codec_server_main
-from amity.devserver import free_port
-from amity.settings import get_settings
+from runtime.codec import AesGcmCodec
+from runtime.devserver import free_port
+from runtime.settings import get_settings
 
 TOKEN = "t0ken-for-the-codec-server-tests_0123456789"
 UI = "http://127.0.0.1:8233"

@@ -17,10 +17,11 @@ import uuid
 from pathlib import Path
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings
 from tests.cli.test_up import AMITY, children, clean_env, group_is_gone, wait_for_ui
+from workflows.search import SEARCH_ATTRIBUTES
 
 ATTACKER = "http://attacker.example"
 
@@ -165,7 +166,7 @@ async def test_an_http_port_asked_for_answers(dev_server: DevServer) -> None:
 
 def test_the_dev_server_without_http_port_refuses_every_host() -> None:
     """The option that makes it so, as the command line shows it."""
-    command = DevServer(port=1, ui_port=None).command()
+    command = DevServer(search_attributes=SEARCH_ATTRIBUTES, port=1, ui_port=None).command()
     joined = " ".join(command)
     assert "--http-port" not in joined
     assert "frontend.httpAllowedHosts=[]" in joined

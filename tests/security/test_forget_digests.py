@@ -18,8 +18,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.privacy import KEYED, normalise, plain_digest
-from domain.store import PartnershipStore, StoreConfigError
+from runtime.settings import open_store
+from store.application import StoreConfigError
+from store.personal_keys import KEYED, normalise, plain_digest
 from tests.audit.conftest import tell_story
 from tests.production.postgres import PostgresServer
 
@@ -57,7 +58,7 @@ def guesses(name: str) -> set[str]:
 
 def test_a_dictionary_attack_on_the_key_table_finds_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'events.db'}"
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         tell_story(store, "partnership-a-b")
         keys = store.personal_keys()
@@ -76,7 +77,7 @@ def test_a_dictionary_attack_on_the_key_table_finds_nothing(tmp_path: Path) -> N
     raw = db_path(url).read_bytes()
     assert secret not in raw and key_file.read_text().strip().encode() not in raw
     # a second process with the same key finds the same persons' keys (no new ones)
-    again = PartnershipStore(url)
+    again = open_store(url)
     try:
         assert {name: again.personal_keys().key_for(name) for name in PERSONS} == found
     finally:
@@ -86,7 +87,7 @@ def test_a_dictionary_attack_on_the_key_table_finds_nothing(tmp_path: Path) -> N
 
 def test_plain_digests_of_an_older_store_are_rekeyed_and_keep_working(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'events.db'}"
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         tell_story(store, "partnership-a-b")
         ids = {}
@@ -106,7 +107,7 @@ def test_plain_digests_of_an_older_store_are_rekeyed_and_keep_working(tmp_path: 
         db.execute("DROP TABLE amity_person_meta")
     assert all(plain_digest(name) in digests(url) for name in PERSONS)
 
-    upgraded = PartnershipStore(url)
+    upgraded = open_store(url)
     try:
         assert all(d.startswith(KEYED) for d in digests(url))
         state = upgraded.state("partnership-a-b")
@@ -132,7 +133,7 @@ def test_a_changed_digest_key_is_refused_not_silently_rekeyed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'events.db'}"
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         tell_story(store, "partnership-a-b")
     finally:
@@ -140,12 +141,12 @@ def test_a_changed_digest_key_is_refused_not_silently_rekeyed(
     other = base64.b64encode(os.urandom(32)).decode()
     monkeypatch.setenv("AMITY_PERSON_DIGEST_KEY", other)
     with pytest.raises(StoreConfigError) as refused:
-        PartnershipStore(url)
+        open_store(url)
     message = str(refused.value)
     assert "digest key" in message and "\n" not in message and other not in message
     monkeypatch.setenv("AMITY_PERSON_DIGEST_KEY", "too-short")
     with pytest.raises(StoreConfigError, match="base64 of 32 random bytes"):
-        PartnershipStore(url)
+        open_store(url)
 
 
 def test_postgresql_needs_a_configured_digest_key(
@@ -155,10 +156,10 @@ def test_postgresql_needs_a_configured_digest_key(
     make their own key, so the store refuses to start without one, in one line."""
     url = postgres.new_database()
     with pytest.raises(StoreConfigError) as refused:
-        PartnershipStore(url)
+        open_store(url)
     assert "AMITY_PERSON_DIGEST_KEY" in str(refused.value) and "\n" not in str(refused.value)
     monkeypatch.setenv("AMITY_PERSON_DIGEST_KEY", base64.b64encode(os.urandom(32)).decode())
-    store = PartnershipStore(url)
+    store = open_store(url)
     try:
         tell_story(store, "partnership-a-b")
     finally:

@@ -30,12 +30,13 @@ from typer.testing import CliRunner
 
 from amity import story
 from amity.cli_audit import app as audit_app
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings, get_settings
-from domain import privacy
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings, get_settings, open_store
+from store import personal_keys as privacy
+from store.application import PartnershipStore
 from tests.conftest import Engine
+from workflows.search import SEARCH_ATTRIBUTES
 
 PERSON = "Jing Dazhong"
 #: Any trace of the person: full name, either part, in any case.
@@ -50,6 +51,7 @@ def can_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """A dev server that suggests continue-as-new early, so a run hands over in seconds."""
     folder = tmp_path_factory.mktemp("forget-temporal")
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",
@@ -202,7 +204,7 @@ async def test_forget_while_the_worker_runs_leaves_no_plaintext_anywhere(
     monkeypatch.setenv("TEMPORAL_ADDRESS", can_server.address)
     await asyncio.to_thread(audit, store, monkeypatch, "reconcile", handle.id)
     # a fresh reader (no cache) at every version: nothing opens to the name
-    fresh = PartnershipStore(store.url)
+    fresh = open_store(store.url)
     try:
         for version in range(1, last + 1):
             state = fresh.state(handle.id, version)
@@ -273,7 +275,7 @@ def test_forget_with_the_engine_down_forgets_in_the_store_and_says_what_is_left(
     assert result.stdout.startswith("forgotten")
     assert len(result.stderr.strip().splitlines()) == 1
     assert "running partnerships were not told" in result.stderr
-    fresh = PartnershipStore(store.url)
+    fresh = open_store(store.url)
     try:
         state = fresh.state("partnership-a-b")
         assert state is not None and state.proposed_by.name == "[forgotten]"

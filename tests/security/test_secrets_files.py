@@ -12,7 +12,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from amity.devserver import DevServer
+from runtime.devserver import DevServer
 from tests.cli.test_up import AMITY, clean_env
 from tests.security.hardening_support import amity_up_with, wait_for_text
 

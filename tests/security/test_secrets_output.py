@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from amity.devserver import DevServer, free_port
+from runtime.devserver import DevServer, free_port
 from tests.cli.test_up import AMITY, clean_env
 from tests.production.postgres import PostgresServer
 from tests.security.hardening_support import (

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from amity.redact import ScrubSecrets, redact_url, scrub, url_secrets
-from amity.settings import Settings
+from runtime.redact import ScrubSecrets, redact_url, scrub, url_secrets
+from runtime.settings import Settings
 
 
 @pytest.mark.parametrize(

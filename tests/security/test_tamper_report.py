@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.audit import conftest as audit_fixtures
 from tests.audit.conftest import AuditCli, tell_story
 

@@ -22,14 +22,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from amity.cli_audit import app
-from amity.settings import Settings, get_settings
-from amity.witness import latest
-from audit import note
-from audit.checkpoints import build_tree
-from audit.witness import schedule_id, witness_id
-from domain.store import PartnershipStore
+from audit.log import entries
+from audit.publish import latest
+from runtime.settings import Settings, get_settings, open_store
 from tests.audit.conftest import tell_story
 from tests.conftest import Engine
+from tlog import note
+from tlog.merkle import Tree
+from tlog.witness import schedule_id, witness_id
 
 runner = CliRunner()
 PIDS = ["partnership-a-b", "partnership-c-d"]
@@ -169,9 +169,11 @@ async def test_tamper_rewrite_resigned_with_a_foreign_key_fails_with_the_pinned_
     hosts: Hosts, store_url: str
 ) -> None:
     hosts.sql(EDIT_EVENT, *DELETE_CHECKPOINTS)
-    store = PartnershipStore(store_url)
+    store = open_store(store_url)
     try:
-        tree = build_tree(store)
+        tree = Tree()
+        for entry in entries(store):
+            tree.append(entry.leaf)
     finally:
         store.close()
     foreign = Ed25519PrivateKey.generate()

@@ -13,9 +13,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 
-from audit import note
-from audit.merkle import Tree, leaf_hash
-from audit.witness import (
+from tests.conftest import Engine
+from tlog import note
+from tlog.merkle import Tree, leaf_hash
+from tlog.witness import (
     QUERY,
     UPDATE,
     WORKFLOW_TYPE,
@@ -24,7 +25,6 @@ from audit.witness import (
     WitnessState,
     witness_id,
 )
-from tests.conftest import Engine
 
 
 def tree_of(*records: bytes) -> Tree:

@@ -33,7 +33,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.reminders import Delivery, Reminder, ReminderActivities
 from activities.webhook import Webhook, WebhookConfigError, parse_secret, sign
 from amity import story
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.cli.test_up import AMITY, clean_env, run_main
 from tests.security.hardening_support import SECRET, Receiver, receiving
 from worker import build_worker

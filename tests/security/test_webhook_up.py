@@ -12,8 +12,8 @@ import uuid
 from pathlib import Path
 
 from amity import story
-from amity.connect import connect
-from amity.settings import Settings
+from runtime.connect import connect
+from runtime.settings import Settings
 from tests.security.hardening_support import SECRET, amity_up_with, receiving, wait_for_text
 
 

@@ -21,12 +21,11 @@ from playwright.async_api import Locator, Page, expect
 from temporalio.client import Client
 
 from amity import story
-from amity.codec import AesGcmCodec
 from amity.codec_server import CodecServer
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.codec import AesGcmCodec
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings, open_store
 from tests.cli.test_up import AMITY, children, clean_env, group_is_gone, wait_for_ui
 from tests.ui.conftest import Shots
 from worker import build_worker
@@ -71,7 +70,7 @@ async def keyed(dev_server: DevServer, tmp_path: Path) -> AsyncIterator[Keyed]:
     """A worker holding a payload key, on the session's dev server."""
     key = new_key()
     client = await connect(Settings(TEMPORAL_ADDRESS=dev_server.address, AMITY_PAYLOAD_KEY=key))
-    store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'events.db'}")
     task_queue = f"codec-ui-{uuid.uuid4().hex[:8]}"
     try:
         async with build_worker(client, store, task_queue, threads=4):

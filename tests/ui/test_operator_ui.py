@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureEr
 from temporalio.exceptions import ApplicationError
 
 from amity import story
-from amity.devserver import DevServer
+from runtime.devserver import DevServer
 from tests.conftest import Engine
 from tests.ui import pages
 from tests.ui.conftest import Shots

@@ -15,12 +15,13 @@ import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.sending import send_update
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.sending import send_update
+from runtime.settings import Settings, open_store
+from store.application import PartnershipStore
 from worker import build_worker
+from workflows.search import SEARCH_ATTRIBUTES
 
 EXCHANGES = int(os.environ.get("AMITY_CAN_EXCHANGES", "1000"))
 CLIENTS = 4
@@ -30,6 +31,7 @@ CLIENTS = 4
 def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     folder = tmp_path_factory.mktemp("can")
     server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",
@@ -53,7 +55,7 @@ async def active_partnership(
 ) -> AsyncIterator[tuple[Client, PartnershipStore, WorkflowHandle[Any, Any]]]:
     """A worker with its own queue and store, and one partnership signed and active."""
     client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
-    store = PartnershipStore(f"sqlite:///{tmp_path / 'events.db'}")
+    store = open_store(f"sqlite:///{tmp_path / 'events.db'}")
     queue = f"can-{uuid.uuid4().hex}"
     async with build_worker(client, store, queue, threads=threads):
         handle = await client.start_workflow(

@@ -13,9 +13,9 @@ from temporalio.client import Client
 from activities.messages import RecordRequest, RecordResult
 from activities.store import StoreActivities
 from amity import story
-from domain.store import PartnershipStore
+from store.application import PartnershipStore
 from tests.conftest import Engine
-from tests.workflows.test_story import EXPECTED_EVENTS, wait_for_version
+from tests.workflows.test_story import EXPECTED_EVENTS
 from worker import build_worker
 
 
@@ -39,13 +39,28 @@ async def test_same_request_id_twice_applies_once(engine: Engine) -> None:
     await handle.signal("record_exchange", payload)
     await handle.signal("record_exchange", {**payload, "request_id": "exchange-twice"})
     await handle.signal("record_exchange", {**payload, "request_id": "exchange-twice"})
-    status = await wait_for_version(handle, first["version"] + 1)
-    await asyncio.sleep(0.5)  # give a wrongly applied repeat the time to show up
+    # A later command proves the repeats were processed (signals are applied in order):
+    # no fixed sleep waiting for a wrongly applied repeat to show up.
+    await handle.signal("record_exchange", {**payload, "request_id": "exchange-after"})
+    ids = await wait_for_request(engine.store, handle.id, "exchange-after")
     status = await handle.query("status")
-    assert status["exchanges"] == {"science_technology": 2}
-    ids = [s.request_id for s in engine.store.history(handle.id)]
+    assert status["exchanges"] == {"science_technology": 3}
+    assert status["version"] == first["version"] + 2
     assert ids.count("exchange-once") == 1
     assert ids.count("exchange-twice") == 1
+    assert ids.count("exchange-after") == 1
+
+
+async def wait_for_request(
+    store: PartnershipStore, partnership_id: str, request_id: str
+) -> list[str]:
+    """Wait until `request_id` is stored; then every stored request id, in order."""
+    for _ in range(400):
+        ids = [s.request_id for s in store.history(partnership_id)]
+        if request_id in ids:
+            return ids
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{request_id} never stored: {ids}")
 
 
 class ReplyLostAfterCommit(StoreActivities):

@@ -1,7 +1,7 @@
 """Commands too large for Temporal: refused with a reason that names the field, nothing
 recorded, and no workflow stuck.
 
-Amity's clients refuse them before sending (amity.guard). A client without the guard
+Amity's clients refuse them before sending (runtime.guard). A client without the guard
 still reaches the workflow: up to about 2 MiB the workflow's validator refuses it; above
 that Temporal itself cannot answer the Update (the worker's reply echoes the request and
 passes the 2 MiB limit), so that one workflow task fails once and the workflow goes on.
@@ -19,10 +19,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from amity import story
-from amity.guard import PayloadTooLarge
-from amity.sending import send_update
-from amity.settings import Settings
 from domain.limits import MAX_PAYLOAD_BYTES
+from runtime.guard import PayloadTooLarge
+from runtime.sending import send_update
+from runtime.settings import Settings
 from tests.conftest import Engine
 from tests.workflows.test_story import wait_for_version
 

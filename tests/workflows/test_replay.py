@@ -8,7 +8,7 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowHistory
 
 from amity import story
-from amity.replay import replay_histories, replay_live_workflows
+from audit.replay import replay_histories, replay_live_workflows
 from tests.conftest import Engine
 from tests.workflows.altered_workflow import CarelesslyChangedWorkflow
 

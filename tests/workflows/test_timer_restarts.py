@@ -13,12 +13,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
 
 from amity import story
-from amity.connect import connect
-from amity.devserver import DevServer, free_port
-from amity.settings import Settings
-from domain.store import PartnershipStore
+from runtime.connect import connect
+from runtime.devserver import DevServer, free_port
+from runtime.settings import Settings, open_store
+from workflows.search import SEARCH_ATTRIBUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,9 +43,36 @@ def start_worker(address: str, queue: str, store_url: str, log: Path) -> subproc
     )
 
 
+async def wait_for_poller(
+    client: Client, queue: str, worker: subprocess.Popen[bytes], limit: float = 60.0
+) -> None:
+    """Until `worker` (by its default identity, pid@host) polls `queue`: the server refuses
+    an Update while no worker has lately, and a worker process started on a loaded machine
+    may take seconds to import and connect (stopping the server before it has connected
+    would test a worker that never started, not one that survives a restart)."""
+    request = DescribeTaskQueueRequest(
+        namespace=client.namespace,
+        task_queue=TaskQueue(name=queue),
+        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    )
+    deadline = asyncio.get_running_loop().time() + limit
+    prefix = f"{worker.pid}@"
+    while True:
+        described = await client.workflow_service.describe_task_queue(request)
+        if any(poller.identity.startswith(prefix) for poller in described.pollers):
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"worker {prefix} never polled"
+        await asyncio.sleep(0.2)
+
+
 @pytest.mark.slow
 async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> None:
-    server = DevServer(port=free_port(), ui_port=None, db_file=tmp_path / "temporal.db")
+    server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
+        port=free_port(),
+        ui_port=None,
+        db_file=tmp_path / "temporal.db",
+    )
     server.start()
     store_url = f"sqlite:///{tmp_path / 'events.db'}"
     queue = f"restarts-{uuid.uuid4().hex}"
@@ -53,6 +84,7 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
         handle = await client.start_workflow(
             "PartnershipWorkflow", proposal, id="partnership-restarts", task_queue=queue
         )
+        await wait_for_poller(client, queue, worker)
         for command, payload in story.steps()[:5]:
             result = await handle.execute_update(command, payload)
         assert result["stage"] == "active"
@@ -63,6 +95,7 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
         worker.wait(10)
         await asyncio.sleep(3)
         worker = start_worker(server.address, queue, store_url, log)
+        await wait_for_poller(client, queue, worker)
 
         # 2. the server stops and comes back on the same SQLite file
         await asyncio.sleep(2)
@@ -72,6 +105,7 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
 
         client = await connect(Settings(TEMPORAL_ADDRESS=server.address))
         handle = client.get_workflow_handle("partnership-restarts")
+        await wait_for_poller(client, queue, worker)  # it reconnects to the restarted server
         while True:
             status = await handle.query("status")
             if status["stage"] == "dormant":
@@ -80,7 +114,7 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
             await asyncio.sleep(0.5)
         elapsed = asyncio.get_running_loop().time() - signed_at
         assert elapsed >= 19, f"the timer fired early: {elapsed:.1f}s"
-        store = PartnershipStore(store_url)
+        store = open_store(store_url)
         stored = store.history("partnership-restarts")
         assert [s.event.type for s in stored][-1] == "became_dormant"
         assert len({s.request_id for s in stored}) == len(stored) == 7

@@ -20,8 +20,6 @@ and headers are not payloads the SDK passes through a codec: they stay plaintext
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import os
 from collections.abc import Sequence
@@ -33,6 +31,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from domain.sealed import PLAINTEXT_REASON, PLAINTEXT_REFUSED
+from store.key_text import key_bytes
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -44,11 +43,8 @@ class CodecKeyError(ValueError):
 
 def parse_key(value: str) -> bytes:
     """base64 of 32 bytes; the message never repeats the value."""
-    try:
-        key = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != 32:
+    key = key_bytes(value, (32,))
+    if key is None:
         raise CodecKeyError("AMITY_PAYLOAD_KEY must be base64 of 32 random bytes")
     return key
 

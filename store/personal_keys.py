@@ -9,7 +9,7 @@ terminated) encrypted with AES-GCM under a key of that person alone:
 The keys live in one table of the store's own database (`amity_person_keys`: key id, a
 keyed digest of the normalised name to find the key when writing, the key, wrapped with
 AMITY_STORE_KEY when that is set). The digest is HMAC-SHA256 under a secret that is not
-in the database (domain/digest_key.py), so reading the table does not let anyone test
+in the database (store/digest_key.py), so reading the table does not let anyone test
 candidate names against it.
 
 `forget(name)` empties the person's key in place: the row stays as a tombstone (key id and
@@ -41,6 +41,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 
 from domain.forgetting import FORGOTTEN, PERSON_KEYS, normalise
+from store.sql import Cursor
 
 __all__ = ["FORGOTTEN", "PERSON_KEYS", "PersonalKeys", "normalise", "open_persons", "seal_persons"]
 
@@ -75,28 +76,6 @@ class DigestKeyMismatch(ValueError):  # noqa: N818 - reads as the situation it n
     """The configured digest key is not the one this store's person keys were made with."""
 
 
-class _Cursor:
-    """`?` placeholders and tuple rows on SQLite and PostgreSQL."""
-
-    def __init__(self, raw: Any, postgres: bool) -> None:
-        self.raw, self.postgres = raw, postgres
-
-    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> None:
-        self.raw.execute(statement.replace("?", "%s") if self.postgres else statement, params)
-
-    @staticmethod
-    def _row(row: Any) -> tuple[Any, ...]:
-        values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
-        return tuple(bytes(v) if isinstance(v, memoryview) else v for v in values)
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        row = self.raw.fetchone()
-        return None if row is None else self._row(row)
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return [self._row(row) for row in self.raw.fetchall()]
-
-
 class PersonalKeys:
     """The per-person key table of one store, with a short-lived in-process cache.
 
@@ -123,9 +102,9 @@ class PersonalKeys:
         self._ready = False
 
     @contextmanager
-    def _transaction(self, commit: bool) -> Iterator[_Cursor]:
+    def _transaction(self, commit: bool) -> Iterator[Cursor]:
         with self.datastore.transaction(commit=commit) as raw:
-            yield _Cursor(raw, self.postgres)
+            yield Cursor(raw, self.postgres)
 
     def ensure_table(self) -> None:
         if self._ready:

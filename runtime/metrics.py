@@ -33,7 +33,7 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
-from amity.redact import ScrubSecrets
+from runtime.redact import ScrubSecrets
 
 COMMANDS_APPLIED = Counter(
     "amity_commands_applied",

@@ -17,12 +17,13 @@ make their own key and stop finding each other's persons. The store keeps a chec
 from __future__ import annotations
 
 import base64
-import binascii
 import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from store.key_text import key_bytes
 
 KEY_ENV = "AMITY_PERSON_DIGEST_KEY"
 KEY_FILE_ENV = "AMITY_PERSON_DIGEST_KEY_FILE"
@@ -35,11 +36,8 @@ class DigestKeyError(ValueError):
 
 
 def _decode(text: str, source: str) -> bytes:
-    try:
-        key = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) != KEY_BYTES:
+    key = key_bytes(text, (KEY_BYTES,))
+    if key is None:
         raise DigestKeyError(f"{source} must be base64 of {KEY_BYTES} random bytes")
     return key
 
@@ -68,12 +66,14 @@ def derive_from_store_key(store_key: bytes) -> bytes:
     ).derive(store_key)
 
 
-def digest_key(settings: dict[str, str], sqlite_path: str | None, store_key: bytes | None) -> bytes:
+def digest_key(
+    key: str | None, key_file: str | None, sqlite_path: str | None, store_key: bytes | None
+) -> bytes:
     """The digest key from the settings (see the module's docstring for the order)."""
-    if settings.get(KEY_ENV):
-        return _decode(settings[KEY_ENV], KEY_ENV)
-    if settings.get(KEY_FILE_ENV):
-        return _from_file(Path(settings[KEY_FILE_ENV]).expanduser(), KEY_FILE_ENV)
+    if key:
+        return _decode(key, KEY_ENV)
+    if key_file:
+        return _from_file(Path(key_file).expanduser(), KEY_FILE_ENV)
     if store_key is not None:
         return derive_from_store_key(store_key)
     if sqlite_path == ":memory:":

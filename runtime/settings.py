@@ -1,13 +1,24 @@
-"""Configuration from the environment (the contract's variable names), in one place."""
+"""Configuration from the environment (the contract's variable names), in one place.
+
+No other product module reads the environment: each process builds one Settings (the CLI and
+the worker through get_settings) and hands what each part needs to it.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from amity.redact import redact_url, url_secrets
+from runtime.redact import redact_url, url_secrets
+from store.application import PartnershipStore
+from store.options import DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_STORE_URL, StoreOptions
+
+#: The log's name in its signed checkpoints unless AMITY_AUDIT_ORIGIN says otherwise.
+DEFAULT_ORIGIN = "amity.local/event-log"
+#: A bundle is read no further than this (AMITY_BUNDLE_MAX_BYTES changes it).
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
 class Settings(BaseSettings):
@@ -25,7 +36,7 @@ class Settings(BaseSettings):
         default="partnerships", validation_alias=AliasChoices("AMITY_TASK_QUEUE")
     )
     event_store_url: SecretStr = Field(
-        default=SecretStr("sqlite:///var/events.db"),
+        default=SecretStr(DEFAULT_STORE_URL),
         validation_alias=AliasChoices("AMITY_EVENT_STORE_URL"),
         description="sqlite:///<path> or postgresql://user:password@host:port/dbname (a secret:"
         " it may hold a password; print `store_url_shown`)",
@@ -92,7 +103,39 @@ class Settings(BaseSettings):
     person_digest_key: SecretStr | None = Field(
         default=None,
         validation_alias=AliasChoices("AMITY_PERSON_DIGEST_KEY"),
-        description="base64 of 32 bytes: keys person digests (domain/digest_key.py reads it)",
+        description="base64 of 32 bytes: keys person digests (store/digest_key.py reads it)",
+    )
+    person_digest_key_file: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_PERSON_DIGEST_KEY_FILE"),
+        description="a file holding the person digest key (made, mode 0600, if missing)",
+    )
+    snapshot_interval: int = Field(
+        default=DEFAULT_SNAPSHOT_INTERVAL,
+        ge=1,
+        validation_alias=AliasChoices("AMITY_SNAPSHOT_INTERVAL"),
+        description="events between snapshots (fast as-of on long histories)",
+    )
+    audit_key_file: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("AMITY_AUDIT_KEY_FILE"),
+        description="PEM (PKCS#8) file of the Ed25519 key that signs checkpoints",
+    )
+    audit_origin: str = Field(
+        default=DEFAULT_ORIGIN,
+        validation_alias=AliasChoices("AMITY_AUDIT_ORIGIN"),
+        description="the origin line of signed checkpoints (the log's name)",
+    )
+    data_dir: str = Field(
+        default="var",
+        validation_alias=AliasChoices("AMITY_DATA_DIR"),
+        description="where Amity keeps its files when the store is not a SQLite file",
+    )
+    bundle_max_bytes: int = Field(
+        default=DEFAULT_MAX_BYTES,
+        ge=1,
+        validation_alias=AliasChoices("AMITY_BUNDLE_MAX_BYTES"),
+        description="the largest audit bundle `amity audit verify-bundle` reads",
     )
     metrics_host: str = Field(
         default="127.0.0.1",
@@ -122,6 +165,17 @@ class Settings(BaseSettings):
         description="text or json (one JSON object per line, with workflow and request ids)",
     )
 
+    @field_validator(
+        "snapshot_interval", "audit_origin", "data_dir", "bundle_max_bytes", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        """These variables, set but empty, mean their default (as they always have)."""
+        if value == "":
+            field = cls.model_fields[info.field_name or ""]
+            return field.default
+        return value
+
     @property
     def store_url(self) -> str:
         """The event store URL itself (for connecting; never for printing)."""
@@ -131,6 +185,19 @@ class Settings(BaseSettings):
     def store_url_shown(self) -> str:
         """The event store URL as it may be printed or logged: no password in it."""
         return redact_url(self.store_url)
+
+    def store_options(self, url: str | SecretStr | None = None) -> StoreOptions:
+        """How to open the event store (at `url` instead of AMITY_EVENT_STORE_URL if given)."""
+        if isinstance(url, str):
+            url = SecretStr(url)
+        return StoreOptions(
+            url=url or self.event_store_url,
+            store_key=self.store_key,
+            personal_data_keys=self.personal_data_keys,
+            person_digest_key=self.person_digest_key,
+            person_digest_key_file=self.person_digest_key_file,
+            snapshot_interval=self.snapshot_interval,
+        )
 
     def secret_values(self) -> list[str]:
         """Every secret this process holds, for scrubbing what it prints and logs."""
@@ -153,3 +220,16 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def open_store(
+    url: str | SecretStr | None = None,
+    *,
+    settings: Settings | None = None,
+    snapshot_interval: int | None = None,
+    env: dict[str, str] | None = None,
+) -> PartnershipStore:
+    """The event store the settings describe (at `url` if given). Without `settings`, read
+    afresh from the environment (a test's variables included)."""
+    options = (settings or Settings()).store_options(url)
+    return PartnershipStore(options, env=env, snapshot_interval=snapshot_interval)

@@ -22,8 +22,8 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCStatusCode
 
-from audit.merkle import Tree
-from audit.witness import (
+from tlog.merkle import Tree
+from tlog.witness import (
     QUERY,
     UPDATE,
     WORKFLOW_TYPE,

@@ -9,12 +9,9 @@ writing again. That is what makes Temporal's at-least-once activities exactly-on
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import logging
-import os
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +19,6 @@ from typing import Any, ClassVar, cast
 from urllib.parse import unquote, urlparse
 from uuid import UUID
 
-import psycopg
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import (
     IntegrityError,
@@ -31,42 +27,34 @@ from eventsourcing.persistence import (
     PersistenceError,
     RecordConflictError,
     Recording,
-    StoredEvent,
-    Transcoder,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
-from eventsourcing.utils import get_topic, resolve_topic
-from psycopg import Cursor
-from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.utils import get_topic
 from pydantic import SecretStr
 
 from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
 from domain.decider import IllegalEvent, evolve
-from domain.digest_key import DigestKeyError, digest_key
 from domain.events import AnyEvent
 from domain.forgetting import replace_names
 from domain.identity import aggregate_id
-from domain.privacy import (
-    MARKER,
+from domain.state import PartnershipState
+from store.digest_key import DigestKeyError, digest_key
+from store.key_text import key_bytes
+from store.mapper import CanonicalJSON, PydanticMapper
+from store.options import DEFAULT_STORE_URL, StoreOptions
+from store.personal_keys import (
     DigestKeyMismatch,
     PersonalKeys,
-    open_persons,
-    seal_persons,
 )
-from domain.state import PartnershipState
+from store.postgres import PostgresTimeIndexedRecorder, schema_lock
+from store.sqlite import SQLiteTimeIndexedRecorder
+from store.time_index import EVENT_TIMES, recorded_micros
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STORE_URL = "sqlite:///var/events.db"
 #: The library's AES-GCM cipher on the `cryptography` package (a dependency already).
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
-ON_VALUES = frozenset({"1", "on", "true", "yes"})
-#: A snapshot every this many events keeps rebuilding a long history fast.
-DEFAULT_SNAPSHOT_INTERVAL = 100
-#: The kwarg by which `save()` hands each event's recorded time to the recorder.
-EVENT_TIMES = "amity_event_times"
 
 
 class StoreConfigError(ValueError):
@@ -120,11 +108,8 @@ def store_key(value: str | None) -> bytes | None:
     """AMITY_STORE_KEY (base64 of 16, 24 or 32 bytes) as bytes; the key is never echoed."""
     if not value:
         return None
-    try:
-        key = base64.b64decode(value.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        key = b""
-    if len(key) not in (16, 24, 32):
+    key = key_bytes(value, (16, 24, 32))
+    if key is None:
         raise StoreConfigError("AMITY_STORE_KEY must be base64 of 16, 24 or 32 random bytes")
     return key
 
@@ -134,259 +119,6 @@ def cipher_env(key: bytes | None) -> dict[str, str]:
     if key is None:
         return {}
     return {"CIPHER_TOPIC": CIPHER_TOPIC, "CIPHER_KEY": base64.b64encode(key).decode()}
-
-
-class CanonicalJSON(Transcoder):
-    """Sorted keys, no spaces, UTF-8: the same event always has the same bytes (for hashing)."""
-
-    def encode(self, obj: Any) -> bytes:
-        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-    def decode(self, data: bytes) -> Any:
-        return json.loads(data)
-
-
-class PydanticMapper(Mapper[UUID]):
-    """Stores pydantic events as canonical JSON; pydantic rebuilds them on the way back.
-
-    With `personal_keys` (AMITY_PERSONAL_DATA_KEYS=on) persons' names are sealed under
-    per-person keys before encoding; sealed names are opened on the way back whatever the
-    setting (a forgotten person's name reads as `[forgotten]`).
-    """
-
-    def __init__(
-        self,
-        transcoder: Transcoder,
-        cipher: Any = None,
-        compressor: Any = None,
-        personal_keys: Callable[[], PersonalKeys] | None = None,
-        seal: bool = False,
-    ) -> None:
-        super().__init__(transcoder=transcoder, cipher=cipher, compressor=compressor)
-        self.personal_keys = personal_keys
-        self.seal = seal and personal_keys is not None
-
-    def to_stored_event(self, domain_event: Any) -> StoredEvent:
-        model = cast(PartnershipEvent, domain_event)
-        state = model.model_dump(mode="json", exclude={"originator_id", "originator_version"})
-        if self.seal and self.personal_keys is not None:
-            state = seal_persons(state, self.personal_keys())
-        data = self.transcoder.encode(state)
-        if self.compressor:
-            data = self.compressor.compress(data)
-        if self.cipher:
-            data = self.cipher.encrypt(data)
-        return StoredEvent(
-            originator_id=model.originator_id,
-            originator_version=model.originator_version,
-            topic=get_topic(type(model)),
-            state=data,
-        )
-
-    def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        data = stored_event.state
-        if self.cipher:
-            data = self.cipher.decrypt(data)
-        if self.compressor:
-            data = self.compressor.decompress(data)
-        cls = resolve_topic(stored_event.topic)
-        originator_id = stored_event.originator_id
-        if not isinstance(originator_id, UUID):
-            originator_id = UUID(str(originator_id))
-        if MARKER not in data and data[:1] == b"{" and data[:2] != b"{}":
-            # pydantic parses the stored JSON itself (about 1.4x faster than json.loads and
-            # validating the dicts): the originator's id and version are spliced in front.
-            head = b'{"originator_id":"%s","originator_version":%d,' % (
-                str(originator_id).encode(),
-                stored_event.originator_version,
-            )
-            return cls.model_validate_json(head + data[1:])
-        state = self.transcoder.decode(data)
-        if MARKER in data:
-            state = open_persons(state, self.personal_keys() if self.personal_keys else None)
-        return cls.model_validate(
-            {
-                **state,
-                "originator_id": originator_id,
-                "originator_version": stored_event.originator_version,
-            }
-        )
-
-
-def recorded_micros(moment: datetime) -> int:
-    """A UTC instant as whole microseconds since the epoch (the time index's key)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-#: (aggregate id, version, recorded microseconds): one row of the time index per event.
-EventTime = tuple[UUID, int, int]
-
-
-class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite recorder plus a timestamp-to-version index.
-
-    The index rows are written by `_insert_events`, i.e. in the same transaction as the
-    events themselves (the idea of the library's `searchabletimestamps` example), so the
-    index can never disagree with the log about which events exist.
-    """
-
-    times_table_name = "amity_event_times"
-    # Table names are constants of this class, never input: S608 does not apply.
-    insert_time = f"INSERT INTO {times_table_name} VALUES (?, ?, ?)"  # noqa: S608
-    select_version = (
-        f"SELECT MAX(originator_version) FROM {times_table_name}"  # noqa: S608
-        " WHERE originator_id = ? AND recorded_us <= ?"
-    )
-
-    def construct_create_table_statements(self) -> list[str]:
-        statements = super().construct_create_table_statements()
-        table = self.times_table_name
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {table} ("
-            "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
-            "recorded_us INTEGER NOT NULL, "
-            "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
-        )
-        statements.append(
-            f"CREATE INDEX IF NOT EXISTS {table}_by_time ON {table} (originator_id, recorded_us)"
-        )
-        return statements
-
-    def _create_table(self, c: SQLiteCursor) -> None:
-        super()._create_table(c)
-        # A store written before the index existed: index its events once.
-        c.execute(f"SELECT 1 FROM {self.times_table_name} LIMIT 1")  # noqa: S608
-        if c.fetchone() is not None:
-            return
-        c.execute(
-            "SELECT originator_id, originator_version, state FROM "  # noqa: S608
-            + self.events_table_name
-        )
-        try:
-            rows = [
-                (row[0], row[1], recorded_micros(_stored_timestamp(row[2]))) for row in c.fetchall()
-            ]
-        except ValueError:  # encrypted at rest: such a store was written with the index
-            return
-        c.executemany(self.insert_time, rows)
-
-    def _insert_events(
-        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        notification_ids = super()._insert_events(c, stored_events, **kwargs)
-        times = cast(list[EventTime], kwargs.get(EVENT_TIMES) or [])
-        c.executemany(
-            self.insert_time,
-            [(originator.hex, version, micros) for originator, version, micros in times],
-        )
-        return notification_ids
-
-    def version_at(self, originator_id: UUID, micros: int) -> int | None:
-        """The last version of an aggregate recorded at or before `micros`."""
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(self.select_version, (originator_id.hex, micros))
-            row = c.fetchone()
-            return None if row is None or row[0] is None else int(row[0])
-
-
-class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder plus the same timestamp-to-version index."""
-
-    def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
-        super().__init__(datastore, events_table_name=events_table_name)
-        base = events_table_name.removesuffix("_events") or "stored"
-        self.times_table_name = f"{base}_event_times"
-        self.check_identifier_length(self.times_table_name)
-        schema, table = Identifier(self.datastore.schema), Identifier(self.times_table_name)
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
-                "originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
-                "recorded_us bigint NOT NULL, "
-                "PRIMARY KEY (originator_id, originator_version))"
-            ).format(
-                schema=schema,
-                table=table,
-                id_type=Identifier(self.datastore.originator_id_type),
-            )
-        )
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE INDEX IF NOT EXISTS {index}"
-                " ON {schema}.{table} (originator_id, recorded_us)"
-            ).format(
-                index=Identifier(f"{self.times_table_name}_by_time"), schema=schema, table=table
-            )
-        )
-        self.insert_time_statement = SQL("INSERT INTO {schema}.{table} VALUES (%s, %s, %s)").format(
-            schema=schema, table=table
-        )
-        self.select_version_statement = SQL(
-            "SELECT MAX(originator_version) AS version FROM {schema}.{table}"
-            " WHERE originator_id = %s AND recorded_us <= %s"
-        ).format(schema=schema, table=table)
-
-    def _insert_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> None:
-        # The events first: a conflicting append then fails on the events' own unique key,
-        # which the library reports as IntegrityError (ours first aborted the pipeline and
-        # surfaced as an OperationalError).
-        super()._insert_events(curs, stored_events, **kwargs)
-        times = cast(list[EventTime], kwargs.get(EVENT_TIMES) or [])
-        if times:
-            curs.executemany(self.insert_time_statement, [self._id_row(t) for t in times])
-
-    def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
-        originator, version, micros = row
-        if self.datastore.originator_id_type == "text":
-            return str(originator), version, micros
-        return originator, version, micros
-
-    def version_at(self, originator_id: UUID, micros: int) -> int | None:
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(
-                self.select_version_statement,
-                (self._id_row((originator_id, 0, 0))[0], micros),
-            )
-            row = curs.fetchone()
-            return None if row is None or row["version"] is None else int(row["version"])
-
-
-#: pg_advisory_lock key under which stores create their tables ("amity" in ASCII).
-SCHEMA_LOCK = 0x616D697479
-
-
-@contextmanager
-def _schema_lock(env: dict[str, str]) -> Iterator[None]:
-    """Several workers starting at once on a new PostgreSQL database would run the same
-    CREATE TABLE IF NOT EXISTS concurrently ("tuple concurrently updated"): take turns."""
-    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
-        yield
-        return
-    with psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env.get("POSTGRES_PASSWORD") or None,
-        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
-        autocommit=True,
-    ) as conn:
-        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
-        try:
-            yield
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
-
-
-def _stored_timestamp(state: bytes) -> datetime:
-    return datetime.fromisoformat(json.loads(state)["timestamp"])
 
 
 @dataclass(frozen=True)
@@ -428,31 +160,30 @@ class PartnershipStore(Application[UUID]):
 
     def __init__(
         self,
-        url: str | SecretStr | None = None,
+        options: StoreOptions | str | SecretStr | None = None,
         env: dict[str, str] | None = None,
         snapshot_interval: int | None = None,
     ) -> None:
-        if isinstance(url, SecretStr):  # Settings keeps the URL secret: it may hold a password
-            url = url.get_secret_value()
-        self.url = url or os.environ.get("AMITY_EVENT_STORE_URL") or DEFAULT_STORE_URL
-        self.snapshot_interval = snapshot_interval or int(
-            os.environ.get("AMITY_SNAPSHOT_INTERVAL") or DEFAULT_SNAPSHOT_INTERVAL
+        """`options` as built from the settings; a bare URL opens a store without keys.
+        `env` adds library settings (eventsourcing's own variables)."""
+        if not isinstance(options, StoreOptions):
+            options = StoreOptions() if options is None else StoreOptions(url=options)
+        self.options = options
+        self.url = options.url.get_secret_value()
+        self.snapshot_interval = snapshot_interval or options.snapshot_interval
+        self._store_key = store_key(
+            options.store_key.get_secret_value() if options.store_key else None
         )
-        settings = {**os.environ, **(env or {})}
-        self._store_key = store_key(settings.get("AMITY_STORE_KEY"))
-        self.personal_data_keys = (
-            settings.get("AMITY_PERSONAL_DATA_KEYS", "").strip().lower() in ON_VALUES
-        )
+        self.personal_data_keys = options.personal_data_keys
         self._personal_keys: PersonalKeys | None = None
-        self._settings = settings
         self._tombstones_seen: int | None = None
         # Our variables win over stray PERSISTENCE_MODULE & co. in the process environment.
         library_env = {
             **store_env(self.url),
             **cipher_env(self._store_key),
-            **{k: v for k, v in (env or {}).items() if not k.startswith("AMITY_")},
+            **(env or {}),
         }
-        with _schema_lock(library_env):
+        with schema_lock(library_env):
             super().__init__(library_env)
             if self.personal_data_keys:
                 keys = self.personal_keys()
@@ -492,11 +223,17 @@ class PartnershipStore(Application[UUID]):
 
     def _digest_key(self) -> bytes:
         library = store_env(self.url)
-        return digest_key(self._settings, library.get("SQLITE_DBNAME"), self._store_key)
+        given = self.options.person_digest_key
+        return digest_key(
+            given.get_secret_value() if given else None,
+            self.options.person_digest_key_file,
+            library.get("SQLITE_DBNAME"),
+            self._store_key,
+        )
 
     def forget(self, person: str) -> str:
         """Crypto-shred one person: their key becomes a tombstone. Returns what it found
-        (domain.privacy: FORGOTTEN_NOW, ALREADY_FORGOTTEN or UNKNOWN)."""
+        (store.personal_keys: FORGOTTEN_NOW, ALREADY_FORGOTTEN or UNKNOWN)."""
         try:
             outcome = self.personal_keys().forget(person)
         except (DigestKeyError, DigestKeyMismatch) as error:

@@ -13,10 +13,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from workflows.search import SEARCH_ATTRIBUTES
 
 #: WAL is about three times faster than the dev server's default journal on this machine.
 SQLITE_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
@@ -112,7 +110,12 @@ class DevServer:
         extra_args: Sequence[str] = (),
         log_file: Path | None = None,
         ui_codec_endpoint: str | None = None,
+        *,
+        search_attributes: Mapping[str, str],
     ) -> None:
+        # Given by the caller (workflows.search.SEARCH_ATTRIBUTES): the launcher is runtime,
+        # below the workflows that define which attributes they index.
+        self.search_attributes = dict(search_attributes)
         self.port = port
         self.ui_port = ui_port
         self.db_file = db_file
@@ -156,7 +159,7 @@ class DevServer:
             args += ["--db-filename", str(self.db_file)]
             for pragma in SQLITE_PRAGMAS:
                 args += ["--sqlite-pragma", pragma]
-        for name, kind in SEARCH_ATTRIBUTES.items():
+        for name, kind in self.search_attributes.items():
             args += ["--search-attribute", f"{name}={kind}"]
         return args + self.extra_args
 
@@ -178,7 +181,6 @@ class DevServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env={**os.environ},
         )
         try:
             wait_for_port(self.port, timeout, self.process)

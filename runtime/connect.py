@@ -11,8 +11,8 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.runtime import Runtime
 
-from amity.guard import PayloadGuard
-from amity.settings import Settings, get_settings
+from runtime.guard import PayloadGuard
+from runtime.settings import Settings, get_settings
 
 #: A server that has just started answers this until its frontend is up; worth waiting for.
 STARTING = "not healthy yet"
@@ -56,7 +56,7 @@ async def connect(
 def data_converter(settings: Settings) -> DataConverter:
     """The contract's pydantic converter, plus AES-GCM payload encryption with a key; without
     a key, a codec that names the missing key when it meets an encrypted payload."""
-    from amity.codec import AesGcmCodec, RefuseSealed
+    from runtime.codec import AesGcmCodec, RefuseSealed
 
     if settings.payload_key is None or not settings.payload_key.get_secret_value():
         return dataclasses.replace(pydantic_data_converter, payload_codec=RefuseSealed())
@@ -71,7 +71,7 @@ def for_worker(client: Client) -> Client:
     """The client a worker polls with: with a key, an unencrypted payload reaches the
     workflow as a refusal marker (the command is refused with the reason, nothing is
     recorded) instead of an error that fails the workflow task over and over."""
-    from amity.codec import AesGcmCodec
+    from runtime.codec import AesGcmCodec
 
     codec = client.data_converter.payload_codec
     if not isinstance(codec, AesGcmCodec) or codec.plaintext != "raise":

@@ -18,8 +18,8 @@ import binascii
 
 from pydantic import BaseModel
 
-from audit import note
-from audit.merkle import HASH_SIZE, verify_consistency
+from tlog import note
+from tlog.merkle import HASH_SIZE, verify_consistency
 
 WORKFLOW_TYPE = "CheckpointWitness"
 UPDATE = "add_checkpoint"
@@ -27,6 +27,16 @@ QUERY = "latest"
 #: The scheduled checkpoint: a workflow running one activity (sign, store, publish).
 CHECKPOINT_WORKFLOW = "CheckpointLog"
 CHECKPOINT_ACTIVITY = "checkpoint_log"
+
+
+class CheckpointResult(BaseModel):
+    """What the scheduled checkpoint activity returns to the `CheckpointLog` workflow."""
+
+    seq: int
+    size: int
+    fresh: bool
+    witnessed: int  # the size the witness holds afterwards
+    note: str
 
 
 def schedule_id(origin: str) -> str:

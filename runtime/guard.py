@@ -3,7 +3,7 @@
 Without it an Update between Amity's limit and gRPC's 4 MiB reaches the worker, whose
 answer (which echoes the request) passes Temporal's 2 MiB limit: that workflow task fails,
 the caller hears only "Workflow Task in failed state", and Updates sent in the same task
-fail with it. Every client made by `amity.connect` carries this guard.
+fail with it. Every client made by `runtime.connect` carries this guard.
 """
 
 from __future__ import annotations

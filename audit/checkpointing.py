@@ -10,40 +10,40 @@ from __future__ import annotations
 
 import asyncio
 
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from amity.witness import WitnessRefused, WitnessUnavailable, publish
-from audit.checkpoints import origin
 from audit.keys import AuditKeyError, load_signing_key
+from audit.publish import WitnessRefused, WitnessUnavailable, publish
 from audit.signer import NotConsistent, Signed, checkpoint_log
-from domain.store import PartnershipStore
-
-
-class CheckpointResult(BaseModel):
-    seq: int
-    size: int
-    fresh: bool
-    witnessed: int  # the size the witness holds afterwards
-    note: str
+from runtime.settings import Settings
+from store.application import PartnershipStore
+from tlog.witness import CheckpointResult
 
 
 class CheckpointActivities:
     """Bound to one store; publishes to the witness on `witness_task_queue`."""
 
-    def __init__(self, store: PartnershipStore, witness_task_queue: str) -> None:
+    def __init__(
+        self, store: PartnershipStore, witness_task_queue: str, settings: Settings | None = None
+    ) -> None:
         self.store = store
         self.witness_task_queue = witness_task_queue
+        self._settings = settings
 
-    def _sign(self) -> Signed:
+    @property
+    def settings(self) -> Settings:
+        """The worker's settings; without them, read afresh at each checkpoint."""
+        return self._settings or Settings()
+
+    def _sign(self, settings: Settings) -> Signed:
         try:
-            signing = load_signing_key(self.store.url, create=True)
+            signing = load_signing_key(settings, self.store.url, create=True)
         except AuditKeyError as error:
             raise ApplicationError(str(error), type="AuditKeyError", non_retryable=True) from None
         assert signing is not None  # create=True makes one
         try:
-            return checkpoint_log(self.store, signing.key)
+            return checkpoint_log(self.store, signing.key, settings.audit_origin)
         except NotConsistent as error:
             raise ApplicationError(
                 f"refusing to sign: the log is not consistent with its earlier checkpoints:"
@@ -54,12 +54,13 @@ class CheckpointActivities:
 
     @activity.defn(name="checkpoint_log")
     async def checkpoint_log(self) -> CheckpointResult:
-        signed = await asyncio.to_thread(self._sign)
+        settings = self.settings
+        signed = await asyncio.to_thread(self._sign, settings)
         try:
             state = await publish(
                 activity.client(),
                 self.witness_task_queue,
-                origin(),
+                settings.audit_origin,
                 signed.tree,
                 signed.note,
                 signed.public_key,

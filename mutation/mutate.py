@@ -1,0 +1,178 @@
+"""`make mutate`: mutation testing of Amity's pure, fast code with mutmut.
+
+mutmut rewrites each function of the chosen modules many ways (a `<` for a `<=`, a
+constant changed, a call dropped...) and runs the fast tests that reach that function
+against every mutant. A mutant the tests do not notice ("survived") is either a missing
+test or an equivalent change; docs/testing.md lists the equivalent ones and why.
+
+The run happens in a copy of the repository under var/mutation/ (mutmut writes its
+`mutants/` folder and cache beside the code it mutates), with a setup.cfg made here, so the
+working tree is never touched. Usage:
+
+    .venv/bin/python -m mutation.mutate                  # every module below
+    .venv/bin/python -m mutation.mutate tlog/merkle.py  # some of them
+    .venv/bin/python -m mutation.mutate --survivors      # also print each survivor's diff
+
+Exit 0 when no mutant survives that is not listed as equivalent in mutation/equivalent.txt,
+1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKSPACE = ROOT / "var" / "mutation"
+#: The fast pure tests of the domain (not the store's, which need a database, nor the
+#: Hypothesis properties, which take seconds per run: both run in `make test`).
+DOMAIN_TESTS = [
+    "tests/domain/test_transitions.py",
+    "tests/domain/test_evolve.py",
+    "tests/domain/test_refusals.py",
+    "tests/domain/test_parse.py",
+    "tests/domain/test_decider_details.py",
+]
+#: The pure modules and the fast tests that exercise them (no Temporal, no server).
+MODULES: dict[str, list[str]] = {
+    "tlog/merkle.py": ["tests/audit/test_merkle.py"],
+    "tlog/note.py": ["tests/audit/test_note.py", "tests/audit/test_note_formats.py"],
+    "domain/decider.py": DOMAIN_TESTS,
+    "domain/commands.py": DOMAIN_TESTS,
+    "domain/values.py": DOMAIN_TESTS,
+}
+#: Copied beside the mutated packages so the tests import as usual.
+COPY = [
+    "domain",
+    "audit",
+    "amity",
+    "activities",
+    "workflows",
+    "worker.py",
+    "tests",
+    "examples",
+    "schemas",
+    "pyproject.toml",
+]
+EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
+#: A mutant whose tests fail, or never finish (an endless loop), was caught.
+DETECTED = {"killed", "timeout"}
+RESULT = re.compile(r"^\s*(?P<name>[\w.]+__mutmut_\d+): (?P<status>.+)$")
+
+
+def equivalent_names() -> set[str]:
+    """Mutant names judged equivalent (one per line; `#` starts a comment)."""
+    if not EQUIVALENT.exists():
+        return set()
+    names = set()
+    for line in EQUIVALENT.read_text().splitlines():
+        name = line.split("#", 1)[0].strip()
+        if name:
+            names.add(name)
+    return names
+
+
+def prepare(modules: list[str]) -> None:
+    shutil.rmtree(WORKSPACE, ignore_errors=True)
+    WORKSPACE.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "histories")
+    for name in COPY:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, WORKSPACE / name, ignore=ignore)
+        else:
+            shutil.copy2(source, WORKSPACE / name)
+    tests = sorted({t for m in modules for t in MODULES[m]})
+    packages = sorted({m.split("/")[0] for m in modules})
+    others = [n for n in COPY if n not in packages and n not in {"tests", "pyproject.toml"}]
+    lines = [
+        "[mutmut]",
+        "source_paths=",
+        *(f"    {p}" for p in packages),
+        "only_mutate=",
+        *(f"    {m}" for m in modules),
+        "also_copy=",
+        *(f"    {o}" for o in others),
+        "pytest_add_cli_args_test_selection=",
+        *(f"    {t}" for t in tests),
+        "pytest_add_cli_args=",
+        "    -p",
+        "    no:randomly",
+        "    -p",
+        "    no:cacheprovider",
+        "use_git_change_detection=false",
+    ]
+    (WORKSPACE / "setup.cfg").write_text("\n".join(lines) + "\n")
+
+
+def mutmut(*args: str) -> subprocess.CompletedProcess[str]:
+    binary = Path(sys.executable).parent / "mutmut"
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run(
+        [str(binary), *args], cwd=WORKSPACE, env=env, text=True, capture_output=True
+    )
+
+
+def module_of(name: str) -> str:
+    return name.split(".x", 1)[0].split(".xǁ", 1)[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"some of: {', '.join(MODULES)}")
+    parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
+    parser.add_argument("--max-children", default="2", help="parallel test processes")
+    args = parser.parse_args(argv)
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        print(f"unknown module {unknown[0]}; choose from {', '.join(MODULES)}", file=sys.stderr)
+        return 2
+    modules = args.modules or list(MODULES)
+    prepare(modules)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "mutmut"), "run", "--max-children", args.max_children],
+        cwd=WORKSPACE,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    if run.returncode != 0:
+        print(f"mutmut run failed (exit {run.returncode})", file=sys.stderr)
+        return run.returncode
+    results = mutmut("results", "--all", "true").stdout.splitlines()
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    survivors: list[str] = []
+    for line in results:
+        match = RESULT.match(line)
+        if not match:
+            continue
+        name, status = match["name"], match["status"].strip()
+        counts[module_of(name)][status] += 1
+        if status not in DETECTED:
+            survivors.append(name)
+    equivalent = equivalent_names()
+    print(f"\n{'module':<22}{'mutants':>8}{'killed':>8}{'equiv.':>8}{'other':>8}{'score':>8}")
+    for module, counter in sorted(counts.items()):
+        total = sum(counter.values())
+        killed = sum(counter[s] for s in DETECTED)
+        equiv = sum(1 for s in survivors if module_of(s) == module and s in equivalent)
+        other = total - killed - equiv
+        score = 100.0 * (killed + equiv) / total if total else 100.0
+        print(f"{module:<22}{total:>8}{killed:>8}{equiv:>8}{other:>8}{score:>7.1f}%")
+    unexplained = [s for s in survivors if s not in equivalent]
+    for name in unexplained:
+        status = next(
+            (m["status"] for m in map(RESULT.match, results) if m and m["name"] == name), "?"
+        )
+        print(f"not killed: {name} ({status})")
+        if args.survivors:
+            print(mutmut("show", name).stdout)
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

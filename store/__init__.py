@@ -1,0 +1,1 @@
+"""The event store: the eventsourcing application, its recorders and the personal-data keys."""

@@ -1,0 +1,30 @@
+"""The time index: each event's recorded time, as whole microseconds, keyed to its version.
+
+Both recorders keep it, so `as-of` finds the version at an instant with one index lookup."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from uuid import UUID
+
+#: The kwarg by which `save()` hands each event's recorded time to the recorder.
+EVENT_TIMES = "amity_event_times"
+
+
+def recorded_micros(moment: datetime) -> int:
+    """A UTC instant as whole microseconds since the epoch (the time index's key)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    delta = moment - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: (aggregate id, version, recorded microseconds): one row of the time index per event.
+EventTime = tuple[UUID, int, int]
+
+
+def stored_timestamp(state: bytes) -> datetime:
+    return datetime.fromisoformat(json.loads(state)["timestamp"])
