@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowHistory
 
-from amity.replay import replayer
+from audit.replay import replayer
 from tests.workflows.test_replay import saved
 from workflows import patches
 from workflows.patches import PATCHES, Patch, PatchStage
