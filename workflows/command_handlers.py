@@ -1,7 +1,7 @@
 """One named Update (with its validator) and one named Signal per command of the catalogue.
 
 They are added to the workflow class before `@workflow.defn` reads it, so they are ordinary
-named handlers: the Temporal UI lists each by name with the command's one-line summary, and
+named handlers: the Temporal UI lists each by name, and
 an Update still running when a run hands over is abandoned (Temporal answers "already
 completed"; the client resends it to the next run with the same request_id). Each one only
 names its command and calls the workflow's `_update`, `_validate` or `_signal`.
@@ -61,9 +61,8 @@ def handlers(spec: CommandSpec) -> dict[str, Any]:
         (signal, f"{name}_signal"),
     ):
         function.__name__ = function.__qualname__ = attribute
-    named_update = workflow.update(
-        name=name, unfinished_policy=ABANDON_ON_HANDOVER, description=spec.summary
-    )(update)
+    # No description: the UI would add it to each name in its lists of Updates and Signals.
+    named_update = workflow.update(name=name, unfinished_policy=ABANDON_ON_HANDOVER)(update)
     named_update.validator(validate)
-    named_signal = workflow.signal(name=name, description=spec.summary)(signal)
+    named_signal = workflow.signal(name=name)(signal)
     return {name: named_update, f"_check_{name}": validate, f"{name}_signal": named_signal}
