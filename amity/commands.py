@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from amity.cli_common import UserError
 from domain.commands import InvalidInput, Proposal, parse_command, parse_proposal
 from domain.identity import check_partnership_id, conventional_id
+from domain.values import Party
 from runtime.sending import send_update
 from workflows.search import CITIES, COUNTRIES, STAGE, TIER
 
@@ -49,6 +50,18 @@ def proposal_summary(proposal: Proposal) -> str:
     """`Mianyang (CN) ↔ Cupertino (US) · friendly relations`: the UI's static summary."""
     i, p = proposal.initiator, proposal.partner
     return f"{i.name} ({i.country}) ↔ {p.name} ({p.country}) · {proposal.tier.label}"
+
+
+def proposal_details(proposal: Proposal) -> str:
+    """The UI's static details (Markdown): the two parties and the tier. No person's name: a
+    name in Temporal's metadata could not be forgotten (`amity forget`)."""
+    i, p = proposal.initiator, proposal.partner
+    return f"{proposal.tier.label} between {_party(i)} and {_party(p)}"
+
+
+def _party(party: Party) -> str:
+    region = f"{party.region}, " if party.region else ""
+    return f"**{party.name}** ({region}{party.country})"
 
 
 def check_proposal(payload: dict[str, Any], source: str) -> Proposal:
@@ -135,6 +148,7 @@ async def start(
             id=workflow_id,
             task_queue=task_queue,
             static_summary=proposal_summary(proposal),
+            static_details=proposal_details(proposal),
         )
     except WorkflowAlreadyStartedError:
         raise UserError(

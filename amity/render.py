@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-
-
-def print_json(value: Any) -> None:
-    """Plain JSON on stdout (no colours, no wrapping), for scripts."""
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str), flush=True)
 
 
 def _label(value: str | None) -> str:
@@ -163,12 +158,22 @@ def send_view(status: dict[str, Any]) -> RenderableType:
 
 
 def list_table(rows: list[dict[str, Any]], title: str) -> Table:
-    table = Table(title=title)
-    table.add_column("partnership", no_wrap=True)
-    for column in ("stage", "tier", "cities", "countries"):
-        table.add_column(column, overflow="fold")
-    table.add_column("started (UTC)", no_wrap=True)
-    table.add_column("workflow", overflow="fold")
+    """Fits an 80-column terminal: a stage never wraps, a tier or a date wraps between its
+    words, and the long texts (ids, cities) fold, so no word is cut into letters."""
+    table = Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("id", overflow="fold", min_width=10)
+    table.add_column("stage", no_wrap=True, min_width=10)
+    table.add_column("tier", min_width=9)  # words wrap: "friendly / relations"
+    table.add_column("cities", overflow="fold", min_width=8)
+    table.add_column("countries", min_width=3)
+    table.add_column("started (UTC)", min_width=10)  # the time goes below the date
+    table.add_column("workflow", overflow="fold", min_width=9)
     for item in rows:
         started = (item.get("started_at") or "")[:16].replace("T", " ")
         table.add_row(

@@ -47,10 +47,12 @@ def _stop_now(signum: int, _frame: FrameType | None) -> None:
 def engine_settings(server: DevServer, data_dir: Path) -> Settings:
     """The environment's settings, pointed at this server and (unless set) at D/events.db."""
     settings = get_settings()
-    update: dict[str, object] = {"temporal_address": server.address}
+    update: dict[str, object] = {}
     if "event_store_url" not in settings.model_fields_set:  # AMITY_EVENT_STORE_URL unset
         update["event_store_url"] = SecretStr(f"sqlite:///{data_dir / 'events.db'}")
-    return settings.model_copy(update=update)
+    # the dev server it just started: plain gRPC, whatever TEMPORAL_TLS* / API key the shell
+    # holds for a cluster elsewhere
+    return settings.for_embedded_engine(server.address, **update)
 
 
 async def serve(server: DevServer, settings: Settings) -> int:

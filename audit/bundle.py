@@ -57,7 +57,7 @@ def export_bundle(
 
     `signing` is the audit key: it must be the key of the latest checkpoint, and it signs the
     partnership's head statement for that checkpoint."""
-    checkpoints = CheckpointTable(store).all()
+    checkpoints = CheckpointTable(store, create=False).all()
     if not checkpoints:
         raise BundleError("no checkpoint yet: run `amity audit checkpoint` first")
     latest = checkpoints[-1]

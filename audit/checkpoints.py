@@ -31,8 +31,16 @@ class StoredCheckpoint:
 class CheckpointTable:
     """The audit's own tables in the store's database."""
 
-    def __init__(self, store: PartnershipStore) -> None:
+    def __init__(self, store: PartnershipStore, *, create: bool = True) -> None:
+        """`create` off for readers: a store never checkpointed has no such tables, and a
+        reader reads that as no checkpoints rather than creating them."""
         self.db = Database(store)
+        if not create:
+            self.present = all(
+                self.db.has_table(name) for name in ("amity_checkpoints", "amity_witness")
+            )
+            return
+        self.present = True
         self.db.create(
             "CREATE TABLE IF NOT EXISTS amity_checkpoints ("
             "seq INTEGER PRIMARY KEY, tree_size INTEGER NOT NULL, note TEXT NOT NULL, "
@@ -42,6 +50,8 @@ class CheckpointTable:
         )
 
     def all(self) -> list[StoredCheckpoint]:
+        if not self.present:
+            return []
         with self.db.transaction(commit=False) as cursor:
             cursor.execute(
                 "SELECT seq, tree_size, note, public_key, created_at"
@@ -52,6 +62,8 @@ class CheckpointTable:
     def witnessed(self) -> bytearray:
         """Every witnessed leaf hash, concatenated in position order."""
         out = bytearray()
+        if not self.present:
+            return out
         with self.db.transaction(commit=False) as cursor:
             cursor.execute("SELECT position, leaf_hash FROM amity_witness ORDER BY position")
             for position, leaf in cursor.fetchall():

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from workflows.partnership import PartnershipWorkflow
@@ -27,8 +28,14 @@ class ReplayReport:
     failures: list[str] = field(default_factory=list)
 
 
-def replayer(workflow_class: type = PartnershipWorkflow) -> Replayer:
-    return Replayer(workflows=[workflow_class], data_converter=pydantic_data_converter)
+def replayer(
+    workflow_class: type = PartnershipWorkflow, data_converter: DataConverter | None = None
+) -> Replayer:
+    """A replayer that decodes histories as the worker wrote them: with the client's data
+    converter (and so its payload codec) when replaying a live server's histories."""
+    return Replayer(
+        workflows=[workflow_class], data_converter=data_converter or pydantic_data_converter
+    )
 
 
 async def replay_histories(
@@ -53,7 +60,7 @@ async def replay_live_workflows(
 ) -> ReplayReport:
     """Replay the histories of partnerships on the server against this code."""
     report = ReplayReport()
-    engine = replayer()
+    engine = replayer(data_converter=client.data_converter)
     async for history in client.list_workflows(query or DEFAULT_QUERY).map_histories():
         result = await engine.replay_workflow(history, raise_on_replay_failure=False)
         report.replayed += 1

@@ -6,6 +6,7 @@ refuse to sign a log that is not consistent with what was signed before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,10 +38,15 @@ class Signed:
     fresh: bool
 
 
-def checkpoint_log(store: PartnershipStore, key: Ed25519PrivateKey, name: str) -> Signed:
+def checkpoint_log(
+    store: PartnershipStore,
+    key: Ed25519PrivateKey,
+    name: str,
+    progress: Callable[[int], None] | None = None,
+) -> Signed:
     """A checkpoint of the whole log `name` (its origin): the stored one if it already
-    covers every entry."""
-    report = verify_store(store, (name, key.public_key()), origin=name)
+    covers every entry. `progress` hears how many entries the check has read."""
+    report = verify_store(store, (name, key.public_key()), origin=name, progress=progress)
     if not report.ok:
         raise NotConsistent([problem.message for problem in report.problems])
     stored = CheckpointTable(store).all()

@@ -42,6 +42,19 @@ class Database:
             .replace(" WITHOUT ROWID", "")
         )
 
+    def has_table(self, name: str) -> bool:
+        """Whether the store's database holds this table (asked, never created)."""
+        with self.transaction(commit=False) as cursor:
+            if self.postgres:
+                cursor.execute("SELECT to_regclass(?) IS NOT NULL", (name,))
+            else:
+                cursor.execute(
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                    (name,),
+                )
+            row = cursor.fetchone()
+        return bool(row and row[0])
+
     def create(self, *statements: str) -> None:
         with self.transaction(commit=True) as cursor:
             for statement in statements:

@@ -72,9 +72,12 @@ class _Walk:
     problems: list[Problem] = field(default_factory=list)
     last_version: dict[bytes, int] = field(default_factory=dict)
 
-    def walk(self, store: PartnershipStore, batch: int) -> None:
+    def walk(
+        self, store: PartnershipStore, batch: int, progress: Callable[[int], None] | None = None
+    ) -> None:
         """The whole log, a batch at a time (reading and hashing every event is most of what
-        `verify` does, so batches bound its memory, not its speed)."""
+        `verify` does, so batches bound its memory, not its speed); `progress` hears how many
+        entries are done after each batch."""
         last = self.last_version
         for found in leaves(store, batch):
             start = self.tree.size
@@ -91,6 +94,8 @@ class _Walk:
                 last[originator] = version
             self.notification_ids.extend([row[0] for row in found])
             self.tree.extend(b"".join([row[3] for row in found]))
+            if progress is not None:
+                progress(self.tree.size)
 
 
 def describe(store: PartnershipStore, walk: _Walk, position: int) -> str:
@@ -220,16 +225,17 @@ def verify_store(
     *,
     origin: str | None = None,
     outside: Sequence[Outside] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     """The log against its stored checkpoints and any `outside` ones. Without a `trusted`
     key each stored checkpoint is checked with the key stored beside it (library callers;
     `amity audit verify` always passes a trusted key); with `origin`, every checkpoint
     must name it."""
     started = time.perf_counter()
-    table = CheckpointTable(store)
+    table = CheckpointTable(store, create=False)
     checkpoints = table.all()
     walk = _Walk()
-    walk.walk(store, batch)
+    walk.walk(store, batch, progress)
     tree = walk.tree
     report = VerifyReport(size=tree.size, root=tree.root(), checkpoints=len(checkpoints), tree=tree)
     report.problems.extend(walk.problems)

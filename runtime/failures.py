@@ -64,12 +64,18 @@ def one_line(error: BaseException) -> str | None:
     from psycopg import Error as PostgresError
 
     from runtime.codec import CodecKeyError
-    from runtime.connect import EngineUnreachable
+    from runtime.connect import ConnectionConfigError, EngineUnreachable
     from runtime.guard import PayloadTooLarge
     from store.application import StoreConfigError
 
     if isinstance(
-        error, UserError | StoreConfigError | EngineUnreachable | PayloadTooLarge | CodecKeyError
+        error,
+        UserError
+        | StoreConfigError
+        | EngineUnreachable
+        | ConnectionConfigError
+        | PayloadTooLarge
+        | CodecKeyError,
     ):
         return str(error)
     if isinstance(error, ValidationError) and error.title == "Settings":

@@ -6,9 +6,10 @@ the worker through get_settings) and hands what each part needs to it.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.redact import redact_url, url_secrets
@@ -31,6 +32,16 @@ class Settings(BaseSettings):
     )
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE")
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_API_KEY"),
+        description="an API key for Temporal Cloud or a secured cluster (turns TLS on)",
+    )
+    temporal_tls_client_key_data: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TEMPORAL_TLS_CLIENT_KEY_DATA"),
+        description="the mTLS client's private key itself (PEM); _PATH names a file instead",
     )
     task_queue: str = Field(
         default="partnerships", validation_alias=AliasChoices("AMITY_TASK_QUEUE")
@@ -165,6 +176,21 @@ class Settings(BaseSettings):
         description="text or json (one JSON object per line, with workflow and request ids)",
     )
 
+    #: Set by `for_embedded_engine`: connect to `amity up`'s own dev server, in plain gRPC,
+    #: whatever TEMPORAL_* variables or profile the shell holds for another cluster.
+    _embedded_engine: bool = PrivateAttr(default=False)
+
+    def for_embedded_engine(self, address: str, **update: object) -> Settings:
+        """These settings, connecting to the local dev server at `address` (no TLS, no API
+        key, no profile: those are for a cluster elsewhere)."""
+        copy = self.model_copy(update={"temporal_address": address, **update})
+        copy._embedded_engine = True
+        return copy
+
+    @property
+    def embedded_engine(self) -> bool:
+        return self._embedded_engine
+
     @field_validator(
         "snapshot_interval", "audit_origin", "data_dir", "bundle_max_bytes", mode="before"
     )
@@ -199,6 +225,24 @@ class Settings(BaseSettings):
             snapshot_interval=self.snapshot_interval,
         )
 
+    def temporal_environment(self) -> dict[str, str]:
+        """The TEMPORAL_* variables temporalio.envconfig reads (address, namespace, API key,
+        TLS, mTLS, profile and its TOML file), with this Settings' own address, namespace and
+        API key on top when they were given explicitly rather than by default."""
+        env = {name: value for name, value in os.environ.items() if name.startswith("TEMPORAL_")}
+        given = self.model_fields_set
+        if "temporal_address" in given:
+            env["TEMPORAL_ADDRESS"] = self.temporal_address
+        if "temporal_namespace" in given:
+            env["TEMPORAL_NAMESPACE"] = self.temporal_namespace
+        if self.temporal_api_key is not None:
+            env["TEMPORAL_API_KEY"] = self.temporal_api_key.get_secret_value()
+        if self.temporal_tls_client_key_data is not None:
+            env["TEMPORAL_TLS_CLIENT_KEY_DATA"] = (
+                self.temporal_tls_client_key_data.get_secret_value()
+            )
+        return env
+
     def secret_values(self) -> list[str]:
         """Every secret this process holds, for scrubbing what it prints and logs."""
         values = url_secrets(self.store_url)
@@ -210,6 +254,8 @@ class Settings(BaseSettings):
             self.webhook_secret,
             self.audit_key,
             self.person_digest_key,
+            self.temporal_api_key,
+            self.temporal_tls_client_key_data,
         ):
             if secret is not None and secret.get_secret_value():
                 value = secret.get_secret_value()

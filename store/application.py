@@ -65,15 +65,16 @@ class StoreConflict(RuntimeError):  # noqa: N818 - a public name others import
     """The store holds other events where this command expected to append (a real error)."""
 
 
-def store_env(url: str) -> dict[str, str]:
-    """Translate AMITY_EVENT_STORE_URL into the library's environment."""
+def store_env(url: str, *, create_folder: bool = True) -> dict[str, str]:
+    """Translate AMITY_EVENT_STORE_URL into the library's environment (making a SQLite
+    file's folder unless `create_folder` is off: a reader makes nothing)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         # sqlite:///relative/path, sqlite:////absolute/path, sqlite:///:memory:
         path = unquote(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else ""
         if not path:
             raise StoreConfigError(f"sqlite URL needs a file path, e.g. {DEFAULT_STORE_URL}")
-        if path != ":memory:":
+        if path != ":memory:" and create_folder:
             Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
         return {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",

