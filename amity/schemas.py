@@ -144,9 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="exit 1 if the folder is out of date, write nothing"
     )
+    parser.add_argument(
+        "--doc",
+        type=Path,
+        default=None,
+        help="the document with the command table (default: docs/operators.md with the"
+        " default folder, none with --out)",
+    )
     args = parser.parse_args(argv)
+    doc: Path | None = args.doc or (OPERATORS_DOC if args.out == SCHEMAS else None)
     if args.check:
-        stale = differences(args.out) + (["docs/operators.md"] if doc_is_stale() else [])
+        stale = differences(args.out) + ([str(doc)] if doc and doc_is_stale(doc) else [])
         if stale:
             print(
                 f"schemas out of date: {', '.join(stale)} (run python -m amity.schemas)",

@@ -72,11 +72,22 @@ def test_a_second_registration_is_refused() -> None:
         evolves(e.TalksOpened, frozenset({Stage.PROPOSED}))(lambda s, ev, v: {})
 
 
-def test_decide_dispatches_through_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A command the catalogue does not hold is unknown, whatever its model says."""
+def test_decide_dispatches_through_the_catalogue() -> None:
+    """A command the catalogue does not hold is unknown, even one named like a known one."""
+    from typing import ClassVar
+
     from tests.domain.scenario import given, proposed
 
+    class Unregistered(c.OpenTalks):
+        name: ClassVar[str] = "not_registered"
+
+    class Impostor(c.Command):
+        name: ClassVar[str] = "open_talks"
+
     state = given(proposed())
-    monkeypatch.delitem(COMMANDS, "open_talks")
-    decision = decide(state, c.OpenTalks(), datetime(2018, 1, 1, tzinfo=UTC))
-    assert getattr(decision, "reason", "") == "unknown command 'open_talks'"
+    now = datetime(2018, 1, 1, tzinfo=UTC)
+    assert getattr(decide(state, Unregistered(), now), "reason", "") == (
+        "unknown command 'not_registered'"
+    )
+    assert getattr(decide(state, Impostor(), now), "reason", "") == "unknown command 'open_talks'"
+    assert next(iter(COMMANDS)) == "open_talks"  # nothing above changed the catalogue
