@@ -50,6 +50,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from amity import story
 from domain import commands as c
 from domain.decider import Rejection, decide, evolve
+from domain.registry import USER_COMMANDS
 from domain.state import PartnershipState
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
@@ -658,7 +659,7 @@ def _strategies() -> Any:
 
     valid = bases()
     proposal = story.proposal()
-    models: dict[str, type[Any]] = {**c.USER_COMMANDS, "propose": c.Proposal}
+    models: dict[str, type[Any]] = {**USER_COMMANDS, "propose": c.Proposal}
     junk = st.one_of(
         st.integers(-(10**12), 10**12),
         st.floats(allow_nan=False),
@@ -848,7 +849,7 @@ def _strategies() -> Any:
             return BadInput(kind, channel, "sign_memorandum", payload, "draft_version")
         if kind == "unknown_command":
             name = draw(st.text(min_size=1, max_size=40))
-            if name in c.USER_COMMANDS or not name.strip():
+            if name in USER_COMMANDS or not name.strip():
                 draw(st.just(None).filter(lambda _: False))
             return BadInput(kind, channel, name, {"reason": "x"}, "unknown command")
         if kind in ("replayed", "conflicting"):
@@ -857,7 +858,7 @@ def _strategies() -> Any:
             return BadInput(kind, channel, command, {**valid[command]}, "duplicate")
         text = draw(st.sampled_from(["{", '{"a":', "[1,", "nul", '{"reason": "x",}', "'x'"]))
         return BadInput(
-            kind, "cli", draw(st.sampled_from(sorted(c.USER_COMMANDS))), text, "invalid JSON"
+            kind, "cli", draw(st.sampled_from(sorted(USER_COMMANDS))), text, "invalid JSON"
         )
 
     return st.one_of(mutated(), mutated(), mutated(), semantic())

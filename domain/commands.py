@@ -90,6 +90,8 @@ class Proposal(Command):
 
 
 class OpenTalks(Command):
+    """Talks begin between the two parties."""
+
     name: ClassVar[str] = "open_talks"
 
     by: Person | None = None
@@ -97,6 +99,8 @@ class OpenTalks(Command):
 
 
 class RecordMeeting(Command):
+    """A meeting of the delegations: when, where, who, about what."""
+
     name: ClassVar[str] = "record_meeting"
 
     date: EventDate
@@ -110,6 +114,8 @@ class RecordMeeting(Command):
 
 
 class DraftMemorandum(Command):
+    """A draft of the memorandum (its text, or only the sha256 of it)."""
+
     name: ClassVar[str] = "draft_memorandum"
 
     title: RequiredText
@@ -128,6 +134,8 @@ class DraftMemorandum(Command):
 
 
 class RecordApproval(Command):
+    """An authority's decision on the partnership; a required one denied ends it."""
+
     name: ClassVar[str] = "record_approval"
 
     side: Side
@@ -140,6 +148,8 @@ class RecordApproval(Command):
 
 
 class SignMemorandum(Command):
+    """Both sides sign a draft: the partnership becomes active, its term begins."""
+
     name: ClassVar[str] = "sign_memorandum"
 
     date: EventDate
@@ -161,6 +171,8 @@ class SignMemorandum(Command):
 
 
 class RecordExchange(Command):
+    """An exchange in one field of cooperation (reactivates a dormant partnership)."""
+
     name: ClassVar[str] = "record_exchange"
 
     date: EventDate
@@ -174,6 +186,8 @@ class RecordExchange(Command):
 
 
 class ExtendInvitation(Command):
+    """One side invites the other to an event."""
+
     name: ClassVar[str] = "extend_invitation"
 
     event: RequiredText
@@ -191,6 +205,8 @@ class ExtendInvitation(Command):
 
 
 class AnswerInvitation(Command):
+    """The invited side accepts or declines an invitation."""
+
     name: ClassVar[str] = "answer_invitation"
 
     invitation_id: Token
@@ -199,6 +215,8 @@ class AnswerInvitation(Command):
 
 
 class Upgrade(Command):
+    """Raise the tier, e.g. friendly relations to sister cities."""
+
     name: ClassVar[str] = "upgrade"
 
     to_tier: Tier
@@ -206,6 +224,8 @@ class Upgrade(Command):
 
 
 class Renew(Command):
+    """Start a new term (the current term length unless another is given)."""
+
     name: ClassVar[str] = "renew"
 
     term: Duration | None = Field(
@@ -217,6 +237,8 @@ class Renew(Command):
 
 
 class Correct(Command):
+    """Correct fields of an earlier event; the original stays in the history."""
+
     name: ClassVar[str] = "correct"
 
     target_version: Annotated[int, Field(ge=1)]
@@ -225,6 +247,8 @@ class Correct(Command):
 
 
 class Withdraw(Command):
+    """Withdraw the proposal before signing."""
+
     name: ClassVar[str] = "withdraw"
 
     by: Person | None = None
@@ -232,6 +256,8 @@ class Withdraw(Command):
 
 
 class Terminate(Command):
+    """End an active or dormant partnership."""
+
     name: ClassVar[str] = "terminate"
 
     by: Person | None = None
@@ -267,26 +293,6 @@ class RecordRejectedSignal(Command):
     sender_request_id: ShortText | None = None
 
 
-USER_COMMANDS: dict[str, type[Command]] = {
-    cls.name: cls
-    for cls in (
-        OpenTalks,
-        RecordMeeting,
-        DraftMemorandum,
-        RecordApproval,
-        SignMemorandum,
-        RecordExchange,
-        ExtendInvitation,
-        AnswerInvitation,
-        Upgrade,
-        Renew,
-        Correct,
-        Withdraw,
-        Terminate,
-    )
-}
-
-
 class InvalidInput(ValueError):  # noqa: N818 - a public name others import
     """A payload that is not a valid command; the message is one line for people."""
 
@@ -307,7 +313,7 @@ def parse_payload(model: type[Command], payload: Any, printable: bool = False) -
 
 
 def parse_command(name: str, payload: Any, printable: bool = False) -> Command:
-    """Look up a user command by name and validate its payload."""
+    """Look up a user command by name (in the catalogue) and validate its payload."""
     model = USER_COMMANDS.get(name)
     if model is None:
         known = ", ".join(USER_COMMANDS)
@@ -323,7 +329,6 @@ def parse_proposal(payload: Any, printable: bool = False) -> Proposal:
 
 
 __all__ = [
-    "USER_COMMANDS",
     "AnswerInvitation",
     "Command",
     "Correct",
@@ -350,3 +355,7 @@ __all__ = [
     "parse_payload",
     "parse_proposal",
 ]
+
+# The catalogue registers these models with their decisions (domain/decider.py); imported
+# last, as it needs the models above.
+from domain.registry import USER_COMMANDS  # noqa: E402

@@ -9,8 +9,7 @@ so the rules cannot drift between Temporal and the event store.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,8 @@ from domain import commands as c
 from domain import events as e
 from domain.corrections import CORRECTABLE, correction_model
 from domain.errors import one_line, shorten
+from domain.registry import COMMANDS, EVENTS, command, evolves
+from domain.registry import Rejection as Rejection  # re-exported: callers import it here
 from domain.state import (
     MAX_REJECTED_IN_STATE,
     ApprovalRecord,
@@ -35,60 +36,10 @@ from domain.state import (
 from domain.values import Decision, Policy, Stage
 
 ACTIVE_STAGES = frozenset({Stage.ACTIVE, Stage.DORMANT})
+TALKING = frozenset({Stage.IN_TALKS, Stage.ACTIVE, Stage.DORMANT})
+BEFORE_SIGNING = frozenset({Stage.PROPOSED, Stage.IN_TALKS})
 NON_TERMINAL = frozenset(s for s in Stage if not s.is_terminal)
-
-#: Where each command may be sent (the contract's table); engine commands included.
-ALLOWED: dict[str, frozenset[Stage]] = {
-    "open_talks": frozenset({Stage.PROPOSED}),
-    "record_meeting": frozenset({Stage.IN_TALKS, Stage.ACTIVE, Stage.DORMANT}),
-    "draft_memorandum": frozenset({Stage.IN_TALKS}),
-    "record_approval": frozenset({Stage.PROPOSED, Stage.IN_TALKS}),
-    "sign_memorandum": frozenset({Stage.IN_TALKS}),
-    "record_exchange": ACTIVE_STAGES,
-    "extend_invitation": frozenset({Stage.IN_TALKS, Stage.ACTIVE, Stage.DORMANT}),
-    "answer_invitation": frozenset({Stage.IN_TALKS, Stage.ACTIVE, Stage.DORMANT}),
-    "upgrade": frozenset({Stage.ACTIVE}),
-    "renew": ACTIVE_STAGES,
-    "correct": NON_TERMINAL,
-    "withdraw": frozenset({Stage.PROPOSED, Stage.IN_TALKS}),
-    "terminate": ACTIVE_STAGES,
-    "note_talks_deadline": frozenset({Stage.PROPOSED, Stage.IN_TALKS}),
-    "mark_dormant": frozenset({Stage.ACTIVE}),
-    "note_renewal_due": ACTIVE_STAGES,
-    "expire": ACTIVE_STAGES,
-    "record_rejected_signal": frozenset(Stage),
-}
-
-#: Where each event may be applied; `evolve` refuses anything else.
-EVENT_ALLOWED: dict[str, frozenset[Stage]] = {
-    "talks_opened": ALLOWED["open_talks"],
-    "meeting_recorded": ALLOWED["record_meeting"],
-    "memorandum_drafted": ALLOWED["draft_memorandum"],
-    "approval_recorded": ALLOWED["record_approval"],
-    "proposal_rejected": ALLOWED["record_approval"],
-    "memorandum_signed": ALLOWED["sign_memorandum"],
-    "exchange_recorded": frozenset({Stage.ACTIVE}),
-    "reactivated": frozenset({Stage.DORMANT}),
-    "invitation_extended": ALLOWED["extend_invitation"],
-    "invitation_answered": ALLOWED["answer_invitation"],
-    "upgraded": ALLOWED["upgrade"],
-    "renewed": ALLOWED["renew"],
-    "corrected": ALLOWED["correct"],
-    "withdrawn": ALLOWED["withdraw"],
-    "terminated": ALLOWED["terminate"],
-    "talks_deadline_passed": ALLOWED["note_talks_deadline"],
-    "became_dormant": ALLOWED["mark_dormant"],
-    "renewal_due": ALLOWED["note_renewal_due"],
-    "expired": ALLOWED["expire"],
-    "signal_rejected": frozenset(Stage),
-}
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why a command cannot be applied; `reason` is one line for people."""
-
-    reason: str
+EVERY_STAGE = frozenset(Stage)
 
 
 class IllegalEvent(ValueError):  # noqa: N818 - a public name others import
@@ -112,16 +63,17 @@ def decide(state: PartnershipState | None, command: c.Command, now: datetime) ->
         return Rejection("a proposal needs the partnership id; use decide_proposal")
     if state is None:
         return Rejection("the partnership has not been proposed yet")
-    allowed = ALLOWED.get(command.name)
-    if allowed is None:
+    spec = COMMANDS.get(command.name)
+    if spec is None or not isinstance(command, spec.model):
         return Rejection(f"unknown command {command.name!r}")
+    allowed = spec.stages
     if state.stage not in allowed:
         return Rejection(
             f"{command.name} is not allowed while the partnership is {state.stage.value}"
             f" (allowed in: {_stages(allowed)})"
         )
-    handler = _HANDLERS[type(command)]
-    return handler(state, command, now)
+    decision: Decision_ = spec.decide(state, command, now)
+    return decision
 
 
 def decide_proposal(partnership_id: str, proposal: c.Proposal, now: datetime) -> list[e.AnyEvent]:
@@ -145,10 +97,12 @@ def decide_proposal(partnership_id: str, proposal: c.Proposal, now: datetime) ->
 # -- command handlers: (state, command, now) -> events | Rejection ------------------------
 
 
+@command(c.OpenTalks, frozenset({Stage.PROPOSED}))
 def _open_talks(state: PartnershipState, cmd: c.OpenTalks, now: datetime) -> Decision_:
     return [e.TalksOpened(at=now, by=cmd.by, note=cmd.note)]
 
 
+@command(c.RecordMeeting, TALKING)
 def _record_meeting(state: PartnershipState, cmd: c.RecordMeeting, now: datetime) -> Decision_:
     return [
         e.MeetingRecorded(
@@ -167,6 +121,7 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@command(c.DraftMemorandum, frozenset({Stage.IN_TALKS}))
 def _draft(state: PartnershipState, cmd: c.DraftMemorandum, now: datetime) -> Decision_:
     text = cmd.text if cmd.text and cmd.text.strip() else None
     digest = text_digest(text) if text is not None else (cmd.text_sha256 or "").lower()
@@ -186,6 +141,7 @@ def _draft(state: PartnershipState, cmd: c.DraftMemorandum, now: datetime) -> De
     ]
 
 
+@command(c.RecordApproval, BEFORE_SIGNING)
 def _approval(state: PartnershipState, cmd: c.RecordApproval, now: datetime) -> Decision_:
     required = any(
         r.side == cmd.side and r.authority.casefold() == cmd.authority.casefold()
@@ -214,6 +170,7 @@ def _approval(state: PartnershipState, cmd: c.RecordApproval, now: datetime) -> 
     return recorded
 
 
+@command(c.SignMemorandum, frozenset({Stage.IN_TALKS}))
 def _sign(state: PartnershipState, cmd: c.SignMemorandum, now: datetime) -> Decision_:
     if not state.drafts:
         return Rejection("cannot sign: no memorandum draft exists (send draft_memorandum first)")
@@ -239,6 +196,7 @@ def _sign(state: PartnershipState, cmd: c.SignMemorandum, now: datetime) -> Deci
     ]
 
 
+@command(c.RecordExchange, ACTIVE_STAGES)
 def _exchange(state: PartnershipState, cmd: c.RecordExchange, now: datetime) -> Decision_:
     result: list[e.AnyEvent] = []
     if state.stage == Stage.DORMANT:
@@ -257,6 +215,7 @@ def _exchange(state: PartnershipState, cmd: c.RecordExchange, now: datetime) -> 
     return result
 
 
+@command(c.ExtendInvitation, TALKING)
 def _invite(state: PartnershipState, cmd: c.ExtendInvitation, now: datetime) -> Decision_:
     return [
         e.InvitationExtended(
@@ -270,6 +229,7 @@ def _invite(state: PartnershipState, cmd: c.ExtendInvitation, now: datetime) -> 
     ]
 
 
+@command(c.AnswerInvitation, TALKING)
 def _answer(state: PartnershipState, cmd: c.AnswerInvitation, now: datetime) -> Decision_:
     invitation = state.invitation(cmd.invitation_id)
     if invitation is None:
@@ -285,6 +245,7 @@ def _answer(state: PartnershipState, cmd: c.AnswerInvitation, now: datetime) -> 
     ]
 
 
+@command(c.Upgrade, frozenset({Stage.ACTIVE}))
 def _upgrade(state: PartnershipState, cmd: c.Upgrade, now: datetime) -> Decision_:
     if cmd.to_tier.rank <= state.tier.rank:
         return Rejection(
@@ -293,6 +254,7 @@ def _upgrade(state: PartnershipState, cmd: c.Upgrade, now: datetime) -> Decision
     return [e.Upgraded(at=now, from_tier=state.tier, to_tier=cmd.to_tier, reference=cmd.reference)]
 
 
+@command(c.Renew, ACTIVE_STAGES)
 def _renew(state: PartnershipState, cmd: c.Renew, now: datetime) -> Decision_:
     term = cmd.term or state.policy.term
     if term is None:
@@ -300,6 +262,7 @@ def _renew(state: PartnershipState, cmd: c.Renew, now: datetime) -> Decision_:
     return [e.Renewed(at=now, term=term, expires_at=now + term, reference=cmd.reference)]
 
 
+@command(c.Correct, NON_TERMINAL)
 def _correct(state: PartnershipState, cmd: c.Correct, now: datetime) -> Decision_:
     target = find_correctable(state, cmd.target_version)
     if target is None:
@@ -337,14 +300,17 @@ def _correct(state: PartnershipState, cmd: c.Correct, now: datetime) -> Decision
     ]
 
 
+@command(c.Withdraw, BEFORE_SIGNING)
 def _withdraw(state: PartnershipState, cmd: c.Withdraw, now: datetime) -> Decision_:
     return [e.Withdrawn(at=now, by=cmd.by, reason=cmd.reason)]
 
 
+@command(c.Terminate, ACTIVE_STAGES)
 def _terminate(state: PartnershipState, cmd: c.Terminate, now: datetime) -> Decision_:
     return [e.Terminated(at=now, by=cmd.by, reason=cmd.reason)]
 
 
+@command(c.NoteTalksDeadline, BEFORE_SIGNING, engine=True)
 def _talks_deadline(state: PartnershipState, cmd: c.NoteTalksDeadline, now: datetime) -> Decision_:
     deadline = state.talks_deadline_at()
     if deadline is None or state.talks_deadline_noted:
@@ -354,6 +320,7 @@ def _talks_deadline(state: PartnershipState, cmd: c.NoteTalksDeadline, now: date
     return [e.TalksDeadlinePassed(at=now, deadline=deadline)]
 
 
+@command(c.MarkDormant, frozenset({Stage.ACTIVE}), engine=True)
 def _dormant(state: PartnershipState, cmd: c.MarkDormant, now: datetime) -> Decision_:
     idle_since = state.idle_since()
     after = state.policy.dormant_after
@@ -364,6 +331,7 @@ def _dormant(state: PartnershipState, cmd: c.MarkDormant, now: datetime) -> Deci
     return [e.BecameDormant(at=now, idle_since=idle_since)]
 
 
+@command(c.NoteRenewalDue, ACTIVE_STAGES, engine=True)
 def _renewal_due(state: PartnershipState, cmd: c.NoteRenewalDue, now: datetime) -> Decision_:
     notice = state.policy.renewal_notice
     if state.expires_at is None or notice is None or state.renewal_due_noted:
@@ -373,12 +341,14 @@ def _renewal_due(state: PartnershipState, cmd: c.NoteRenewalDue, now: datetime) 
     return [e.RenewalDue(at=now, expires_at=state.expires_at)]
 
 
+@command(c.Expire, ACTIVE_STAGES, engine=True)
 def _expire(state: PartnershipState, cmd: c.Expire, now: datetime) -> Decision_:
     if state.expires_at is None or now < state.expires_at:
         return Rejection("the term has not ended")
     return [e.Expired(at=now, expires_at=state.expires_at)]
 
 
+@command(c.RecordRejectedSignal, EVERY_STAGE, engine=True)
 def _rejected_signal(
     state: PartnershipState, cmd: c.RecordRejectedSignal, now: datetime
 ) -> Decision_:
@@ -390,28 +360,6 @@ def _rejected_signal(
             request_id=cmd.sender_request_id,
         )
     ]
-
-
-_HANDLERS: dict[type[c.Command], Callable[[PartnershipState, Any, datetime], Decision_]] = {
-    c.OpenTalks: _open_talks,
-    c.RecordMeeting: _record_meeting,
-    c.DraftMemorandum: _draft,
-    c.RecordApproval: _approval,
-    c.SignMemorandum: _sign,
-    c.RecordExchange: _exchange,
-    c.ExtendInvitation: _invite,
-    c.AnswerInvitation: _answer,
-    c.Upgrade: _upgrade,
-    c.Renew: _renew,
-    c.Correct: _correct,
-    c.Withdraw: _withdraw,
-    c.Terminate: _terminate,
-    c.NoteTalksDeadline: _talks_deadline,
-    c.MarkDormant: _dormant,
-    c.NoteRenewalDue: _renewal_due,
-    c.Expire: _expire,
-    c.RecordRejectedSignal: _rejected_signal,
-}
 
 
 # -- evolve: (state, event, version) -> state ------------------------------------------
@@ -472,8 +420,7 @@ def _apply_correction(state: PartnershipState, event: e.Corrected) -> dict[str, 
 def _require(state: PartnershipState | None, event: e.Event) -> PartnershipState:
     if state is None:
         raise IllegalEvent(f"{event.type} before the partnership was proposed")
-    allowed = EVENT_ALLOWED[event.type]
-    if state.stage not in allowed:
+    if state.stage not in EVENTS[event.type].stages:
         raise IllegalEvent(f"{event.type} is not allowed while {state.stage.value}")
     return state
 
@@ -514,122 +461,176 @@ def evolve(state: PartnershipState | None, event: e.AnyEvent, version: int) -> P
             stage_since=event.at,
             version=version,
         )
+    spec = EVENTS.get(event.type)
+    if spec is None:  # pragma: no cover - every event of the union registers below
+        raise IllegalEvent(f"unknown event type {event.type}")
     current = _require(state, event)
     changes: dict[str, Any] = {"version": version}
     stage = e.STAGE_AFTER.get(event.type)
     if stage is not None and stage != current.stage:
         changes["stage"] = stage
         changes["stage_since"] = event.at
-    match event:
-        case e.TalksOpened():
-            pass
-        case e.MeetingRecorded():
-            record = MeetingRecord(version=version, **_carried_over(event))
-            changes["meetings"] = [*current.meetings, record]
-        case e.MemorandumDrafted():
-            if event.draft_version != len(current.drafts) + 1:
-                raise IllegalEvent(
-                    f"draft_version {event.draft_version} out of sequence"
-                    f" (next is {len(current.drafts) + 1})"
-                )
-            draft = DraftRecord(version=version, **_carried_over(event, "text"))
-            changes["drafts"] = [*current.drafts, draft]
-        case e.ApprovalRecorded():
-            approval = ApprovalRecord(version=version, **_carried_over(event))
-            changes["approvals"] = [*current.approvals, approval]
-        case e.ProposalRejected():
-            changes["closing_reason"] = event.reason
-        case e.MemorandumSigned():
-            if not 1 <= event.draft_version <= len(current.drafts):
-                raise IllegalEvent(f"signing unknown draft {event.draft_version}")
-            if current.missing_approvals():
-                raise IllegalEvent("signing while a required approval is missing")
-            changes["signing"] = SigningRecord(
-                version=version,
-                date=event.date,
-                place=event.place,
-                draft_version=event.draft_version,
-                signatories=event.signatories,
-            )
-            changes["signed_at"] = event.at
-            changes["term_started_at"] = event.at
-            changes["expires_at"] = event.expires_at
-        case e.ExchangeRecorded():
-            exchange = ExchangeRecord(version=version, **_carried_over(event))
-            changes["exchanges"] = [*current.exchanges, exchange]
-            changes["last_exchange_at"] = event.at
-        case e.Reactivated():
-            pass
-        case e.InvitationExtended():
-            if current.invitation(event.invitation_id) is not None:
-                raise IllegalEvent(f"invitation {event.invitation_id} extended twice")
-            invitation = InvitationRecord(version=version, **_carried_over(event))
-            changes["invitations"] = [*current.invitations, invitation]
-        case e.InvitationAnswered():
-            found = current.invitation(event.invitation_id)
-            if found is None or found.accepted is not None:
-                raise IllegalEvent(f"answer to unknown or answered {event.invitation_id}")
-            changes["invitations"] = [
-                i.model_copy(update={"accepted": event.accepted, "note": event.note})
-                if i.invitation_id == event.invitation_id
-                else i
-                for i in current.invitations
-            ]
-        case e.Upgraded():
-            if event.from_tier != current.tier or event.to_tier.rank <= current.tier.rank:
-                raise IllegalEvent(
-                    f"upgrade from {event.from_tier.value} to {event.to_tier.value}"
-                    f" while the tier is {current.tier.value}"
-                )
-            changes["tier"] = event.to_tier
-        case e.Renewed():
-            changes["expires_at"] = event.expires_at
-            changes["term_started_at"] = event.at
-            changes["renewal_due_noted"] = False
-            changes["policy"] = Policy.model_validate(
-                {**current.policy.model_dump(), "term": event.term}
-            )
-        case e.Corrected():
-            target = find_correctable(current, event.target_version)
-            if target is None:
-                raise IllegalEvent(f"correction of unknown version {event.target_version}")
-            if target[0] != event.target_type:
-                raise IllegalEvent(
-                    f"correction of version {event.target_version} as {event.target_type},"
-                    f" but it is {target[0]}"
-                )
-            changes.update(_apply_correction(current, event))
-            changes["corrections"] = [
-                *current.corrections,
-                CorrectionRecord(
-                    version=version,
-                    target_version=event.target_version,
-                    target_type=event.target_type,
-                    reason=event.reason,
-                    correction=event.correction,
-                ),
-            ]
-        case e.Withdrawn() | e.Terminated():
-            changes["closing_reason"] = event.reason
-        case e.TalksDeadlinePassed():
-            changes["talks_deadline_noted"] = True
-        case e.BecameDormant():
-            pass
-        case e.RenewalDue():
-            changes["renewal_due_noted"] = True
-        case e.Expired():
-            changes["closing_reason"] = "the term ended without renewal"
-        case e.SignalRejected():
-            rejected = RejectedCommand(
-                command=event.command,
-                reason=event.reason,
-                at=event.at,
-                request_id=event.request_id,
-            )
-            changes["rejected"] = [*current.rejected, rejected][-MAX_REJECTED_IN_STATE:]
-        case _:  # pragma: no cover - the union is closed
-            raise IllegalEvent(f"unknown event type {event.type}")
+    changes.update(spec.evolve(current, event, version))
     return current.model_copy(update=changes)
+
+
+# -- evolutions: (state, event, version) -> the fields the event changes ------------------
+
+
+@evolves(e.TalksOpened, frozenset({Stage.PROPOSED}))
+@evolves(e.Reactivated, frozenset({Stage.DORMANT}))
+@evolves(e.BecameDormant, frozenset({Stage.ACTIVE}))
+def _stage_only(state: PartnershipState, event: e.Event, version: int) -> dict[str, Any]:
+    return {}  # the stage the event leads to (events.STAGE_AFTER) is all that changes
+
+
+@evolves(e.MeetingRecorded, TALKING)
+def _meeting(state: PartnershipState, event: e.MeetingRecorded, version: int) -> dict[str, Any]:
+    record = MeetingRecord(version=version, **_carried_over(event))
+    return {"meetings": [*state.meetings, record]}
+
+
+@evolves(e.MemorandumDrafted, frozenset({Stage.IN_TALKS}))
+def _drafted(state: PartnershipState, event: e.MemorandumDrafted, version: int) -> dict[str, Any]:
+    if event.draft_version != len(state.drafts) + 1:
+        raise IllegalEvent(
+            f"draft_version {event.draft_version} out of sequence (next is {len(state.drafts) + 1})"
+        )
+    draft = DraftRecord(version=version, **_carried_over(event, "text"))
+    return {"drafts": [*state.drafts, draft]}
+
+
+@evolves(e.ApprovalRecorded, BEFORE_SIGNING)
+def _approved(state: PartnershipState, event: e.ApprovalRecorded, version: int) -> dict[str, Any]:
+    approval = ApprovalRecord(version=version, **_carried_over(event))
+    return {"approvals": [*state.approvals, approval]}
+
+
+@evolves(e.ProposalRejected, BEFORE_SIGNING)
+@evolves(e.Withdrawn, BEFORE_SIGNING)
+@evolves(e.Terminated, ACTIVE_STAGES)
+def _closed(
+    state: PartnershipState,
+    event: e.ProposalRejected | e.Withdrawn | e.Terminated,
+    version: int,
+) -> dict[str, Any]:
+    return {"closing_reason": event.reason}
+
+
+@evolves(e.MemorandumSigned, frozenset({Stage.IN_TALKS}))
+def _signed(state: PartnershipState, event: e.MemorandumSigned, version: int) -> dict[str, Any]:
+    if not 1 <= event.draft_version <= len(state.drafts):
+        raise IllegalEvent(f"signing unknown draft {event.draft_version}")
+    if state.missing_approvals():
+        raise IllegalEvent("signing while a required approval is missing")
+    return {
+        "signing": SigningRecord(
+            version=version,
+            date=event.date,
+            place=event.place,
+            draft_version=event.draft_version,
+            signatories=event.signatories,
+        ),
+        "signed_at": event.at,
+        "term_started_at": event.at,
+        "expires_at": event.expires_at,
+    }
+
+
+@evolves(e.ExchangeRecorded, frozenset({Stage.ACTIVE}))
+def _exchanged(state: PartnershipState, event: e.ExchangeRecorded, version: int) -> dict[str, Any]:
+    exchange = ExchangeRecord(version=version, **_carried_over(event))
+    return {"exchanges": [*state.exchanges, exchange], "last_exchange_at": event.at}
+
+
+@evolves(e.InvitationExtended, TALKING)
+def _invited(state: PartnershipState, event: e.InvitationExtended, version: int) -> dict[str, Any]:
+    if state.invitation(event.invitation_id) is not None:
+        raise IllegalEvent(f"invitation {event.invitation_id} extended twice")
+    invitation = InvitationRecord(version=version, **_carried_over(event))
+    return {"invitations": [*state.invitations, invitation]}
+
+
+@evolves(e.InvitationAnswered, TALKING)
+def _answered(state: PartnershipState, event: e.InvitationAnswered, version: int) -> dict[str, Any]:
+    found = state.invitation(event.invitation_id)
+    if found is None or found.accepted is not None:
+        raise IllegalEvent(f"answer to unknown or answered {event.invitation_id}")
+    return {
+        "invitations": [
+            i.model_copy(update={"accepted": event.accepted, "note": event.note})
+            if i.invitation_id == event.invitation_id
+            else i
+            for i in state.invitations
+        ]
+    }
+
+
+@evolves(e.Upgraded, frozenset({Stage.ACTIVE}))
+def _upgraded(state: PartnershipState, event: e.Upgraded, version: int) -> dict[str, Any]:
+    if event.from_tier != state.tier or event.to_tier.rank <= state.tier.rank:
+        raise IllegalEvent(
+            f"upgrade from {event.from_tier.value} to {event.to_tier.value}"
+            f" while the tier is {state.tier.value}"
+        )
+    return {"tier": event.to_tier}
+
+
+@evolves(e.Renewed, ACTIVE_STAGES)
+def _renewed(state: PartnershipState, event: e.Renewed, version: int) -> dict[str, Any]:
+    return {
+        "expires_at": event.expires_at,
+        "term_started_at": event.at,
+        "renewal_due_noted": False,
+        "policy": Policy.model_validate({**state.policy.model_dump(), "term": event.term}),
+    }
+
+
+@evolves(e.Corrected, NON_TERMINAL)
+def _corrected(state: PartnershipState, event: e.Corrected, version: int) -> dict[str, Any]:
+    target = find_correctable(state, event.target_version)
+    if target is None:
+        raise IllegalEvent(f"correction of unknown version {event.target_version}")
+    if target[0] != event.target_type:
+        raise IllegalEvent(
+            f"correction of version {event.target_version} as {event.target_type},"
+            f" but it is {target[0]}"
+        )
+    record = CorrectionRecord(
+        version=version,
+        target_version=event.target_version,
+        target_type=event.target_type,
+        reason=event.reason,
+        correction=event.correction,
+    )
+    return {**_apply_correction(state, event), "corrections": [*state.corrections, record]}
+
+
+@evolves(e.TalksDeadlinePassed, BEFORE_SIGNING)
+def _deadline_noted(
+    state: PartnershipState, event: e.TalksDeadlinePassed, version: int
+) -> dict[str, Any]:
+    return {"talks_deadline_noted": True}
+
+
+@evolves(e.RenewalDue, ACTIVE_STAGES)
+def _renewal_noted(state: PartnershipState, event: e.RenewalDue, version: int) -> dict[str, Any]:
+    return {"renewal_due_noted": True}
+
+
+@evolves(e.Expired, ACTIVE_STAGES)
+def _expired(state: PartnershipState, event: e.Expired, version: int) -> dict[str, Any]:
+    return {"closing_reason": "the term ended without renewal"}
+
+
+@evolves(e.SignalRejected, EVERY_STAGE)
+def _signal_rejected(
+    state: PartnershipState, event: e.SignalRejected, version: int
+) -> dict[str, Any]:
+    rejected = RejectedCommand(
+        command=event.command, reason=event.reason, at=event.at, request_id=event.request_id
+    )
+    return {"rejected": [*state.rejected, rejected][-MAX_REJECTED_IN_STATE:]}
 
 
 def fold(

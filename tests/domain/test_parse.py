@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from amity.story import load
-from domain.commands import USER_COMMANDS, InvalidInput, parse_command, parse_proposal
+from domain.commands import InvalidInput, parse_command, parse_proposal
 from domain.errors import MAX_REASON
+from domain.registry import USER_COMMANDS
 
 from .scenario import CUPERTINO, JING, MIANYANG, ZHANG
 

@@ -1,4 +1,5 @@
-"""schemas/ is generated from the pydantic models and must be regenerated when they change."""
+"""schemas/ and the docs' command table are generated from the catalogue and must be
+regenerated when it changes; every command has an example that fits its model and schema."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from pydantic import Field
 
 from amity import schemas, story
-from domain.commands import USER_COMMANDS, OpenTalks
+from domain.commands import OpenTalks, parse_command, parse_proposal
+from domain.registry import USER_COMMANDS
 
 
 def test_schemas_folder_matches_the_models() -> None:
@@ -51,14 +53,44 @@ def test_a_hand_edited_or_stray_schema_is_detected(tmp_path: Path) -> None:
     assert schemas.differences(tmp_path) == []
 
 
-@pytest.mark.parametrize(
-    ("schema", "example"),
-    [("proposal", "proposal.json"), *[(command, file) for command, file in story.STEPS]],
+def test_the_docs_command_table_matches_the_catalogue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert not schemas.doc_is_stale(), "run `.venv/bin/python -m amity.schemas`"
+    doc = tmp_path / "operators.md"
+    doc.write_text(schemas.OPERATORS_DOC.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setitem(USER_COMMANDS, "open_talks", OpenTalks)  # unchanged: still fresh
+    assert not schemas.doc_is_stale(doc)
+    doc.write_text(doc.read_text().replace("| `renew` | `active`, `dormant` |", "| `renew` | x |"))
+    assert schemas.doc_is_stale(doc)
+    schemas.write_table(doc)
+    assert not schemas.doc_is_stale(doc)
+    for name in USER_COMMANDS:
+        assert f"| `{name}` |" in doc.read_text()
+
+
+def test_every_command_has_an_example_and_every_example_a_command() -> None:
+    inputs = set(schemas.inputs())
+    for name in inputs:
+        assert schemas.examples_of(name), f"examples/{name}.json is missing"
+    for path in schemas.EXAMPLES.glob("*.json"):
+        assert any(path in schemas.examples_of(name) for name in inputs), path.name
+
+
+EXAMPLES = sorted(
+    (name, path.name) for name in schemas.inputs() for path in schemas.examples_of(name)
 )
-def test_every_example_fits_its_schema(schema: str, example: str) -> None:
-    """Known keys and required keys, then the full JSON Schema check (Draft 2020-12)."""
+
+
+@pytest.mark.parametrize(("schema", "example"), EXAMPLES)
+def test_every_example_fits_its_model_and_schema(schema: str, example: str) -> None:
+    """Its model parses it; known and required keys; the full JSON Schema check (2020-12)."""
     document = json.loads((schemas.SCHEMAS / f"{schema}.schema.json").read_text())
-    payload = story.load(example)
+    payload = json.loads((schemas.EXAMPLES / example).read_text())
+    if schema == "proposal":
+        parse_proposal(payload, printable=True)
+    else:
+        parse_command(schema, payload, printable=True)
     assert document["additionalProperties"] is False
     assert set(payload) <= set(document["properties"]), example
     assert set(document.get("required", [])) <= set(payload), example
