@@ -68,11 +68,11 @@ MUTATIONS = [
     ),
     Mutation(
         name="handover-gate",
-        file="workflows/partnership.py",
-        old="""        self._draining = True
-        await workflow.wait_condition(lambda: self._active_commands == 0)
+        file="workflows/handover.py",
+        old="""        self.draining = True
+        await workflow.wait_condition(lambda: self.active == 0)
 """,
-        new="""        self._draining = True
+        new="""        self.draining = True
 """,
         tests=(
             "tests/workflows/test_handover.py::test_concurrent_commands_across_handovers_are_each_applied_once",
@@ -89,9 +89,9 @@ MUTATIONS = [
     ),
     Mutation(
         name="timer-keeping",
-        file="workflows/partnership.py",
-        old="        if key != self._timer_key:",
-        new="        if self._timer_key is None:",
+        file="workflows/policy_timer.py",
+        old="        if key == self._key:",
+        new="        if key == self._key or self._key is not None:",
         tests=(
             "tests/workflows/test_timers.py::test_renewal_notice_then_renew_moves_the_term",
             "tests/workflows/test_timers.py::test_correcting_the_policy_moves_the_running_timer",
@@ -103,9 +103,9 @@ MUTATIONS = [
         file="workflows/partnership.py",
         old="""        if self._input_error is not None:
             raise ApplicationError(self._input_error, type="InvalidProposal")
-        too_large = _oversize(name, raw)""",
+        too_large = oversize(name, raw)""",
         new="""        return
-        too_large = _oversize(name, raw)""",
+        too_large = oversize(name, raw)""",
         tests=("tests/workflows/test_refusals.py::test_refused_update_records_nothing",),
         why="Updates are accepted without validation: refusals reach the handler (and history)",
     ),
