@@ -46,14 +46,14 @@ class IllegalEvent(ValueError):  # noqa: N818 - a public name others import
     """An event the rules do not allow in the current state (refused by the store)."""
 
 
-Decision_ = list[e.AnyEvent] | Rejection
+EventsOrRejection = list[e.AnyEvent] | Rejection
 
 
 def _stages(stages: Iterable[Stage]) -> str:
     return ", ".join(sorted(s.value for s in stages))
 
 
-def decide(state: PartnershipState | None, command: c.Command, now: datetime) -> Decision_:
+def decide(state: PartnershipState | None, command: c.Command, now: datetime) -> EventsOrRejection:
     """Return the events `command` causes in `state`, or why it is refused."""
     if isinstance(command, c.Proposal):
         if state is not None and not state.stage.is_terminal:
@@ -72,7 +72,7 @@ def decide(state: PartnershipState | None, command: c.Command, now: datetime) ->
             f"{command.name} is not allowed while the partnership is {state.stage.value}"
             f" (allowed in: {_stages(allowed)})"
         )
-    decision: Decision_ = spec.decide(state, command, now)
+    decision: EventsOrRejection = spec.decide(state, command, now)
     return decision
 
 
@@ -98,12 +98,14 @@ def decide_proposal(partnership_id: str, proposal: c.Proposal, now: datetime) ->
 
 
 @command(c.OpenTalks, frozenset({Stage.PROPOSED}))
-def _open_talks(state: PartnershipState, cmd: c.OpenTalks, now: datetime) -> Decision_:
+def _open_talks(state: PartnershipState, cmd: c.OpenTalks, now: datetime) -> EventsOrRejection:
     return [e.TalksOpened(at=now, by=cmd.by, note=cmd.note)]
 
 
 @command(c.RecordMeeting, TALKING)
-def _record_meeting(state: PartnershipState, cmd: c.RecordMeeting, now: datetime) -> Decision_:
+def _record_meeting(
+    state: PartnershipState, cmd: c.RecordMeeting, now: datetime
+) -> EventsOrRejection:
     return [
         e.MeetingRecorded(
             at=now,
@@ -122,7 +124,7 @@ def text_digest(text: str) -> str:
 
 
 @command(c.DraftMemorandum, frozenset({Stage.IN_TALKS}))
-def _draft(state: PartnershipState, cmd: c.DraftMemorandum, now: datetime) -> Decision_:
+def _draft(state: PartnershipState, cmd: c.DraftMemorandum, now: datetime) -> EventsOrRejection:
     text = cmd.text if cmd.text and cmd.text.strip() else None
     digest = text_digest(text) if text is not None else (cmd.text_sha256 or "").lower()
     if text is not None and cmd.text_sha256 and cmd.text_sha256.lower() != digest:
@@ -142,7 +144,7 @@ def _draft(state: PartnershipState, cmd: c.DraftMemorandum, now: datetime) -> De
 
 
 @command(c.RecordApproval, BEFORE_SIGNING)
-def _approval(state: PartnershipState, cmd: c.RecordApproval, now: datetime) -> Decision_:
+def _approval(state: PartnershipState, cmd: c.RecordApproval, now: datetime) -> EventsOrRejection:
     required = any(
         r.side == cmd.side and r.authority.casefold() == cmd.authority.casefold()
         for r in state.required_approvals
@@ -171,7 +173,7 @@ def _approval(state: PartnershipState, cmd: c.RecordApproval, now: datetime) -> 
 
 
 @command(c.SignMemorandum, frozenset({Stage.IN_TALKS}))
-def _sign(state: PartnershipState, cmd: c.SignMemorandum, now: datetime) -> Decision_:
+def _sign(state: PartnershipState, cmd: c.SignMemorandum, now: datetime) -> EventsOrRejection:
     if not state.drafts:
         return Rejection("cannot sign: no memorandum draft exists (send draft_memorandum first)")
     version = cmd.draft_version or state.drafts[-1].draft_version
@@ -197,7 +199,7 @@ def _sign(state: PartnershipState, cmd: c.SignMemorandum, now: datetime) -> Deci
 
 
 @command(c.RecordExchange, ACTIVE_STAGES)
-def _exchange(state: PartnershipState, cmd: c.RecordExchange, now: datetime) -> Decision_:
+def _exchange(state: PartnershipState, cmd: c.RecordExchange, now: datetime) -> EventsOrRejection:
     result: list[e.AnyEvent] = []
     if state.stage == Stage.DORMANT:
         result.append(e.Reactivated(at=now))
@@ -216,7 +218,7 @@ def _exchange(state: PartnershipState, cmd: c.RecordExchange, now: datetime) -> 
 
 
 @command(c.ExtendInvitation, TALKING)
-def _invite(state: PartnershipState, cmd: c.ExtendInvitation, now: datetime) -> Decision_:
+def _invite(state: PartnershipState, cmd: c.ExtendInvitation, now: datetime) -> EventsOrRejection:
     return [
         e.InvitationExtended(
             at=now,
@@ -230,7 +232,7 @@ def _invite(state: PartnershipState, cmd: c.ExtendInvitation, now: datetime) -> 
 
 
 @command(c.AnswerInvitation, TALKING)
-def _answer(state: PartnershipState, cmd: c.AnswerInvitation, now: datetime) -> Decision_:
+def _answer(state: PartnershipState, cmd: c.AnswerInvitation, now: datetime) -> EventsOrRejection:
     invitation = state.invitation(cmd.invitation_id)
     if invitation is None:
         known = ", ".join(i.invitation_id for i in state.invitations) or "none"
@@ -246,7 +248,7 @@ def _answer(state: PartnershipState, cmd: c.AnswerInvitation, now: datetime) -> 
 
 
 @command(c.Upgrade, frozenset({Stage.ACTIVE}))
-def _upgrade(state: PartnershipState, cmd: c.Upgrade, now: datetime) -> Decision_:
+def _upgrade(state: PartnershipState, cmd: c.Upgrade, now: datetime) -> EventsOrRejection:
     if cmd.to_tier.rank <= state.tier.rank:
         return Rejection(
             f"to_tier {cmd.to_tier.value} is not above the current tier {state.tier.value}"
@@ -255,7 +257,7 @@ def _upgrade(state: PartnershipState, cmd: c.Upgrade, now: datetime) -> Decision
 
 
 @command(c.Renew, ACTIVE_STAGES)
-def _renew(state: PartnershipState, cmd: c.Renew, now: datetime) -> Decision_:
+def _renew(state: PartnershipState, cmd: c.Renew, now: datetime) -> EventsOrRejection:
     term = cmd.term or state.policy.term
     if term is None:
         return Rejection("renew needs a term: the partnership's policy has none")
@@ -263,7 +265,7 @@ def _renew(state: PartnershipState, cmd: c.Renew, now: datetime) -> Decision_:
 
 
 @command(c.Correct, NON_TERMINAL)
-def _correct(state: PartnershipState, cmd: c.Correct, now: datetime) -> Decision_:
+def _correct(state: PartnershipState, cmd: c.Correct, now: datetime) -> EventsOrRejection:
     target = find_correctable(state, cmd.target_version)
     if target is None:
         return Rejection(
@@ -301,17 +303,19 @@ def _correct(state: PartnershipState, cmd: c.Correct, now: datetime) -> Decision
 
 
 @command(c.Withdraw, BEFORE_SIGNING)
-def _withdraw(state: PartnershipState, cmd: c.Withdraw, now: datetime) -> Decision_:
+def _withdraw(state: PartnershipState, cmd: c.Withdraw, now: datetime) -> EventsOrRejection:
     return [e.Withdrawn(at=now, by=cmd.by, reason=cmd.reason)]
 
 
 @command(c.Terminate, ACTIVE_STAGES)
-def _terminate(state: PartnershipState, cmd: c.Terminate, now: datetime) -> Decision_:
+def _terminate(state: PartnershipState, cmd: c.Terminate, now: datetime) -> EventsOrRejection:
     return [e.Terminated(at=now, by=cmd.by, reason=cmd.reason)]
 
 
 @command(c.NoteTalksDeadline, BEFORE_SIGNING, engine=True)
-def _talks_deadline(state: PartnershipState, cmd: c.NoteTalksDeadline, now: datetime) -> Decision_:
+def _talks_deadline(
+    state: PartnershipState, cmd: c.NoteTalksDeadline, now: datetime
+) -> EventsOrRejection:
     deadline = state.talks_deadline_at()
     if deadline is None or state.talks_deadline_noted:
         return Rejection("no talks deadline pending")
@@ -321,7 +325,7 @@ def _talks_deadline(state: PartnershipState, cmd: c.NoteTalksDeadline, now: date
 
 
 @command(c.MarkDormant, frozenset({Stage.ACTIVE}), engine=True)
-def _dormant(state: PartnershipState, cmd: c.MarkDormant, now: datetime) -> Decision_:
+def _dormant(state: PartnershipState, cmd: c.MarkDormant, now: datetime) -> EventsOrRejection:
     idle_since = state.idle_since()
     after = state.policy.dormant_after
     if after is None or idle_since is None:
@@ -332,7 +336,9 @@ def _dormant(state: PartnershipState, cmd: c.MarkDormant, now: datetime) -> Deci
 
 
 @command(c.NoteRenewalDue, ACTIVE_STAGES, engine=True)
-def _renewal_due(state: PartnershipState, cmd: c.NoteRenewalDue, now: datetime) -> Decision_:
+def _renewal_due(
+    state: PartnershipState, cmd: c.NoteRenewalDue, now: datetime
+) -> EventsOrRejection:
     notice = state.policy.renewal_notice
     if state.expires_at is None or notice is None or state.renewal_due_noted:
         return Rejection("no renewal reminder pending")
@@ -342,7 +348,7 @@ def _renewal_due(state: PartnershipState, cmd: c.NoteRenewalDue, now: datetime) 
 
 
 @command(c.Expire, ACTIVE_STAGES, engine=True)
-def _expire(state: PartnershipState, cmd: c.Expire, now: datetime) -> Decision_:
+def _expire(state: PartnershipState, cmd: c.Expire, now: datetime) -> EventsOrRejection:
     if state.expires_at is None or now < state.expires_at:
         return Rejection("the term has not ended")
     return [e.Expired(at=now, expires_at=state.expires_at)]
@@ -351,7 +357,7 @@ def _expire(state: PartnershipState, cmd: c.Expire, now: datetime) -> Decision_:
 @command(c.RecordRejectedSignal, EVERY_STAGE, engine=True)
 def _rejected_signal(
     state: PartnershipState, cmd: c.RecordRejectedSignal, now: datetime
-) -> Decision_:
+) -> EventsOrRejection:
     return [
         e.SignalRejected(
             at=now,

@@ -120,11 +120,11 @@ class PartnershipWorkflow:
         try:
             data = decode(input)
             if isinstance(data, dict) and "carried" in data:
-                carried = Carried.model_validate(data)
-                self._state = carried.carried
-                self._applied = dict(carried.applied)
-                self._carried_signals = list(carried.pending_signals)
-                self._runs = carried.runs
+                previous_run = Carried.model_validate(data)
+                self._state = previous_run.carried
+                self._applied = dict(previous_run.applied)
+                self._carried_signals = list(previous_run.pending_signals)
+                self._runs = previous_run.runs
             else:
                 proposal, self._unprintable_proposal = parse_printable(
                     lambda printable: c.parse_proposal(data, printable)
