@@ -20,7 +20,9 @@ from domain.state import Status
 from workflows.payloads import NOTHING
 
 #: An Update still waiting when the run hands over is answered "already completed";
-#: clients resend it (same request_id) to the next run: amity/sending.py.
+#: clients resend it (same request_id) to the next run: runtime/sending.py. A Signal still
+#: waiting at the hand-over gate is carried into the next run's input (workflows/handover.py),
+#: so leaving its handler unfinished loses nothing and needs no warning.
 ABANDON_ON_HANDOVER = workflow.HandlerUnfinishedPolicy.ABANDON
 
 
@@ -64,5 +66,5 @@ def handlers(spec: CommandSpec) -> dict[str, Any]:
     # No description: the UI would add it to each name in its lists of Updates and Signals.
     named_update = workflow.update(name=name, unfinished_policy=ABANDON_ON_HANDOVER)(update)
     named_update.validator(validate)
-    named_signal = workflow.signal(name=name)(signal)
+    named_signal = workflow.signal(name=name, unfinished_policy=ABANDON_ON_HANDOVER)(signal)
     return {name: named_update, f"_check_{name}": validate, f"{name}_signal": named_signal}
