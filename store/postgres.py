@@ -82,6 +82,20 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             return None if row is None or row["version"] is None else int(row["version"])
 
 
+def direct_connection(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:
+    """One autocommit connection outside the library's pool, from the store's settings (for
+    the schema lock and for checking that a database holds Amity's tables)."""
+    return psycopg.connect(
+        host=env["POSTGRES_HOST"],
+        port=int(env["POSTGRES_PORT"]),
+        dbname=env["POSTGRES_DBNAME"],
+        user=env["POSTGRES_USER"],
+        password=env.get("POSTGRES_PASSWORD") or None,
+        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
+        autocommit=True,
+    )
+
+
 #: pg_advisory_lock key under which stores create their tables ("amity" in ASCII).
 SCHEMA_LOCK = 0x616D697479
 
@@ -93,15 +107,7 @@ def schema_lock(env: dict[str, str]) -> Iterator[None]:
     if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
         yield
         return
-    with psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env.get("POSTGRES_PASSWORD") or None,
-        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
-        autocommit=True,
-    ) as conn:
+    with direct_connection(env) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:
             yield

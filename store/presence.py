@@ -12,9 +12,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
-
 from store.application import StoreConfigError, store_env
+from store.postgres import direct_connection
 
 #: The events table of an Amity store: the library's names for our application ("Amity").
 SQLITE_EVENTS_TABLE = "stored_events"
@@ -59,15 +58,7 @@ def _require_sqlite(name: str) -> None:
 
 
 def _require_postgres(env: dict[str, str]) -> None:
-    with psycopg.connect(
-        host=env["POSTGRES_HOST"],
-        port=int(env["POSTGRES_PORT"]),
-        dbname=env["POSTGRES_DBNAME"],
-        user=env["POSTGRES_USER"],
-        password=env.get("POSTGRES_PASSWORD") or None,
-        connect_timeout=int(env.get("POSTGRES_CONNECT_TIMEOUT") or 10),
-        autocommit=True,
-    ) as connection:
+    with direct_connection(env) as connection:
         row = connection.execute(
             "SELECT to_regclass(%s) IS NOT NULL", (f"public.{POSTGRES_EVENTS_TABLE}",)
         ).fetchone()
