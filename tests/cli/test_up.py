@@ -82,16 +82,29 @@ class Up:
 
 
 @contextmanager
-def amity_up(data_dir: Path, stdout: Any, stderr: Any, cwd: Path | None = None) -> Iterator[Up]:
+def amity_up(
+    data_dir: Path,
+    stdout: Any,
+    stderr: Any,
+    cwd: Path | None = None,
+    *,
+    extra: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    http_api: bool = True,
+    stop: signal.Signals | None = None,
+) -> Iterator[Up]:
     """`amity up` on free ports in its own process group (like a shell job: a signal goes to
-    it alone), its UI answering; whatever is left is killed afterwards."""
+    it alone), its UI answering; afterwards it gets `stop` (killed if it does not end, or at
+    once without one) and whatever is left of its servers is killed."""
     port, ui_port = free_port(), free_port()
-    args = ["up", "--port", str(port), "--ui-port", str(ui_port), "--http-port", str(free_port())]
+    args = ["up", "--port", str(port), "--ui-port", str(ui_port), *extra]
+    if http_api:
+        args += ["--http-port", str(free_port())]
     process = subprocess.Popen(
         [AMITY, *args, "--data-dir", str(data_dir)],
         stdout=stdout,
         stderr=stderr,
-        env=clean_env(),
+        env=clean_env(**(env or {})),
         cwd=cwd,
         start_new_session=True,
     )
@@ -102,8 +115,13 @@ def amity_up(data_dir: Path, stdout: Any, stderr: Any, cwd: Path | None = None) 
         yield up
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait()
+            if stop is not None:
+                process.send_signal(stop)
+            try:
+                process.wait(timeout=30 if stop is not None else 0)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         for server in up.servers:
             if not group_is_gone(server):
                 os.killpg(server, signal.SIGKILL)

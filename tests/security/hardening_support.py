@@ -7,7 +7,6 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import signal
 import subprocess
 import threading
@@ -19,8 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from runtime.devserver import free_port
-from tests.cli.test_up import AMITY, Up, children, clean_env, group_is_gone, wait_for_ui
+from tests.cli.test_up import Up, amity_up
 
 #: A Standard Webhooks secret (whsec_ + base64 of 32 bytes) and its key bytes.
 KEY = b"hardening-webhook-key-32-bytes!!"
@@ -136,34 +134,13 @@ def receiving(*answers: int | str) -> Iterator[Receiver]:
 
 @contextmanager
 def amity_up_with(data_dir: Path, output: Path, cwd: Path, **env: str) -> Iterator[Up]:
-    """`amity up` on free ports with `env` added, stdout and stderr into `output`."""
-    port, ui_port = free_port(), free_port()
-    args = ["up", "--port", str(port), "--ui-port", str(ui_port), "--http-port", str(free_port())]
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [AMITY, *args, "--data-dir", str(data_dir)],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=clean_env(**env),
-            cwd=cwd,
-            start_new_session=True,
-        )
-        up = Up(process, port, ui_port, [])
-        try:
-            wait_for_ui(ui_port, process)
-            up.servers = children(process.pid)
-            yield up
-        finally:
-            if process.poll() is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            for server in up.servers:
-                if not group_is_gone(server):
-                    os.killpg(server, signal.SIGKILL)
+    """`amity up` on free ports with `env` added, stdout and stderr into `output`; Ctrl-C
+    (SIGINT) ends it, as a person would."""
+    with (
+        output.open("wb") as sink,
+        amity_up(data_dir, sink, subprocess.STDOUT, cwd, env=env, stop=signal.SIGINT) as up,
+    ):
+        yield up
 
 
 def listen_addresses(port: int) -> set[str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import os
 import signal
 import subprocess
 import uuid
@@ -18,9 +17,9 @@ from pathlib import Path
 
 from amity import story
 from runtime.connect import connect
-from runtime.devserver import DevServer, free_port
+from runtime.devserver import DevServer
 from runtime.settings import Settings
-from tests.cli.test_up import AMITY, children, clean_env, group_is_gone, wait_for_ui
+from tests.cli.test_up import amity_up, children
 from workflows.search import SEARCH_ATTRIBUTES
 
 ATTACKER = "http://attacker.example"
@@ -102,25 +101,16 @@ def withdraw_body() -> bytes:
 
 
 async def test_up_without_http_port_answers_no_http_api(tmp_path: Path) -> None:
-    port, ui_port = free_port(), free_port()
-    args = ["up", "--port", str(port), "--ui-port", str(ui_port)]
-    process = subprocess.Popen(
-        [AMITY, *args, "--data-dir", str(tmp_path / "var")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=clean_env(),
-        start_new_session=True,
-    )
-    servers: list[int] = []
-    try:
-        wait_for_ui(ui_port, process)
-        servers = children(process.pid)
+    with amity_up(
+        tmp_path / "var", subprocess.PIPE, subprocess.STDOUT, http_api=False, stop=signal.SIGTERM
+    ) as up:
+        port, ui_port = up.port, up.ui_port
         client = await connect(Settings(TEMPORAL_ADDRESS=f"127.0.0.1:{port}"))
         pid = f"partnership-csrf-{uuid.uuid4().hex[:8]}"
         await client.start_workflow(
             "PartnershipWorkflow", story.proposal(), id=pid, task_queue="partnerships"
         )
-        ports = listening_ports(tree(process.pid))
+        ports = listening_ports(tree(up.process.pid))
         assert {port, ui_port} <= ports, ports
         signal_path = f"/api/v1/namespaces/default/workflows/{pid}/signal/withdraw"
         for probed in sorted(ports - {port}):
@@ -134,19 +124,8 @@ async def test_up_without_http_port_answers_no_http_api(tmp_path: Path) -> None:
             event.HasField("workflow_execution_signaled_event_attributes")
             for event in history.events
         ), "a cross-site POST delivered a signal"
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for server in servers:
-            if not group_is_gone(server):
-                os.killpg(server, signal.SIGKILL)
-    assert process.stdout is not None
-    banner = process.stdout.read().decode(errors="replace")
+    assert up.process.stdout is not None
+    banner = up.process.stdout.read().decode(errors="replace")
     assert "HTTP API     off" in banner, banner
 
 

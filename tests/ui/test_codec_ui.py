@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
+import signal
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,7 +27,7 @@ from runtime.codec import AesGcmCodec
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
 from runtime.settings import Settings, open_store
-from tests.cli.test_up import AMITY, children, clean_env, group_is_gone, wait_for_ui
+from tests.cli.test_up import amity_up
 from tests.ui.conftest import Shots
 from worker import build_worker
 
@@ -119,35 +120,20 @@ def up_with_codec(tmp_path: Path, codec_port: int) -> Iterator[tuple[str, str, s
     """`amity up --ui-codec-endpoint http://127.0.0.1:<port>/<token>` with a payload key:
     yields (its UI url, its gRPC address, the key)."""
     key = new_key()
-    port, ui_port = free_port(), free_port()
     endpoint = f"http://127.0.0.1:{codec_port}/{TOKEN}"
-    args = ["up", "--port", str(port), "--ui-port", str(ui_port), "--ui-codec-endpoint", endpoint]
-    process = subprocess.Popen(
-        [AMITY, *args, "--data-dir", str(tmp_path / "var")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=clean_env(AMITY_PAYLOAD_KEY=key),
-        start_new_session=True,
-    )
-    servers: list[int] = []
-    try:
-        wait_for_ui(ui_port, process)
-        servers = children(process.pid)
-        yield f"http://127.0.0.1:{ui_port}", f"127.0.0.1:{port}", key
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        for server in servers:
-            if not group_is_gone(server):
-                os.killpg(server, 9)
-        assert process.stdout is not None
-        banner = process.stdout.read().decode(errors="replace")
-        assert TOKEN not in banner and key not in banner, banner
+    with amity_up(
+        tmp_path / "var",
+        subprocess.PIPE,
+        subprocess.STDOUT,
+        extra=("--ui-codec-endpoint", endpoint),
+        env={"AMITY_PAYLOAD_KEY": key},
+        http_api=False,
+        stop=signal.SIGTERM,
+    ) as up:
+        yield f"http://127.0.0.1:{up.ui_port}", f"127.0.0.1:{up.port}", key
+    assert up.process.stdout is not None
+    banner = up.process.stdout.read().decode(errors="replace")
+    assert TOKEN not in banner and key not in banner, banner
 
 
 async def test_amity_up_ui_codec_endpoint_decodes_through_amity_codec_server(
