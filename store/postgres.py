@@ -9,13 +9,13 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from store.time_index import EVENT_TIMES, EventTime
+from store.time_index import EVENT_TIMES, CommandRows, EventTime
 
 
 class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
@@ -65,6 +65,37 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         times = cast(list[EventTime], kwargs.get(EVENT_TIMES) or [])
         if times:
             curs.executemany(self.insert_time_statement, [self._id_row(t) for t in times])
+
+    def insert_commands(self, commands: Sequence[CommandRows]) -> None:
+        """Several commands' events and time-index rows in ONE transaction (group commit),
+        pipelined: the table lock and the notification once, then every insert; any
+        failure rolls back all of them (the caller sorts out whose)."""
+        failed: Exception | None = None
+        with self.datastore.get_connection() as conn:  # noqa: SIM117 - the library's order
+            with conn.pipeline() as pipeline, conn.transaction():
+                with conn.cursor() as curs:
+                    try:
+                        self._lock_table(curs)
+                        self._notify_channel(curs)
+                        for stored_events, times in commands:
+                            # The events first: a lost race fails on their unique key.
+                            PostgresAggregateRecorder._insert_stored_events(
+                                self, curs, stored_events
+                            )
+                            if times:
+                                curs.executemany(
+                                    self.insert_time_statement, [self._id_row(t) for t in times]
+                                )
+                        pipeline.sync()
+                    except Exception as error:  # noqa: BLE001 - raised once the pipeline is closed
+                        failed = error
+        if failed is None:
+            return
+        if isinstance(failed, psycopg.IntegrityError):
+            raise IntegrityError(str(failed)) from failed
+        if isinstance(failed, psycopg.OperationalError):
+            raise OperationalError(str(failed)) from failed
+        raise failed
 
     def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
         originator, version, micros = row
