@@ -341,6 +341,15 @@ def verify_command(
             "--allow-unwitnessed", help="Entries no witnessed checkpoint covers are not a failure"
         ),
     ] = False,
+    state_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Go on from the tree state saved in this file by an earlier verify (only"
+            " new entries are read; the entries it covers are trusted), and save the new one"
+            " when the log verifies; a full verify when the file does not exist yet",
+        ),
+    ] = None,
     witness: WitnessOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -351,7 +360,7 @@ def verify_command(
         _verify_bundle_file(bundle, bundle_trusted_key(public_key), as_json)
         return
     from amity.trust import Trust, configured_trust, trusted_checkpoints
-    from audit.verify import Outside, verify_store
+    from audit.verify import Outside, StateError, verify_store
 
     store = open_store()  # first: with no store there is nothing to ask a witness about
     settings = get_settings()
@@ -382,8 +391,14 @@ def verify_command(
             "no trusted key: give --public-key, set AMITY_AUDIT_PUBLIC_KEY or configure"
             " AMITY_AUDIT_KEY / AMITY_AUDIT_KEY_FILE (keys stored beside the log are not trusted)"
         )
+    since = _read_state(state_file)
     with progress("verifying the log", log_size(store), quiet=as_json) as advance:
-        report = verify_store(store, trust.key, origin=expected, outside=outside, progress=advance)
+        try:
+            report = verify_store(
+                store, trust.key, origin=expected, outside=outside, progress=advance, since=since
+            )
+        except StateError as error:
+            raise UserError(f"--state {state_file}: {error}") from None
     covered = report.witnessed if use_witness else report.covered
     unwitnessed = report.size - covered
     problems = [p.message for p in report.problems]
@@ -394,7 +409,8 @@ def verify_command(
             + f" covers positions {covered}..{report.size - 1}"
             " (run `amity audit checkpoint`, or pass --allow-unwitnessed)"
         )
-    rate = report.size / report.seconds if report.seconds else 0.0
+    hashed = report.size - report.resumed_from
+    rate = hashed / report.seconds if report.seconds else 0.0
     if as_json:
         print_json(
             {
@@ -409,6 +425,7 @@ def verify_command(
                 "key": trust.source,
                 "problems": problems,
                 "first_bad_position": report.first_bad_position,
+                "resumed_from": report.resumed_from,
                 "seconds": round(report.seconds, 3),
             }
         )
@@ -421,7 +438,16 @@ def verify_command(
                 f" {witnessed_by}; {len(trusted_files or [])} trusted file(s);"
                 f" signatures checked with {trust.source};"
                 f" {report.seconds:.2f} s ({rate:,.0f} entries/s)"
+                + (
+                    f"; went on from the saved tree state at {report.resumed_from} entries"
+                    f" (only the {report.size - report.resumed_from} after it read;"
+                    f" {report.before_state} older checkpoint(s) not checked again)"
+                    if report.resumed_from
+                    else ""
+                )
             )
+        if state_file is not None and report.state is not None:
+            _write_state(state_file, report.state.to_json())
         if save_checkpoint is not None:
             if not report.latest_note:
                 raise UserError("--save-checkpoint: no valid checkpoint to save yet")
@@ -437,6 +463,30 @@ def verify_command(
         + f": {problems[0]}",
         code=DISCREPANCY,
     )
+
+
+def _read_state(path: Path | None) -> Any:
+    """The tree state saved by an earlier `verify --state` (None: none yet)."""
+    from audit.verify import StateError, TreeState
+
+    if path is None or not path.exists():
+        return None
+    try:
+        return TreeState.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"--state {path}: cannot read it: {error}") from None
+    except StateError as error:
+        raise UserError(f"--state {path}: {error}") from None
+
+
+def _write_state(path: Path, text: str) -> None:
+    """Replace the state file whole (a crash leaves the old one, never half of one)."""
+    try:
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text + "\n", encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        raise UserError(f"--state {path}: cannot write it: {error}") from None
 
 
 @app.command("schedule")
