@@ -114,13 +114,16 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
                 raise InterfaceError(error) from error
             self._writer = connection
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                self._write_commands(connection.cursor(), commands)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.rollback()
-                raise
+            # The pool's writer lock still orders this process's writers (the person-key
+            # table reads then writes in one transaction: it must not interleave with us).
+            with pool._writer_lock:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    self._write_commands(connection.cursor(), commands)
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.rollback()
+                    raise
         except sqlite3.IntegrityError as error:
             raise IntegrityError(error) from error
         except sqlite3.OperationalError as error:
