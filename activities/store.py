@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 from activities.messages import RecordRequest, RecordResult
 from domain.decider import IllegalEvent
 from runtime import metrics
-from store.application import CommandMeta, PartnershipStore, StoreConflict
+from store.application import CommandMeta, PartnershipStore, RequestReused, StoreConflict
 
 
 class StoreActivities:
@@ -44,6 +44,8 @@ class StoreActivities:
                 type="IllegalEvent",
                 non_retryable=True,
             ) from None
+        except RequestReused as error:
+            raise ApplicationError(str(error), type="RequestIdReused", non_retryable=True) from None
         except StoreConflict as error:
             metrics.STORE_CONFLICTS.inc()
             raise ApplicationError(str(error), type="StoreConflict", non_retryable=True) from None
