@@ -852,10 +852,17 @@ def _strategies() -> Any:
             if name in USER_COMMANDS or not name.strip():
                 draw(st.just(None).filter(lambda _: False))
             return BadInput(kind, channel, name, {"reason": "x"}, "unknown command")
-        if kind in ("replayed", "conflicting"):
+        if kind == "replayed":
+            # the setup's record_meeting exactly (a true resend): answered as a duplicate
+            channel = draw(st.sampled_from(["update", "signal"]))
+            return BadInput(kind, channel, "record_meeting", setup_payload(1), "duplicate")
+        if kind == "conflicting":
+            # open_talks' request_id on another command: refused, naming open_talks
             channel = draw(st.sampled_from(["update", "signal"]))
             command = draw(st.sampled_from(["record_meeting", "extend_invitation", "withdraw"]))
-            return BadInput(kind, channel, command, {**valid[command]}, "duplicate")
+            return BadInput(
+                kind, channel, command, {**valid[command]}, "was already used for open_talks"
+            )
         text = draw(st.sampled_from(["{", '{"a":', "[1,", "nul", '{"reason": "x",}', "'x'"]))
         return BadInput(
             kind, "cli", draw(st.sampled_from(sorted(USER_COMMANDS))), text, "invalid JSON"
@@ -899,14 +906,19 @@ def generate(count: int, seed: int = 7, oversize: int = 4) -> list[BadInput]:
     return found[: max(count, 0) + oversize] if count else found
 
 
+def setup_payload(number: int) -> dict[str, Any]:
+    """The payload of the `number`th setup command (_target), without its request_id."""
+    return dict(story.steps(without_request_ids=True)[number][1])
+
+
 async def _target(client: Client, task_queue: str, pid: str) -> list[str]:
     """A partnership in talks, with a draft, the approval granted and an open invitation."""
     await client.start_workflow(WORKFLOW, story.proposal(), id=pid, task_queue=task_queue)
     done = []
-    for number, (command, payload) in enumerate(story.steps(without_request_ids=True)[:6]):
+    for number, (command, _) in enumerate(story.steps(without_request_ids=True)[:6]):
         if command == "sign_memorandum":
             continue
-        body = {**payload, "request_id": f"{pid}/setup/{number}"}
+        body = {**setup_payload(number), "request_id": f"{pid}/setup/{number}"}
         await update(client, pid, command, body)
         done.append(body["request_id"])
     return done
@@ -1084,7 +1096,7 @@ async def run_bad_inputs(
                     f"RPC error {error.message}",
                 )
                 continue
-            if case.kind in ("replayed", "conflicting"):
+            if case.kind == "replayed":
                 recorded.append((case, None))
             else:
                 recorded.append((case, body))

@@ -71,8 +71,7 @@ async def test_the_same_http_signal_posted_twice_applies_once(
     await client.get_workflow_handle(partnership_id).execute_update(
         "open_talks", story.load("open_talks.json")
     )
-    meeting = story.load("record_meeting.json")
-    assert meeting["request_id"] == "mianyang-cupertino-meeting-1"
+    meeting = {**story.load("record_meeting.json"), "request_id": "meeting-1"}
 
     # The same request posted twice (a retry after a lost answer): one request_id.
     for _ in range(2):
@@ -80,7 +79,7 @@ async def test_the_same_http_signal_posted_twice_applies_once(
     # A third time through another HTTP request id: Amity's request_id still holds.
     await _in_thread(api.signal, partnership_id, "record_meeting", meeting, f"retry-{uuid.uuid4()}")
     # A different meeting afterwards, so we know every earlier signal has been handled.
-    second = {**meeting, "request_id": "mianyang-cupertino-meeting-2", "date": "2017-11-16"}
+    second = {**meeting, "request_id": "meeting-2", "date": "2017-11-16"}
     await _in_thread(api.signal, partnership_id, "record_meeting", second)
 
     status = await wait_for_version(client, partnership_id, 4)
@@ -114,17 +113,23 @@ async def test_the_curl_script(
     )  # fmt: skip
     assert opened.returncode == 0, opened.stderr
     assert json.loads(opened.stdout)["outcome"]["success"][0]["stage"] == "in_talks"
+    # the example has no request_id: the script made one, told it, and Amity recorded it
+    generated = opened.stderr.split("request_id ", 1)[1].split()[0]
+    assert generated.startswith("sh-")
+    assert engine.store.history(partnership_id)[-1].request_id == generated
 
+    # The same file twice (a retry after a lost answer): its request_id applies it once.
+    first = tmp_path / "record_meeting_1.json"
+    first.write_text(json.dumps({**story.load("record_meeting.json"), "request_id": "meeting-1"}))
     for _ in range(2):
         sent = await run_script(
-            integration_env, script, "signal", partnership_id, "record_meeting",
-            EXAMPLES / "record_meeting.json",
-        )  # fmt: skip
+            integration_env, script, "signal", partnership_id, "record_meeting", first
+        )
         assert sent.returncode == 0, sent.stderr
     # Another meeting afterwards proves both copies were handled (signals apply in order).
     second = tmp_path / "record_meeting_2.json"
     meeting = {**story.load("record_meeting.json"), "date": "2017-11-16"}
-    second.write_text(json.dumps({**meeting, "request_id": "mianyang-cupertino-meeting-2"}))
+    second.write_text(json.dumps({**meeting, "request_id": "meeting-2"}))
     sent = await run_script(
         integration_env, script, "signal", partnership_id, "record_meeting", second
     )

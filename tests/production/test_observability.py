@@ -49,7 +49,8 @@ async def test_metrics_endpoint_and_json_logs(
         handle = await client.start_workflow(
             "PartnershipWorkflow", story.proposal(), id=pid, task_queue=task_queue
         )
-        for command, payload in story.steps()[:3]:
+        sent = [{**p, "request_id": f"step-{n}"} for n, (_, p) in enumerate(story.steps()[:3])]
+        for (command, _), payload in zip(story.steps()[:3], sent, strict=True):
             await handle.execute_update(command, payload)
         with pytest.raises(WorkflowUpdateFailedError):
             await handle.execute_update("renew", {"reference": "too early"})
@@ -83,7 +84,5 @@ async def test_metrics_endpoint_and_json_logs(
     recorded = [line for line in lines if line["message"].startswith("recorded ")]
     assert len(recorded) == 5
     assert {line["workflow_id"] for line in recorded} == {pid}
-    assert {line["request_id"] for line in recorded} >= {
-        payload["request_id"] for _, payload in story.steps()[:3]
-    }
+    assert {line["request_id"] for line in recorded} >= {payload["request_id"] for payload in sent}
     assert all(line["run_id"] and line["level"] == "info" for line in recorded)
