@@ -154,3 +154,27 @@ async def _in_thread(function, *args):  # type: ignore[no-untyped-def]
     import asyncio
 
     return await asyncio.to_thread(function, *args)
+
+
+async def test_a_request_id_reused_with_other_data_over_http_is_refused(
+    engine: Engine, client: Client, api: TemporalHttp
+) -> None:
+    """Temporal's ids are the request_id plus the payload's hash: an exact repeat is one
+    update, and the same request_id on other data reaches Amity, which refuses it."""
+    partnership_id = new_id()
+    await engine.start(story.proposal(), partnership_id)
+    talks = {**story.load("open_talks.json"), "request_id": "talks-1"}
+    first = await _in_thread(api.update, partnership_id, "open_talks", talks)
+    again = await _in_thread(api.update, partnership_id, "open_talks", talks)
+    assert again == first  # Temporal answered the repeat with the first result
+    line = (
+        "request_id talks-1 was already used for open_talks with a different payload;"
+        " use a new request_id"
+    )
+    other = {**talks, "note": "another note"}
+    with pytest.raises(HttpApiError, match=f"refused: {line}"):
+        await _in_thread(api.update, partnership_id, "open_talks", other)
+    await _in_thread(api.signal, partnership_id, "open_talks", other)
+    status = await wait_for_version(client, partnership_id, 3)  # the refusal is recorded
+    assert [(r["request_id"], r["reason"]) for r in status["rejected"]] == [("talks-1", line)]
+    assert [s.request_id for s in engine.store.history(partnership_id)].count("talks-1") == 1
