@@ -10,8 +10,9 @@ from datetime import date
 from typing import Any
 
 from amity import story
-from domain import commands as c
+from domain.parsing import InvalidInput, parse_command, parse_proposal
 from domain.registry import USER_COMMANDS
+from domain.slices.propose import Proposal
 
 #: A valid payload of every user command (the story's, plus the commands it never sends).
 EXTRA_BASES: dict[str, dict[str, Any]] = {
@@ -68,7 +69,7 @@ def _strategies() -> Any:
 
     valid = bases()
     proposal = story.proposal()
-    models: dict[str, type[Any]] = {**USER_COMMANDS, "propose": c.Proposal}
+    models: dict[str, type[Any]] = {**USER_COMMANDS, "propose": Proposal}
     junk = st.one_of(
         st.integers(-(10**12), 10**12),
         st.floats(allow_nan=False),
@@ -211,10 +212,10 @@ def _strategies() -> Any:
         # only what the model really refuses is a bad input; the refusal names the field
         try:
             if command == "propose":
-                c.parse_proposal(payload)
+                parse_proposal(payload)
             else:
-                c.parse_command(command, payload)
-        except c.InvalidInput as error:
+                parse_command(command, payload)
+        except InvalidInput as error:
             if expect not in str(error):
                 return BadInput("unnamed:" + kind, "local", command, payload, expect)
         else:

@@ -20,8 +20,10 @@ from bench.faults.checks import audit, check_store, stuck_workflows
 from bench.faults.cluster import cluster
 from bench.faults.figures import Figures
 from bench.faults.sending import WORKFLOW, current_status, update
-from domain import commands as c
-from domain.decider import Rejection, decide, evolve
+from domain.decider import decide, evolve
+from domain.messages import Command
+from domain.parsing import parse_command
+from domain.registry import Rejection
 from domain.state import PartnershipState
 from runtime.connect import connect
 from runtime.settings import open_store
@@ -50,8 +52,8 @@ def _race_commands(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
 
 def _serial_check(
     state0: PartnershipState,
-    applied: list[c.Command],
-    refused: list[tuple[c.Command, str]],
+    applied: list[Command],
+    refused: list[tuple[Command, str]],
     final: PartnershipState,
 ) -> list[str]:
     """Is there a serial order giving this result? Applied commands in the store's order
@@ -110,11 +112,11 @@ async def race_round(
     state0 = store.state(pid, before["version"])
     assert state0 is not None
     mix = _race_commands(rng)
-    outcomes: list[tuple[c.Command, str | None, str | None]] = []
+    outcomes: list[tuple[Command, str | None, str | None]] = []
 
     async def client_sends(number: int, command: str, payload: dict[str, Any]) -> None:
         body = {**payload, "request_id": f"{pid}/race/{number}", "actor": f"client-{number}"}
-        parsed = c.parse_command(command, body)
+        parsed = parse_command(command, body)
         handle = client.get_workflow_handle(pid)
         try:
             await handle.execute_update(command, body)
