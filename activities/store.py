@@ -12,7 +12,7 @@ from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
 from activities.messages import RecordRequest, RecordResult
-from domain.decider import IllegalEvent
+from domain.errors import IllegalEvent
 from runtime import metrics
 from store.application import CommandMeta, PartnershipStore, RequestReused, StoreConflict
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from domain import commands as c
+from domain.messages import Command
 from domain.state import CommandOutcome
 
 #: How many applied request ids are remembered for idempotency (carried across runs).
@@ -30,7 +30,7 @@ ENTRY_BYTES = 160
 FINGERPRINT_BYTES = 100
 
 
-def fingerprint(command: c.Command) -> str:
+def fingerprint(command: Command) -> str:
     """`name:sha256` of the command's payload as its model reads it (keys sorted, the
     request id left out): two payloads that mean the same give the same fingerprint."""
     data = command.model_dump(mode="json", exclude={"request_id"})
@@ -64,7 +64,7 @@ class AppliedRequests:
     def earlier(self, request_id: str) -> CommandOutcome | None:
         return self.outcomes.get(request_id)
 
-    def reused(self, request_id: str, command: c.Command) -> str | None:
+    def reused(self, request_id: str, command: Command) -> str | None:
         """Why `command` may not use `request_id` (used before by another command or
         payload), or None: a new id, a true repeat, or an id remembered without a
         fingerprint (from a run before fingerprints were kept)."""
@@ -74,7 +74,7 @@ class AppliedRequests:
             return None
         return reuse_reason(request_id, known.split(":", 1)[0] or earlier.command)
 
-    def remember(self, outcome: CommandOutcome, command: c.Command | None = None) -> None:
+    def remember(self, outcome: CommandOutcome, command: Command | None = None) -> None:
         self.outcomes[outcome.request_id] = outcome
         if command is not None:
             self.fingerprints[outcome.request_id] = fingerprint(command)

@@ -19,7 +19,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from amity import story
-from domain import commands as c
+from domain.parsing import parse_command
 from domain.state import CommandOutcome
 from runtime.settings import Settings
 from store.application import PartnershipStore
@@ -67,18 +67,18 @@ async def wait_stored(store: PartnershipStore, partnership_id: str, request_id: 
 
 def test_the_fingerprint_is_the_command_and_its_payload_without_the_request_id() -> None:
     payload = exchange("a")
-    same = c.parse_command("record_exchange", dict(reversed(list(payload.items()))))
-    first = c.parse_command("record_exchange", payload)
+    same = parse_command("record_exchange", dict(reversed(list(payload.items()))))
+    first = parse_command("record_exchange", payload)
     assert fingerprint(first) == fingerprint(same.model_copy(update={"request_id": "b"}))
     assert fingerprint(first).startswith("record_exchange:")
     assert fingerprint(first) != fingerprint(
-        c.parse_command("record_exchange", {**payload, **NEW_DATA})
+        parse_command("record_exchange", {**payload, **NEW_DATA})
     )
     remembered = AppliedRequests()
     assert remembered.reused("a", first) is None  # never applied
     remembered.remember(CommandOutcome(command="record_exchange", request_id="a", version=7), first)
     assert remembered.reused("a", first) is None
-    other = c.parse_command("record_exchange", {**payload, **NEW_DATA})
+    other = parse_command("record_exchange", {**payload, **NEW_DATA})
     assert remembered.reused("a", other) == reason("a")
 
 
