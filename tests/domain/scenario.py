@@ -43,6 +43,10 @@ def at(days: int) -> datetime:
     return T0 + days * DAY
 
 
+#: When the command under test is decided: after the signing of the histories below.
+NOW = at(10)
+
+
 def proposed(
     *,
     policy: dict[str, Any] | None = None,
