@@ -7,6 +7,7 @@ that names the field instead of a silently ignored key.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -192,6 +193,11 @@ class SidedPerson(Person):
     """A person whose side must be known (delegations, signatories, proposers)."""
 
     side: Side
+
+
+def people(persons: Sequence[Person]) -> str:
+    """`Name (Title), Name`: the persons named in a sentence about an event."""
+    return ", ".join(p.name + (f" ({p.title})" if p.title else "") for p in persons)
 
 
 Duration = Annotated[

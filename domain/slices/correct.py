@@ -37,6 +37,10 @@ class Corrected(Event):
     reason: str
     correction: dict[str, Any]
 
+    def summary(self) -> str:
+        target = f"version {self.target_version} ({self.target_type})"
+        return f"correction of {target}: {', '.join(self.correction)} — {self.reason}"
+
 
 def find_correctable(state: PartnershipState, version: int) -> tuple[str, Any] | None:
     """The entity created by the event at `version`, if that event can be corrected."""
