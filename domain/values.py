@@ -163,7 +163,8 @@ class Stage(StrEnum):
 TERMINAL_STAGES = frozenset({Stage.WITHDRAWN, Stage.REJECTED, Stage.EXPIRED, Stage.TERMINATED})
 
 
-def _check_date(value: date | None) -> date | None:
+def check_date(value: date | None) -> date | None:
+    """Reject dates that can only be typing mistakes."""
     if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
         raise ValueError(f"date must be between {EARLIEST_DATE} and {LATEST_DATE}")
     return value
@@ -244,8 +245,3 @@ Fields = Annotated[
 def unique_fields(value: list[FieldOfCooperation]) -> list[FieldOfCooperation]:
     """Keep the first occurrence of each field, in the caller's order."""
     return list(dict.fromkeys(value))
-
-
-def check_date(value: date | None) -> date | None:
-    """Reject dates that can only be typing mistakes."""
-    return _check_date(value)
