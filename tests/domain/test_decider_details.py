@@ -12,14 +12,17 @@ import pytest
 
 import domain.state
 from amity import story
-from domain import events as e
 from domain.decider import decide, evolve, fold
 from domain.errors import IllegalEvent
 from domain.messages import Command
 from domain.parsing import parse_proposal
 from domain.registry import Rejection
-from domain.slices.correct import Correct
-from domain.slices.propose import decide_proposal
+from domain.slices.correct import Correct, Corrected
+from domain.slices.expire import Expired
+from domain.slices.note_renewal_due import RenewalDue
+from domain.slices.propose import Proposed, decide_proposal
+from domain.slices.record_meeting import MeetingRecorded
+from domain.slices.terminate import Terminated
 
 from .scenario import (
     ACTIVE,
@@ -114,7 +117,7 @@ def test_a_proposal_carries_every_field_into_its_event_and_state() -> None:
         }
     )
     (event,) = decide_proposal(PID, proposal, T0)
-    assert isinstance(event, e.Proposed)
+    assert isinstance(event, Proposed)
     assert event.rationale == "ports on one river"
     assert [a.authority for a in event.required_approvals] == ["Cupertino City Council"]
     assert event.policy.term is not None and event.policy.term > timedelta(days=3 * 364)
@@ -129,22 +132,22 @@ def test_termination_records_who_terminated() -> None:
     result = when(given(*ACTIVE), command("terminate", reason="budget", by=JING))
     assert isinstance(result, list)
     (event,) = result
-    assert isinstance(event, e.Terminated)
+    assert isinstance(event, Terminated)
     assert event.by is not None and event.by.name == JING["name"]
 
 
 def test_expiry_gives_its_closing_reason() -> None:
-    state = fold([*ACTIVE, e.Expired(at=at(735), expires_at=at(735))])
+    state = fold([*ACTIVE, Expired(at=at(735), expires_at=at(735))])
     assert state.closing_reason == "the term ended without renewal"
 
 
 def test_a_policy_correction_moves_the_running_term_and_resets_its_reminder() -> None:
-    noted = given(*ACTIVE, e.RenewalDue(at=at(675), expires_at=at(735)))
+    noted = given(*ACTIVE, RenewalDue(at=at(675), expires_at=at(735)))
     assert noted.renewal_due_noted
     longer = command(
         "correct", target_version=1, reason="r", correction={"policy": {"term": "P3Y"}}
     )
-    state = fold([*ACTIVE, e.RenewalDue(at=at(675), expires_at=at(735)), *when(noted, longer)])
+    state = fold([*ACTIVE, RenewalDue(at=at(675), expires_at=at(735)), *when(noted, longer)])
     assert state.policy.term is not None and state.policy.term != noted.policy.term
     assert noted.term_started_at is not None
     assert state.expires_at == noted.term_started_at + state.policy.term
@@ -170,7 +173,7 @@ def test_the_fold_is_the_same_with_a_cold_field_cache(monkeypatch: pytest.Monkey
     history = [*ACTIVE, exchange(at(20), "trade")]
     monkeypatch.setattr(domain.state, "_RECORD_FIELDS", {})
     state = fold(history)
-    first_meeting = next(ev for ev in history if isinstance(ev, e.MeetingRecorded))
+    first_meeting = next(ev for ev in history if isinstance(ev, MeetingRecorded))
     assert state.meetings[0].place == first_meeting.place
     assert state.meetings[0].date == first_meeting.date
     assert state.exchanges[0].field.value == "trade"
@@ -186,7 +189,7 @@ def test_illegal_event_messages_name_the_expected_value() -> None:
     missing = given(proposed(), talks_opened(), drafted())
     with pytest.raises(IllegalEvent, match=r"^signing while a required approval is missing$"):
         evolve(missing, signed(), 4)
-    wrong = e.Corrected(
+    wrong = Corrected(
         at=LATER, target_version=3, target_type="memorandum_drafted", reason="r", correction={}
     )
     expected = r"^correction of version 3 as memorandum_drafted, but it is meeting_recorded$"

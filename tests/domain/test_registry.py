@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from domain import events as e
 from domain.decider import decide
+from domain.events import AnyEvent
 from domain.messages import Command
 from domain.registry import COMMANDS, EVENTS, USER_COMMANDS, command, evolves
-from domain.slices.open_talks import OpenTalks
+from domain.slices.open_talks import OpenTalks, TalksOpened
 from domain.slices.propose import Proposal
 from domain.values import Stage
 
@@ -58,7 +58,7 @@ def test_people_send_the_contracts_commands_in_its_order() -> None:
 
 
 def test_every_event_but_the_proposal_has_an_evolution() -> None:
-    (union,) = typing.get_args(e.AnyEvent)[:1]
+    (union,) = typing.get_args(AnyEvent)[:1]
     members = {m.model_fields["type"].default for m in typing.get_args(union)}
     assert set(EVENTS) == members - {"proposed"}
     assert all(spec.model.model_fields["type"].default == t for t, spec in EVENTS.items())
@@ -74,7 +74,7 @@ def test_a_second_registration_is_refused() -> None:
     with pytest.raises(ValueError, match="registered twice"):
         command(OpenTalks, frozenset({Stage.PROPOSED}))(lambda s, cmd, now: [])
     with pytest.raises(ValueError, match="registered twice"):
-        evolves(e.TalksOpened, frozenset({Stage.PROPOSED}))(lambda s, ev, v: {})
+        evolves(TalksOpened, frozenset({Stage.PROPOSED}))(lambda s, ev, v: {})
 
 
 def test_decide_dispatches_through_the_catalogue() -> None:
