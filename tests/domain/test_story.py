@@ -8,12 +8,7 @@ from domain.parsing import parse_command, parse_proposal
 from domain.slices.propose import decide_proposal
 from domain.values import Stage
 
-from .scenario import (
-    T0,
-    after,
-    at,
-    given,
-)
+from .scenario import T0, after, at, given
 
 
 def test_the_story_from_examples():

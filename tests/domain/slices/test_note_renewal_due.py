@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from domain.slices.note_renewal_due import NoteRenewalDue, RenewalDue
 
-from ..scenario import (
-    ACTIVE,
-    LATER,
-    at,
-    given,
-    proposed,
-    signed,
-    then_rejected,
-    when,
-)
+from ..scenario import ACTIVE, LATER, at, given, proposed, signed, then_rejected, when
 
 
 def test_renewal_due_too_early_without_term_or_already_noted():

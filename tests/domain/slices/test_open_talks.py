@@ -5,16 +5,7 @@ from __future__ import annotations
 from domain.slices.open_talks import TalksOpened
 from domain.values import Stage
 
-from ..scenario import (
-    JING,
-    NOW,
-    after,
-    command,
-    given,
-    proposed,
-    then_events,
-    when,
-)
+from ..scenario import JING, NOW, after, command, given, proposed, then_events, when
 
 
 def test_open_talks():

@@ -7,16 +7,7 @@ from domain.parsing import parse_proposal
 from domain.slices.propose import Proposal, decide_proposal
 from domain.values import Stage
 
-from ..scenario import (
-    CUPERTINO,
-    HISTORIES,
-    JING,
-    MIANYANG,
-    T0,
-    given,
-    proposed,
-    then_rejected,
-)
+from ..scenario import CUPERTINO, HISTORIES, JING, MIANYANG, T0, given, proposed, then_rejected
 
 
 def test_decide_proposal_starts_a_life():

@@ -9,16 +9,7 @@ import pytest
 from domain.slices.record_approval import ApprovalRecorded, ProposalRejected
 from domain.values import Stage
 
-from ..scenario import (
-    NOW,
-    after,
-    command,
-    given,
-    proposed,
-    talks_opened,
-    then_events,
-    when,
-)
+from ..scenario import NOW, after, command, given, proposed, talks_opened, then_events, when
 
 
 @pytest.mark.parametrize(

@@ -7,17 +7,7 @@ from datetime import date
 from domain.slices.record_exchange import ExchangeRecorded, Reactivated
 from domain.values import Stage
 
-from ..scenario import (
-    ACTIVE,
-    DORMANT,
-    NOW,
-    after,
-    at,
-    command,
-    given,
-    then_events,
-    when,
-)
+from ..scenario import ACTIVE, DORMANT, NOW, after, at, command, given, then_events, when
 
 
 def test_record_exchange_when_active():

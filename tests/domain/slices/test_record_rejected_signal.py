@@ -8,21 +8,11 @@ from domain.slices.record_rejected_signal import RecordRejectedSignal, SignalRej
 from domain.state import MAX_REJECTED_IN_STATE
 from domain.values import Stage
 
-from ..scenario import (
-    HISTORIES,
-    NOW,
-    after,
-    at,
-    given,
-    proposed,
-    then_events,
-    when,
-)
+from ..scenario import HISTORIES, NOW, after, at, given, proposed, then_events, when
 
 
 @pytest.mark.parametrize("stage", list(Stage))
 def test_record_rejected_signal_in_every_stage(stage):
-
     state = given(*HISTORIES[stage])
     result = when(
         state,

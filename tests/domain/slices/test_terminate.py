@@ -7,16 +7,7 @@ import pytest
 from domain.slices.terminate import Terminated
 from domain.values import Stage
 
-from ..scenario import (
-    ACTIVE,
-    DORMANT,
-    NOW,
-    after,
-    command,
-    given,
-    then_events,
-    when,
-)
+from ..scenario import ACTIVE, DORMANT, NOW, after, command, given, then_events, when
 
 
 @pytest.mark.parametrize("history", [ACTIVE, DORMANT], ids=["active", "dormant"])

@@ -7,17 +7,7 @@ import pytest
 from domain.slices.withdraw import Withdrawn
 from domain.values import Stage
 
-from ..scenario import (
-    JING,
-    NOW,
-    after,
-    command,
-    given,
-    proposed,
-    talks_opened,
-    then_events,
-    when,
-)
+from ..scenario import JING, NOW, after, command, given, proposed, talks_opened, then_events, when
 
 
 @pytest.mark.parametrize(
