@@ -1,4 +1,4 @@
-"""Given/when/then helpers for the decider's slice tests.
+"""Given/when/then helpers for the tests of each command (tests/domain/slices/).
 
 Histories are written out as events (the "given"), commands are parsed from the same JSON
 a client would send (the "when"), and the outcome is compared with the exact events or
