@@ -30,7 +30,6 @@ from .scenario import (
     ACTIVE,
     DORMANT,
     HISTORIES,
-    IN_TALKS,
     JING,
     T0,
     ZHANG,
@@ -169,76 +168,6 @@ def test_a_proposal_after_a_terminal_stage_begins_a_new_life(stage):
     assert new.proposed_version == old.version + 1 and new.proposed_at == NOW
     assert new.meetings == [] and new.drafts == [] and new.signing is None
     assert new.invitations == [] and new.closing_reason is None and new.expires_at is None
-
-
-# -- events that are illegal for what they say, not only where ----------------------------
-
-
-def test_signing_an_unknown_draft():
-    state = given(proposed(required_approvals=[]), talks_opened())
-    with pytest.raises(IllegalEvent, match="unknown draft"):
-        evolve(state, signed(NOW), state.version + 1)
-
-
-def test_signing_while_a_required_approval_is_missing():
-    state = given(proposed(), talks_opened(), drafted())
-    with pytest.raises(IllegalEvent, match="required approval is missing"):
-        evolve(state, signed(NOW), state.version + 1)
-
-
-@pytest.mark.parametrize("number", [1, 3])
-def test_a_draft_out_of_sequence(number):
-    state = given(proposed(), talks_opened(), drafted(1))
-    with pytest.raises(IllegalEvent, match="draft_version"):
-        evolve(state, drafted(number, NOW), state.version + 1)
-
-
-def test_answer_to_an_unknown_or_answered_invitation():
-    state = given(*IN_TALKS)
-    with pytest.raises(IllegalEvent, match="inv-2"):
-        evolve(state, InvitationAnswered(at=NOW, invitation_id="inv-2", accepted=True), 7)
-    answered = evolve(state, SAMPLES["invitation_answered"], 7)
-    with pytest.raises(IllegalEvent, match="inv-1"):
-        evolve(answered, SAMPLES["invitation_answered"], 8)
-
-
-def test_an_invitation_id_used_twice():
-    state = given(*IN_TALKS)
-    with pytest.raises(IllegalEvent, match="inv-1"):
-        evolve(state, invited(1, NOW), state.version + 1)
-
-
-@pytest.mark.parametrize(
-    ("from_tier", "to_tier"),
-    [
-        ("friendly_relations", "friendly_relations"),  # not an upgrade
-        ("sister_city", "friendship_city"),  # a downgrade
-        ("friendship_city", "sister_city"),  # from a tier the partnership does not have
-    ],
-)
-def test_an_upgrade_that_is_not_one(from_tier, to_tier):
-    state = given(*ACTIVE)  # friendly_relations
-    with pytest.raises(IllegalEvent, match="upgrade"):
-        evolve(state, Upgraded(at=NOW, from_tier=from_tier, to_tier=to_tier), state.version + 1)
-
-
-def test_a_correction_of_an_unknown_version():
-    state = given(*IN_TALKS)
-    event = Corrected(
-        at=NOW, target_version=2, target_type="proposed", reason="r", correction={"rationale": "x"}
-    )
-    with pytest.raises(IllegalEvent, match="correction of unknown version 2"):
-        evolve(state, event, state.version + 1)
-
-
-def test_a_correction_whose_target_type_is_not_the_target():
-    """A meeting's version labelled as the proposal must not rewrite the proposal."""
-    state = given(*IN_TALKS)
-    event = Corrected(
-        at=NOW, target_version=3, target_type="proposed", reason="r", correction={"rationale": "x"}
-    )
-    with pytest.raises(IllegalEvent, match="version 3"):
-        evolve(state, event, state.version + 1)
 
 
 # -- fold and to_status -------------------------------------------------------------------

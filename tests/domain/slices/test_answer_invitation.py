@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.slices.answer_invitation import InvitationAnswered
 
 from ..scenario import (
@@ -15,6 +17,7 @@ from ..scenario import (
     at,
     command,
     given,
+    invited,
     proposed,
     talks_opened,
     then_events,
@@ -62,3 +65,23 @@ def test_answer_to_an_answered_invitation(first, word):
             when(state, command("answer_invitation", invitation_id="inv-1", accepted=again)),
             f"invitation inv-1 was already {word}",
         )
+
+
+def test_an_unknown_invitation_lists_the_known_ones() -> None:
+    state = given(*IN_TALKS, invited(2))
+    answer = command("answer_invitation", invitation_id="inv-9", accepted=True)
+    assert (
+        then_rejected(when(state, answer)) == "unknown invitation_id 'inv-9' (known: inv-1, inv-2)"
+    )
+
+
+# -- what the store refuses to apply: events illegal for what they say ---------------------
+
+
+def test_answer_to_an_unknown_or_answered_invitation():
+    state = given(*IN_TALKS)
+    with pytest.raises(IllegalEvent, match="inv-2"):
+        evolve(state, InvitationAnswered(at=NOW, invitation_id="inv-2", accepted=True), 7)
+    answered = evolve(state, InvitationAnswered(at=NOW, invitation_id="inv-1", accepted=True), 7)
+    with pytest.raises(IllegalEvent, match="inv-1"):
+        evolve(answered, InvitationAnswered(at=NOW, invitation_id="inv-1", accepted=True), 8)

@@ -7,8 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from domain.decider import evolve, fold
+from domain.errors import IllegalEvent
 from domain.parsing import InvalidInput
-from domain.slices.correct import Corrected
+from domain.slices.correct import Correct, Corrected
 from domain.slices.note_renewal_due import RenewalDue
 from domain.slices.withdraw import Withdrawn
 from domain.state import to_status
@@ -269,3 +271,68 @@ def test_correct_to_null_an_optional_value_clears_it(version, field):
 def test_an_empty_correction_is_invalid_input():
     with pytest.raises(InvalidInput, match="correction"):
         command("correct", target_version=1, reason="r", correction={})
+
+
+def test_a_correction_of_an_unknown_field_lists_the_correctable_ones() -> None:
+    state = given(*ACTIVE)
+    correct = command("correct", target_version=7, reason="r", correction={"signatories": []})
+    assert then_rejected(when(state, correct)) == (
+        "correction of memorandum_signed (version 7): signatories: unknown field"
+        " (correctable: date, place)"
+    )
+
+
+def test_an_empty_correction_that_got_past_parsing_is_refused() -> None:
+    correct = Correct.model_construct(target_version=1, reason="r", correction={})
+    assert then_rejected(when(given(*ACTIVE), correct)) == (
+        "correction: give at least one field to correct"
+    )
+
+
+def test_a_policy_correction_moves_the_running_term_and_resets_its_reminder() -> None:
+    noted = given(*ACTIVE, RenewalDue(at=at(675), expires_at=at(735)))
+    assert noted.renewal_due_noted
+    longer = command(
+        "correct", target_version=1, reason="r", correction={"policy": {"term": "P3Y"}}
+    )
+    state = fold([*ACTIVE, RenewalDue(at=at(675), expires_at=at(735)), *when(noted, longer)])
+    assert state.policy.term is not None and state.policy.term != noted.policy.term
+    assert noted.term_started_at is not None
+    assert state.expires_at == noted.term_started_at + state.policy.term
+    assert state.renewal_due_noted is False
+    # the term removed: no end any more
+    none = command("correct", target_version=1, reason="r", correction={"policy": {"term": None}})
+    ended = fold([*ACTIVE, *when(given(*ACTIVE), none)])
+    assert ended.expires_at is None
+
+
+def test_a_signing_correction_changes_only_the_named_field() -> None:
+    state = given(*ACTIVE)
+    fix = command("correct", target_version=7, reason="typo", correction={"place": "Mianyang"})
+    corrected = fold([*ACTIVE, *when(state, fix)])
+    assert corrected.signing is not None and state.signing is not None
+    assert corrected.signing.place == "Mianyang"
+    assert corrected.signing.date == state.signing.date
+    assert corrected.signing.signatories == state.signing.signatories
+
+
+# -- what the store refuses to apply: events illegal for what they say ---------------------
+
+
+def test_a_correction_of_an_unknown_version():
+    state = given(*IN_TALKS)
+    event = Corrected(
+        at=NOW, target_version=2, target_type="proposed", reason="r", correction={"rationale": "x"}
+    )
+    with pytest.raises(IllegalEvent, match="correction of unknown version 2"):
+        evolve(state, event, state.version + 1)
+
+
+def test_a_correction_whose_target_type_is_not_the_target():
+    """A meeting's version labelled as the proposal must not rewrite the proposal."""
+    state = given(*IN_TALKS)
+    event = Corrected(
+        at=NOW, target_version=3, target_type="proposed", reason="r", correction={"rationale": "x"}
+    )
+    with pytest.raises(IllegalEvent, match="version 3"):
+        evolve(state, event, state.version + 1)

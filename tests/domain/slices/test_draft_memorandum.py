@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.parsing import InvalidInput
 from domain.slices.draft_memorandum import MemorandumDrafted, text_digest
 
@@ -13,6 +15,7 @@ from ..scenario import (
     TEXT,
     after,
     command,
+    drafted,
     given,
     proposed,
     talks_opened,
@@ -129,3 +132,13 @@ def test_text_of_spaces_with_a_hash_keeps_the_hash():
         command("draft_memorandum", title="T", languages=["en"], text="  ", text_sha256=digest),
     )
     assert result[0].text is None and result[0].text_sha256 == digest
+
+
+# -- what the store refuses to apply: events illegal for what they say ---------------------
+
+
+@pytest.mark.parametrize("number", [1, 3])
+def test_a_draft_out_of_sequence(number):
+    state = given(proposed(), talks_opened(), drafted(1))
+    with pytest.raises(IllegalEvent, match="draft_version"):
+        evolve(state, drafted(number, NOW), state.version + 1)

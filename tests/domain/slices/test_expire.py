@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from domain.decider import fold
 from domain.slices.expire import Expire, Expired
 from domain.slices.note_renewal_due import NoteRenewalDue, RenewalDue
 from domain.slices.renew import Renewed
@@ -48,3 +49,8 @@ def test_expire_before_the_term_ends_or_without_term():
     assert then_rejected(when(no_term, Expire(), LATER)) == "the term has not ended"
     renewed = given(*ACTIVE, Renewed(at=at(700), term=timedelta(days=730), expires_at=at(1430)))
     assert then_rejected(when(renewed, Expire(), at(735))) == "the term has not ended"
+
+
+def test_expiry_gives_its_closing_reason() -> None:
+    state = fold([*ACTIVE, Expired(at=at(735), expires_at=at(735))])
+    assert state.closing_reason == "the term ended without renewal"

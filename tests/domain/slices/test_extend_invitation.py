@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.parsing import InvalidInput
 from domain.slices.extend_invitation import InvitationExtended
 
@@ -17,6 +19,7 @@ from ..scenario import (
     after,
     command,
     given,
+    invited,
     proposed,
     talks_opened,
     then_events,
@@ -70,3 +73,12 @@ def test_first_invitation_is_inv_1():
 def test_invitation_to_the_same_side_is_invalid_input():
     with pytest.raises(InvalidInput, match="from_side and to_side must differ"):
         command("extend_invitation", event="Expo", from_side="partner", to_side="partner")
+
+
+# -- what the store refuses to apply: events illegal for what they say ---------------------
+
+
+def test_an_invitation_id_used_twice():
+    state = given(*IN_TALKS)
+    with pytest.raises(IllegalEvent, match="inv-1"):
+        evolve(state, invited(1, NOW), state.version + 1)

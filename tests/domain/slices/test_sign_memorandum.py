@@ -6,12 +6,15 @@ from datetime import date, timedelta
 
 import pytest
 
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.parsing import InvalidInput
 from domain.slices.record_approval import ApprovalRecorded
 from domain.slices.sign_memorandum import MemorandumSigned
 from domain.values import Stage
 
 from ..scenario import (
+    COUNCIL,
     IN_TALKS,
     JING,
     NOW,
@@ -23,6 +26,7 @@ from ..scenario import (
     drafted,
     given,
     proposed,
+    signed,
     talks_opened,
     then_events,
     then_rejected,
@@ -129,3 +133,28 @@ def test_signatories_of_one_side_only_are_invalid_input(side):
 def test_a_single_signatory_is_invalid_input():
     with pytest.raises(InvalidInput, match="signatories"):
         command("sign_memorandum", **{**SIGN, "signatories": [JING]})
+
+
+def test_every_missing_approval_is_named() -> None:
+    mayor = {"side": "initiator", "authority": "Mianyang People's Congress"}
+    state = given(proposed(required_approvals=[COUNCIL, mayor]), talks_opened(), drafted())
+    reason = then_rejected(when(state, command("sign_memorandum", **SIGN)))
+    assert reason == (
+        "cannot sign: required approval missing:"
+        " Cupertino City Council (partner); Mianyang People's Congress (initiator)"
+    )
+
+
+# -- what the store refuses to apply: events illegal for what they say ---------------------
+
+
+def test_signing_an_unknown_draft():
+    state = given(proposed(required_approvals=[]), talks_opened())
+    with pytest.raises(IllegalEvent, match="unknown draft"):
+        evolve(state, signed(NOW), state.version + 1)
+
+
+def test_signing_while_a_required_approval_is_missing():
+    state = given(proposed(), talks_opened(), drafted())
+    with pytest.raises(IllegalEvent, match="required approval is missing"):
+        evolve(state, signed(NOW), state.version + 1)

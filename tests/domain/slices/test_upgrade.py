@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.slices.upgrade import Upgraded
 from domain.values import Tier
 
@@ -52,3 +54,20 @@ def test_upgrade_to_the_same_or_a_lower_tier(tier, to):
         when(state, command("upgrade", to_tier=to)),
         f"to_tier {to} is not above the current tier {tier}",
     )
+
+
+# -- what the store refuses to apply: events illegal for what they say ---------------------
+
+
+@pytest.mark.parametrize(
+    ("from_tier", "to_tier"),
+    [
+        ("friendly_relations", "friendly_relations"),  # not an upgrade
+        ("sister_city", "friendship_city"),  # a downgrade
+        ("friendship_city", "sister_city"),  # from a tier the partnership does not have
+    ],
+)
+def test_an_upgrade_that_is_not_one(from_tier, to_tier):
+    state = given(*ACTIVE)  # friendly_relations
+    with pytest.raises(IllegalEvent, match="upgrade"):
+        evolve(state, Upgraded(at=NOW, from_tier=from_tier, to_tier=to_tier), state.version + 1)
