@@ -74,6 +74,7 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def browser(chromium: Any) -> Iterator[Browser]:
     page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(5_000)
     opened = Browser(page)
     yield opened
     page.close()
