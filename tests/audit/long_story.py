@@ -8,8 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from amity import story
-from domain import commands as c
-from domain.decider import Rejection, decide, decide_proposal
+from domain.decider import decide
+from domain.parsing import parse_command, parse_proposal
+from domain.registry import Rejection
+from domain.slices.mark_dormant import MarkDormant
+from domain.slices.propose import decide_proposal
 from store.application import CommandMeta, PartnershipStore
 
 START = datetime(2017, 10, 1, 9, 0, tzinfo=UTC)
@@ -34,7 +37,7 @@ def _append(
 ) -> int:
     state = store.state(pid)
     assert state is not None
-    command = c.parse_command(name, payload) if name != "mark_dormant" else c.MarkDormant()
+    command = parse_command(name, payload) if name != "mark_dormant" else MarkDormant()
     decision = decide(state, command, now)
     assert not isinstance(decision, Rejection), decision
     request = f"{pid}:{payload.get('request_id', name)}"
@@ -46,7 +49,7 @@ def tell_long_story(
     store: PartnershipStore, pid: str, proposal: dict[str, Any] | None = None
 ) -> list[datetime]:
     """Append the long story for `pid`; returns the decision date of every event in order."""
-    proposed = c.parse_proposal(proposal or story.proposal())
+    proposed = parse_proposal(proposal or story.proposal())
     meta = CommandMeta("propose", "tester", f"propose:{pid}", pid, "run-1")
     store.append(pid, decide_proposal(pid, proposed, START), meta, None)
     when = START
