@@ -40,7 +40,7 @@ def _append(
     command = parse_command(name, payload) if name != "mark_dormant" else MarkDormant()
     decision = decide(state, command, now)
     assert not isinstance(decision, Rejection), decision
-    request = f"{pid}:{payload.get('request_id', name)}"
+    request = f"{pid}:{state.version + 1}"  # one per append: never reused for other data
     meta = CommandMeta(name, "tester", request, pid, "run-1")
     return store.append(pid, decision, meta, state.version).version
 
