@@ -71,11 +71,16 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         pipelined: the table lock and the notification once, then every insert; any
         failure rolls back all of them (the caller sorts out whose)."""
         failed: Exception | None = None
-        with self.datastore.get_connection() as conn:  # noqa: SIM117 - the library's order
-            with conn.pipeline() as pipeline, conn.transaction():
-                with conn.cursor() as curs:
+        with self.datastore.get_connection() as conn:
+            # No statement is prepared inside the pipeline: when one insert fails, the server
+            # skips the rest of it, a PREPARE included, while psycopg would count that
+            # statement as prepared ("prepared statement ... does not exist" later on).
+            threshold, conn.prepare_threshold = conn.prepare_threshold, None
+            try:
+                with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
                     try:
-                        self._lock_table(curs)
+                        for statement in self.lock_table_statements:
+                            curs.execute(statement, prepare=False)
                         self._notify_channel(curs)
                         for stored_events, times in commands:
                             # The events first: a lost race fails on their unique key.
@@ -89,6 +94,8 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                         pipeline.sync()
                     except Exception as error:  # noqa: BLE001 - raised once the pipeline is closed
                         failed = error
+            finally:
+                conn.prepare_threshold = threshold
         if failed is None:
             return
         if isinstance(failed, psycopg.IntegrityError):
