@@ -154,8 +154,8 @@ def test_a_failing_command_in_a_batch_fails_only_its_caller(store):
         [lambda: commit.submit(good[0])]
         + [lambda rows=rows: commit.submit(rows) for rows in (good[1], bad, good[2])]
     )
-    assert isinstance(results[2], IntegrityError)
-    assert [r for i, r in enumerate(results) if i != 2] == [None, None, None]
+    assert isinstance(results[2], IntegrityError), results
+    assert [r for i, r in enumerate(results) if i != 2] == [None, None, None], results
     for n in range(3):
         assert len(store.history(f"partnership-good-{n}")) == 1
     assert not list(store.events.get(bad_id))
