@@ -7,7 +7,7 @@ workflow is started with, and its event creates the state the other commands act
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -25,9 +25,6 @@ from domain.values import (
     Tier,
     unique_fields,
 )
-
-if TYPE_CHECKING:
-    from domain.events import AnyEvent
 
 
 class Proposal(Command):
@@ -83,7 +80,7 @@ class Proposed(Event):
         )
 
 
-def decide_proposal(partnership_id: str, proposal: Proposal, now: datetime) -> list[AnyEvent]:
+def decide_proposal(partnership_id: str, proposal: Proposal, now: datetime) -> list[Proposed]:
     """The first event of a partnership (or of a new life after a terminal stage)."""
     return [
         Proposed(
