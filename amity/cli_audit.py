@@ -104,27 +104,40 @@ def as_of_command(
         str | None,
         typer.Option(
             "--at",
-            help="ISO 8601 time (no zone = UTC; a date alone = the end of that day)",
+            help="The state in effect on this date (signing, exchange... dates decide);"
+            " ISO 8601, no zone = UTC, a date alone = the end of that day",
+        ),
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        typer.Option(
+            "--known-at",
+            help="Only what the register had recorded by then (same format); with --at:"
+            " what the register said then about --at",
         ),
     ] = None,
     version: Annotated[int | None, typer.Option("--version", help="Aggregate version")] = None,
     as_json: JsonFlag = False,
     format: FormatOption = None,
 ) -> None:
-    """The partnership's state as it was at a time or a version."""
+    """The partnership's state in effect on a date, as recorded by a date, or at a version."""
     from audit.asof import AsOfError, as_of, parse_moment
     from domain.state import to_status
 
     try:
         moment = parse_moment(at) if at is not None else None
-        state = as_of(open_store(), partnership_id, at=moment, version=version)
+        known = parse_moment(known_at, "--known-at") if known_at is not None else None
+        state = as_of(open_store(), partnership_id, at=moment, version=version, known_at=known)
     except AsOfError as error:
         raise UserError(str(error)) from None
     status = to_status(state).model_dump(mode="json")
     if wants_json(as_json, format):
         print_json(status)
         return
-    table = Table(title=f"{partnership_id} at version {state.version}", show_header=False)
+    when = [f"in effect on {at}"] if at else []
+    when += [f"as recorded by {known_at}"] if known_at else []
+    title = f"{partnership_id} {', '.join(when) or f'at version {state.version}'}"
+    table = Table(title=title, show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for key in (
