@@ -4,8 +4,10 @@ Every event has two times. Its *recorded* time is when Amity stored it (the stor
 timestamp, the time index). Its *effective* time is when it happened in the world: the
 signing date, the meeting's, the exchange's, the approval's, the day the proposal was made
 or talks opened, a renewal's start. An event without a date of its own takes the effective
-time of the dated event of the same command (a reactivation takes its exchange's), else its
-recorded time. The engine's events take effect at the instant their clock ran out (the term's
+time of the dated event of the same command (a reactivation takes its exchange's); else it
+took effect no later than it was recorded, and no later than any dated event recorded after
+it (the rules had it come first: a proposal recorded before a signing dated 2017 was made by
+then). The engine's events take effect at the instant their clock ran out (the term's
 end, the renewal notice, the talks deadline, the end of the dormancy period), whenever the
 engine got to record them.
 
@@ -92,18 +94,27 @@ def in_effect(events: Sequence[PartnershipEvent], at: datetime) -> PartnershipSt
         own = _own_date(stored, corrected)
         if own is not None:
             by_command.setdefault(stored.request_id, own)
+    # the earliest own date among the events recorded after each one
+    later: list[datetime | None] = [None] * len(events)
+    earliest: datetime | None = None
+    for index in range(len(events) - 1, -1, -1):
+        later[index] = earliest
+        own = _own_date(events[index], corrected)
+        if own is not None and (earliest is None or own < earliest):
+            earliest = own
     state: PartnershipState | None = None
-    for stored in events:
+    for index, stored in enumerate(events):
         event = stored.event
+        effective: datetime | None
         if event.type == "corrected":
-            effective: datetime | None = None  # true all along, once known
+            effective = None  # true all along, once known
         else:
-            effective = (
-                _own_date(stored, corrected)
-                or _clock(event, state)
-                or by_command.get(stored.request_id)
-                or stored.timestamp
-            )
+            effective = _own_date(stored, corrected) or _clock(event, state)
+            if effective is None:
+                effective = by_command.get(stored.request_id)
+            if effective is None:
+                bound = later[index]
+                effective = min(stored.timestamp, bound) if bound else stored.timestamp
         if effective is not None and effective > at:
             continue
         try:
