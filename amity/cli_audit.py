@@ -811,6 +811,17 @@ def replay_command(
         fail("workflow histories do not replay against the current code", code=DISCREPANCY)
 
 
+def pipeline_form_table(form: dict[str, int]) -> Table:
+    """The pipeline as a provincial foreign-affairs office reports it (audit/pipeline.py)."""
+    table = Table(title="Pipeline (report form)")
+    table.add_column("stage")
+    table.add_column("partnerships", justify="right")
+    for row, count in form.items():
+        table.add_row(row, str(count))
+    table.add_row("total", str(sum(form.values())), style="bold")
+    return table
+
+
 @app.command("stats")
 @friendly
 def stats_command(
@@ -836,11 +847,12 @@ def stats_command(
     pipeline.add_column("partnerships", justify="right")
     for stage, count in stats.pipeline.items():
         pipeline.add_row(stage, str(count))
+    form = pipeline_form_table(stats.form)
     exchanges = Table(title="Exchanges by field and year")
     for column in ("year", "field", "exchanges"):
         exchanges.add_column(column)
     for row in stats.exchanges:
         exchanges.add_row(str(row["year"]), row["field"], str(row["count"]))
-    for table in (cities, pipeline, exchanges):
+    for table in (cities, pipeline, form, exchanges):
         console.print(table)
     say(f"read models at position {stats.position}")

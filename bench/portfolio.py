@@ -88,6 +88,7 @@ def portfolio(count: int, seed: int = 7, initiator: str = "Xianyang") -> list[di
     """`count` rows in the Shaanxi proportions, in a shuffled but repeatable order."""
     rng = random.Random(seed)
     kinds = [kind for kind, share in MIX for _ in range(share)]
+    rng.shuffle(kinds)  # every 140 rows hold the report's counts exactly
     return [row(i, kinds[i % len(kinds)], rng, initiator) for i in range(count)]
 
 

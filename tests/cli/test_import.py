@@ -106,10 +106,31 @@ async def test_import_makes_the_rows_live_with_their_dated_histories_and_again_c
         assert status["version"] == plan.versions
     events = _events_per_partnership(engine.store, [p.partnership_id for p in plans])
 
+    # the read models count them in the provincial report's form
+    stats = await amity("audit", "stats", "--json")
+    assert stats.exit_code == 0, stats.stderr
+    assert json.loads(stats.stdout)["pipeline_form"] == expected_form(list(rows.values()))
+
     again = await amity("import", str(path), "--skip-bad")
     assert again.exit_code == 0, again.stderr
     assert "0 created, 33 already present, 0 resumed, 0 failed" in again.stdout
     assert _events_per_partnership(engine.store, [p.partnership_id for p in plans]) == events
+
+
+def expected_form(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """The report's rows, counted from the portfolio itself."""
+    form = Counter(
+        "first contact"
+        if row["stage"] == "proposed"
+        else "approved, awaiting signing"
+        if row["stage"] == "in_talks"
+        else "letter of intent"
+        if row["tier"] == "friendly_relations"
+        else "established"
+        for row in rows
+    )
+    order = ("established", "approved, awaiting signing", "letter of intent", "first contact")
+    return {name: form[name] for name in order}
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
