@@ -11,7 +11,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.messages import RecordRequest, RecordResult
-from domain.decider import IllegalEvent
+from domain.errors import IllegalEvent
 from runtime import metrics
 from store.application import CommandMeta, PartnershipStore, StoreConflict
 

@@ -48,9 +48,11 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from amity import story
-from domain import commands as c
-from domain.decider import Rejection, decide, evolve
-from domain.registry import USER_COMMANDS
+from domain.decider import decide, evolve
+from domain.messages import Command
+from domain.parsing import InvalidInput, parse_command, parse_proposal
+from domain.registry import USER_COMMANDS, Rejection
+from domain.slices.propose import Proposal
 from domain.state import PartnershipState
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
@@ -659,7 +661,7 @@ def _strategies() -> Any:
 
     valid = bases()
     proposal = story.proposal()
-    models: dict[str, type[Any]] = {**USER_COMMANDS, "propose": c.Proposal}
+    models: dict[str, type[Any]] = {**USER_COMMANDS, "propose": Proposal}
     junk = st.one_of(
         st.integers(-(10**12), 10**12),
         st.floats(allow_nan=False),
@@ -802,10 +804,10 @@ def _strategies() -> Any:
         # only what the model really refuses is a bad input; the refusal names the field
         try:
             if command == "propose":
-                c.parse_proposal(payload)
+                parse_proposal(payload)
             else:
-                c.parse_command(command, payload)
-        except c.InvalidInput as error:
+                parse_command(command, payload)
+        except InvalidInput as error:
             if expect not in str(error):
                 return BadInput("unnamed:" + kind, "local", command, payload, expect)
         else:
@@ -1218,8 +1220,8 @@ def _race_commands(rng: random.Random) -> list[tuple[str, dict[str, Any]]]:
 
 def _serial_check(
     state0: PartnershipState,
-    applied: list[c.Command],
-    refused: list[tuple[c.Command, str]],
+    applied: list[Command],
+    refused: list[tuple[Command, str]],
     final: PartnershipState,
 ) -> list[str]:
     """Is there a serial order giving this result? Applied commands in the store's order
@@ -1278,11 +1280,11 @@ async def race_round(
     state0 = store.state(pid, before["version"])
     assert state0 is not None
     mix = _race_commands(rng)
-    outcomes: list[tuple[c.Command, str | None, str | None]] = []
+    outcomes: list[tuple[Command, str | None, str | None]] = []
 
     async def client_sends(number: int, command: str, payload: dict[str, Any]) -> None:
         body = {**payload, "request_id": f"{pid}/race/{number}", "actor": f"client-{number}"}
-        parsed = c.parse_command(command, body)
+        parsed = parse_command(command, body)
         handle = client.get_workflow_handle(pid)
         try:
             await handle.execute_update(command, body)

@@ -44,7 +44,9 @@ MODULES: dict[str, list[str]] = {
     "tlog/merkle.py": ["tests/audit/test_merkle.py"],
     "tlog/note.py": ["tests/audit/test_note.py", "tests/audit/test_note_formats.py"],
     "domain/decider.py": DOMAIN_TESTS,
-    "domain/commands.py": DOMAIN_TESTS,
+    "domain/slices/*": DOMAIN_TESTS,
+    "domain/parsing.py": DOMAIN_TESTS,
+    "domain/state.py": DOMAIN_TESTS,
     "domain/values.py": DOMAIN_TESTS,
 }
 #: Copied beside the mutated packages so the tests import as usual.

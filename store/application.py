@@ -35,7 +35,8 @@ from eventsourcing.utils import get_topic
 from pydantic import SecretStr
 
 from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
-from domain.decider import IllegalEvent, evolve
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.events import AnyEvent
 from domain.forgetting import replace_names
 from domain.identity import aggregate_id

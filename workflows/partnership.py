@@ -28,14 +28,17 @@ with workflow.unsafe.imports_passed_through():
     from activities.messages import RecordRequest, RecordResult
     from activities.reminders import Reminder, ReminderActivities
     from activities.store import StoreActivities
-    from domain import commands as c
-    from domain.decider import decide, decide_proposal, evolve, fold
+    from domain.decider import decide, evolve, fold
     from domain.describe import summarise_event
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
     from domain.forgetting import ForgetMark, holds, replace_names
     from domain.limits import MAX_STATE_BYTES, state_too_large
+    from domain.messages import Command
+    from domain.parsing import InvalidInput, parse_command, parse_proposal
     from domain.registry import USER_COMMANDS, Rejection, user_commands
+    from domain.slices.propose import Proposal, decide_proposal
+    from domain.slices.record_rejected_signal import RecordRejectedSignal
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
     from workflows.command_handlers import with_command_handlers
     from workflows.handover import HandoverGate
@@ -99,7 +102,7 @@ class PartnershipWorkflow:
     def __init__(self, input: RawValue = NOTHING) -> None:
         self._input_error: str | None = None
         self._unprintable_proposal: str | None = None
-        self._proposal: c.Proposal | None = None
+        self._proposal: Proposal | None = None
         self._state: PartnershipState | None = None
         self._applied: dict[str, CommandOutcome] = {}
         self._runs = 1
@@ -127,13 +130,13 @@ class PartnershipWorkflow:
                 self._runs = previous_run.runs
             else:
                 proposal, self._unprintable_proposal = parse_printable(
-                    lambda printable: c.parse_proposal(data, printable)
+                    lambda printable: parse_proposal(data, printable)
                 )
                 self._proposal = proposal
                 # Provisional state (version 0) so `status` answers before the store does.
                 proposed = decide_proposal(workflow.info().workflow_id, proposal, workflow.now())
                 self._state = evolve(None, proposed[0], 0)
-        except c.InvalidInput as error:
+        except InvalidInput as error:
             self._input_error = f"invalid proposal: {error}".replace("propose: ", "")
         except ValidationError as error:
             self._input_error = f"invalid carried state: {one_line(error)}"
@@ -209,7 +212,7 @@ class PartnershipWorkflow:
             )
         )
 
-    async def _record_proposal(self, proposal: c.Proposal) -> None:
+    async def _record_proposal(self, proposal: Proposal) -> None:
         info = workflow.info()
         events = decide_proposal(info.workflow_id, proposal, workflow.now())
         # Keyed by the first run, not the sender's request_id: a partnership id can begin a
@@ -301,7 +304,7 @@ class PartnershipWorkflow:
             summary=f"record {command}",
         )
 
-    async def _apply(self, command: c.Command, via: str) -> CommandOutcome:
+    async def _apply(self, command: Command, via: str) -> CommandOutcome:
         """Decide, record, evolve: one command at a time. Raises ApplicationError if refused."""
         await self._gate.admit()
         try:
@@ -309,7 +312,7 @@ class PartnershipWorkflow:
         finally:
             self._gate.leave()
 
-    async def _apply_now(self, command: c.Command, via: str) -> CommandOutcome:
+    async def _apply_now(self, command: Command, via: str) -> CommandOutcome:
         async with self._lock:
             request_id = command.request_id or str(workflow.uuid4())
             earlier = self._applied.get(request_id)
@@ -352,12 +355,10 @@ class PartnershipWorkflow:
             self._publish()
             return outcome
 
-    def _over_budget(
-        self, command: c.Command, events: Sequence[AnyEvent], growth: int
-    ) -> str | None:
+    def _over_budget(self, command: Command, events: Sequence[AnyEvent], growth: int) -> str | None:
         """Why applying `events` would make the state too large to carry, or None. Cheap:
         a running upper bound, measured exactly only when the bound passes the budget."""
-        if isinstance(command, c.RecordRejectedSignal):
+        if isinstance(command, RecordRejectedSignal):
             return None  # bounded list; refusing it would lose the refusal
         if self._state_bytes is None:
             self._state_bytes = len(self._current.model_dump_json())
@@ -369,7 +370,7 @@ class PartnershipWorkflow:
         self._state_bytes = len(self._current.model_dump_json())
         return state_too_large(command.name, exact)
 
-    async def _apply_engine(self, command: c.Command) -> None:
+    async def _apply_engine(self, command: Command) -> None:
         """A policy timer fired: record it unless a command got there first."""
         stamped = command.model_copy(
             update={
@@ -417,7 +418,7 @@ class PartnershipWorkflow:
     # -- what every command's Update and Signal call (workflows/command_handlers.py) -------
 
     async def _update(self, name: str, raw: RawValue) -> Status:
-        command = c.parse_command(name, decode(raw))
+        command = parse_command(name, decode(raw))
         outcome = await self._apply(command, "update")
         return to_status(self._current, outcome)
 
@@ -429,8 +430,8 @@ class PartnershipWorkflow:
         if too_large is not None:
             raise ApplicationError(too_large, type="InvalidCommand")
         try:
-            command = c.parse_command(name, decode(raw), printable=True)
-        except c.InvalidInput as error:
+            command = parse_command(name, decode(raw), printable=True)
+        except InvalidInput as error:
             raise ApplicationError(str(error), type="InvalidCommand") from None
         if command.request_id and command.request_id in self._applied:
             return  # a repeat: the handler answers with the earlier outcome
@@ -446,9 +447,9 @@ class PartnershipWorkflow:
         too_large = oversize(name, raw)
         try:
             if too_large is not None:
-                raise c.InvalidInput(too_large)
+                raise InvalidInput(too_large)
             pending = PendingSignal(name=name, data=decode(raw))
-        except c.InvalidInput as error:
+        except InvalidInput as error:
             pending = PendingSignal(name=name, error=str(error))
         self._gate.hold(pending)
         await self._process_signal(pending)
@@ -470,15 +471,15 @@ class PartnershipWorkflow:
             request_id = data["request_id"][:200]
         try:
             if pending.error is not None:
-                raise c.InvalidInput(pending.error)
+                raise InvalidInput(pending.error)
             command, unprintable = parse_printable(
-                lambda printable: c.parse_command(name, data, printable)
+                lambda printable: parse_command(name, data, printable)
             )
             if unprintable is not None and PRINTABLE_TEXT.new_code():
-                raise c.InvalidInput(unprintable)
+                raise InvalidInput(unprintable)
             await self._apply_now(command, "signal")
             return
-        except c.InvalidInput as error:
+        except InvalidInput as error:
             reason = str(error)
         except ApplicationError as error:
             reason = error.message
@@ -487,7 +488,7 @@ class PartnershipWorkflow:
             return
         if self._input_error is not None:
             return
-        record = c.RecordRejectedSignal(
+        record = RecordRejectedSignal(
             command=shorten(name, 100),
             reason=reason,
             sender_request_id=request_id,
@@ -522,7 +523,7 @@ class PartnershipWorkflow:
         state carried to the next run, `status` and Update results no longer hold it."""
         try:
             mark = ForgetMark.model_validate(decode(payload))
-        except (c.InvalidInput, ValidationError):
+        except (InvalidInput, ValidationError):
             workflow.logger.warning("forget_person without a valid mark: ignored")
             return
         self._forget_marks.append(mark)
@@ -540,7 +541,7 @@ class PartnershipWorkflow:
         Named to sort after `status`: the Web UI's Queries tab opens on the first name."""
         try:
             mark = ForgetMark.model_validate(decode(payload))
-        except (c.InvalidInput, ValidationError):
+        except (InvalidInput, ValidationError):
             raise ApplicationError(
                 "status_holds_person needs a forget mark (amity forget sends it)",
                 type="InvalidQuery",

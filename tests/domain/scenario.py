@@ -11,8 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from domain import events as e
-from domain.commands import Command, parse_command
-from domain.decider import Rejection, decide, fold
+from domain.decider import decide, fold
+from domain.messages import Command
+from domain.parsing import parse_command
+from domain.registry import Rejection
 from domain.state import PartnershipState
 from domain.values import Stage
 
@@ -78,7 +80,7 @@ def meeting(when: datetime = T0 + 2 * DAY) -> e.MeetingRecorded:
 
 
 def drafted(version: int = 1, when: datetime = T0 + 3 * DAY) -> e.MemorandumDrafted:
-    from domain.decider import text_digest
+    from domain.slices.draft_memorandum import text_digest
 
     return e.MemorandumDrafted(
         at=when,

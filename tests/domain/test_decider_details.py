@@ -10,11 +10,16 @@ from typing import ClassVar
 
 import pytest
 
+import domain.state
 from amity import story
-from domain import commands as c
-from domain import decider
 from domain import events as e
-from domain.decider import IllegalEvent, Rejection, decide, decide_proposal, evolve, fold
+from domain.decider import decide, evolve, fold
+from domain.errors import IllegalEvent
+from domain.messages import Command
+from domain.parsing import parse_proposal
+from domain.registry import Rejection
+from domain.slices.correct import Correct
+from domain.slices.propose import decide_proposal
 
 from .scenario import (
     ACTIVE,
@@ -44,7 +49,7 @@ SIGN = {
 }
 
 
-class Unlisted(c.Command):
+class Unlisted(Command):
     name: ClassVar[str] = "unlisted"
 
 
@@ -89,14 +94,14 @@ def test_a_correction_of_an_unknown_field_lists_the_correctable_ones() -> None:
 
 
 def test_an_empty_correction_that_got_past_parsing_is_refused() -> None:
-    correct = c.Correct.model_construct(target_version=1, reason="r", correction={})
+    correct = Correct.model_construct(target_version=1, reason="r", correction={})
     assert then_rejected(when(given(*ACTIVE), correct)) == (
         "correction: give at least one field to correct"
     )
 
 
 def test_a_proposal_carries_every_field_into_its_event_and_state() -> None:
-    proposal = c.parse_proposal(
+    proposal = parse_proposal(
         {
             "initiator": {"name": "A", "country": "CN"},
             "partner": {"name": "B", "country": "US"},
@@ -163,7 +168,7 @@ def test_a_signing_correction_changes_only_the_named_field() -> None:
 def test_the_fold_is_the_same_with_a_cold_field_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     """The records' field names are cached per event type; the first use computes them."""
     history = [*ACTIVE, exchange(at(20), "trade")]
-    monkeypatch.setattr(decider, "_RECORD_FIELDS", {})
+    monkeypatch.setattr(domain.state, "_RECORD_FIELDS", {})
     state = fold(history)
     first_meeting = next(ev for ev in history if isinstance(ev, e.MeetingRecorded))
     assert state.meetings[0].place == first_meeting.place
@@ -171,7 +176,7 @@ def test_the_fold_is_the_same_with_a_cold_field_cache(monkeypatch: pytest.Monkey
     assert state.exchanges[0].field.value == "trade"
     assert state.exchanges[0].version == 8
     assert state.invitations[0].invitation_id == "inv-1"
-    assert decider._RECORD_FIELDS  # filled on first use
+    assert domain.state._RECORD_FIELDS  # filled on first use
     assert fold(history) == state
 
 

@@ -6,10 +6,18 @@ from datetime import timedelta
 
 import pytest
 
-from domain import commands as c
 from domain import events as e
-from domain.decider import Rejection, decide, text_digest
-from domain.registry import USER_COMMANDS
+from domain.decider import decide
+from domain.messages import Command
+from domain.parsing import InvalidInput
+from domain.registry import USER_COMMANDS, Rejection
+from domain.slices.draft_memorandum import text_digest
+from domain.slices.expire import Expire
+from domain.slices.mark_dormant import MarkDormant
+from domain.slices.note_renewal_due import NoteRenewalDue
+from domain.slices.note_talks_deadline import NoteTalksDeadline
+from domain.slices.propose import Proposal
+from domain.slices.record_rejected_signal import RecordRejectedSignal
 from domain.values import Stage
 
 from .scenario import (
@@ -82,12 +90,12 @@ VALID: dict[str, dict] = {
     "withdraw": {"reason": "no budget"},
     "terminate": {"reason": "no exchanges"},
 }
-ENGINE: dict[str, c.Command] = {
-    "note_talks_deadline": c.NoteTalksDeadline(),
-    "mark_dormant": c.MarkDormant(),
-    "note_renewal_due": c.NoteRenewalDue(),
-    "expire": c.Expire(),
-    "record_rejected_signal": c.RecordRejectedSignal(command="upgrade", reason="nope"),
+ENGINE: dict[str, Command] = {
+    "note_talks_deadline": NoteTalksDeadline(),
+    "mark_dormant": MarkDormant(),
+    "note_renewal_due": NoteRenewalDue(),
+    "expire": Expire(),
+    "record_rejected_signal": RecordRejectedSignal(command="upgrade", reason="nope"),
 }
 
 
@@ -127,7 +135,7 @@ def test_no_command_before_a_proposal():
 
 
 def test_a_proposal_is_not_a_command():
-    proposal = c.Proposal.model_validate(
+    proposal = Proposal.model_validate(
         {
             "initiator": {"name": "A", "country": "CN"},
             "partner": {"name": "B", "country": "US"},
@@ -192,12 +200,12 @@ def test_sign_refused_for_an_unknown_draft_version(version):
 @pytest.mark.parametrize("side", [JING, ZHANG])
 def test_signatories_of_one_side_only_are_invalid_input(side):
     other = {**side, "name": "Someone Else"}
-    with pytest.raises(c.InvalidInput, match="signatories: at least one signatory per side"):
+    with pytest.raises(InvalidInput, match="signatories: at least one signatory per side"):
         command("sign_memorandum", **{**SIGN, "signatories": [side, other]})
 
 
 def test_a_single_signatory_is_invalid_input():
-    with pytest.raises(c.InvalidInput, match="signatories"):
+    with pytest.raises(InvalidInput, match="signatories"):
         command("sign_memorandum", **{**SIGN, "signatories": [JING]})
 
 
@@ -225,7 +233,7 @@ def test_draft_without_text_or_hash_is_invalid_input(text):
     payload = {"title": "T", "languages": ["en"]}
     if text is not None:
         payload["text"] = text
-    with pytest.raises(c.InvalidInput, match="text or its text_sha256"):
+    with pytest.raises(InvalidInput, match="text or its text_sha256"):
         command("draft_memorandum", **payload)
 
 
@@ -267,7 +275,7 @@ def test_answer_to_an_answered_invitation(first, word):
 
 
 def test_invitation_to_the_same_side_is_invalid_input():
-    with pytest.raises(c.InvalidInput, match="from_side and to_side must differ"):
+    with pytest.raises(InvalidInput, match="from_side and to_side must differ"):
         command("extend_invitation", event="Expo", from_side="partner", to_side="partner")
 
 
@@ -301,7 +309,7 @@ def test_renew_without_any_term():
 
 @pytest.mark.parametrize("term", ["PT0S", 0, -5, "P300Y"])
 def test_renew_with_a_bad_term_is_invalid_input(term):
-    with pytest.raises(c.InvalidInput, match="term") as raised:
+    with pytest.raises(InvalidInput, match="term") as raised:
         command("renew", term=term)
     assert "\n" not in str(raised.value)
 
@@ -425,7 +433,7 @@ def test_correct_to_null_an_optional_value_clears_it(version, field):
 
 
 def test_an_empty_correction_is_invalid_input():
-    with pytest.raises(c.InvalidInput, match="correction"):
+    with pytest.raises(InvalidInput, match="correction"):
         command("correct", target_version=1, reason="r", correction={})
 
 
@@ -434,38 +442,38 @@ def test_an_empty_correction_is_invalid_input():
 
 def test_talks_deadline_not_passed_not_set_or_already_noted():
     state = given(proposed())
-    then_rejected(when(state, c.NoteTalksDeadline(), at(364)), "has not passed")
-    reason = then_rejected(when(given(proposed(policy={})), c.NoteTalksDeadline(), LATER))
+    then_rejected(when(state, NoteTalksDeadline(), at(364)), "has not passed")
+    reason = then_rejected(when(given(proposed(policy={})), NoteTalksDeadline(), LATER))
     assert reason == "no talks deadline pending"
     noted = given(proposed(), e.TalksDeadlinePassed(at=at(365), deadline=at(365)))
-    assert then_rejected(when(noted, c.NoteTalksDeadline(), LATER)) == "no talks deadline pending"
+    assert then_rejected(when(noted, NoteTalksDeadline(), LATER)) == "no talks deadline pending"
 
 
 def test_mark_dormant_too_early_or_without_policy():
     state = given(*ACTIVE, exchange(at(100)))
-    reason = then_rejected(when(state, c.MarkDormant(), at(100) + timedelta(days=364)))
+    reason = then_rejected(when(state, MarkDormant(), at(100) + timedelta(days=364)))
     assert reason == "an exchange was recorded recently"
     no_policy = given(proposed(policy={}), *ACTIVE[1:-1], signed(term=None))
-    assert then_rejected(when(no_policy, c.MarkDormant(), LATER)) == "no dormancy policy"
+    assert then_rejected(when(no_policy, MarkDormant(), LATER)) == "no dormancy policy"
 
 
 def test_renewal_due_too_early_without_term_or_already_noted():
     state = given(*ACTIVE)  # expires at day 735, notice 60 days
-    reason = then_rejected(when(state, c.NoteRenewalDue(), at(674)))
+    reason = then_rejected(when(state, NoteRenewalDue(), at(674)))
     assert reason == "the renewal notice period has not started"
     noted = given(*ACTIVE, e.RenewalDue(at=at(675), expires_at=at(735)))
-    assert then_rejected(when(noted, c.NoteRenewalDue(), LATER)) == "no renewal reminder pending"
+    assert then_rejected(when(noted, NoteRenewalDue(), LATER)) == "no renewal reminder pending"
     no_term = given(proposed(policy={"renewal_notice": "P30D"}), *ACTIVE[1:-1], signed(term=None))
-    assert then_rejected(when(no_term, c.NoteRenewalDue(), LATER)) == "no renewal reminder pending"
+    assert then_rejected(when(no_term, NoteRenewalDue(), LATER)) == "no renewal reminder pending"
 
 
 def test_expire_before_the_term_ends_or_without_term():
     state = given(*ACTIVE)
-    assert then_rejected(when(state, c.Expire(), at(734))) == "the term has not ended"
+    assert then_rejected(when(state, Expire(), at(734))) == "the term has not ended"
     no_term = given(proposed(policy={}), *ACTIVE[1:-1], signed(term=None))
-    assert then_rejected(when(no_term, c.Expire(), LATER)) == "the term has not ended"
+    assert then_rejected(when(no_term, Expire(), LATER)) == "the term has not ended"
     renewed = given(*ACTIVE, e.Renewed(at=at(700), term=timedelta(days=730), expires_at=at(1430)))
-    assert then_rejected(when(renewed, c.Expire(), at(735))) == "the term has not ended"
+    assert then_rejected(when(renewed, Expire(), at(735))) == "the term has not ended"
 
 
 def test_refusals_leave_the_state_alone():

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from domain import events as e
-from domain.decider import IllegalEvent, fold
+from domain.decider import fold
+from domain.errors import IllegalEvent
 from domain.identity import aggregate_id
 from domain.values import Stage
 from runtime.settings import open_store

@@ -7,7 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from domain import events as e
-from domain.decider import Rejection, text_digest
+from domain.registry import Rejection
+from domain.slices.draft_memorandum import text_digest
 from domain.values import Policy, Stage, Tier
 
 from .scenario import (
@@ -42,8 +43,8 @@ NOW = at(10)
 
 
 def test_decide_proposal_starts_a_life():
-    from domain.commands import parse_proposal
-    from domain.decider import decide_proposal
+    from domain.parsing import parse_proposal
+    from domain.slices.propose import decide_proposal
 
     proposal = parse_proposal(
         {
@@ -662,7 +663,7 @@ def test_correct_drafts_approvals_invitations(index, target_type, correction, ch
     "history", [[proposed()], [proposed(), talks_opened()]], ids=["proposed", "in_talks"]
 )
 def test_note_talks_deadline(history):
-    from domain.commands import NoteTalksDeadline
+    from domain.slices.note_talks_deadline import NoteTalksDeadline
 
     state = given(*history)
     deadline = T0 + timedelta(days=365)
@@ -677,7 +678,7 @@ def test_note_talks_deadline(history):
 
 
 def test_mark_dormant_after_idle_period_since_last_exchange():
-    from domain.commands import MarkDormant
+    from domain.slices.mark_dormant import MarkDormant
 
     state = given(*ACTIVE, exchange(at(100)))
     moment = at(100) + timedelta(days=365)
@@ -688,7 +689,7 @@ def test_mark_dormant_after_idle_period_since_last_exchange():
 
 
 def test_mark_dormant_counts_from_signing_without_exchanges():
-    from domain.commands import MarkDormant
+    from domain.slices.mark_dormant import MarkDormant
 
     state = given(*ACTIVE)
     moment = at(5) + timedelta(days=365)
@@ -697,7 +698,8 @@ def test_mark_dormant_counts_from_signing_without_exchanges():
 
 @pytest.mark.parametrize("history", [ACTIVE, DORMANT], ids=["active", "dormant"])
 def test_note_renewal_due_and_expire(history):
-    from domain.commands import Expire, NoteRenewalDue
+    from domain.slices.expire import Expire
+    from domain.slices.note_renewal_due import NoteRenewalDue
 
     state = given(*history)
     expires = at(5) + timedelta(days=730)
@@ -713,7 +715,7 @@ def test_note_renewal_due_and_expire(history):
 
 
 def test_renew_resets_the_renewal_reminder():
-    from domain.commands import NoteRenewalDue
+    from domain.slices.note_renewal_due import NoteRenewalDue
 
     state = given(*ACTIVE, e.RenewalDue(at=at(700), expires_at=at(735)))
     assert state.renewal_due_noted
@@ -728,7 +730,7 @@ def test_renew_resets_the_renewal_reminder():
 
 @pytest.mark.parametrize("stage", list(Stage))
 def test_record_rejected_signal_in_every_stage(stage):
-    from domain.commands import RecordRejectedSignal
+    from domain.slices.record_rejected_signal import RecordRejectedSignal
 
     from .scenario import HISTORIES
 
@@ -769,8 +771,9 @@ def test_rejected_signals_in_state_are_capped():
 def test_the_story_from_examples():
     """The Mianyang–Cupertino story (examples/*.json) runs through the decider."""
     from amity import story
-    from domain.commands import parse_command, parse_proposal
-    from domain.decider import decide, decide_proposal
+    from domain.decider import decide
+    from domain.parsing import parse_command, parse_proposal
+    from domain.slices.propose import decide_proposal
 
     state = given(*decide_proposal(story.PARTNERSHIP_ID, parse_proposal(story.proposal()), T0))
     for offset, (name, payload) in enumerate(story.steps(), start=1):
