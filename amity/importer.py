@@ -40,10 +40,12 @@ from amity.commands import (
     translated,
 )
 from amity.portfolio import Line, Parsed, PortfolioRow, TargetStage, parse_row
-from domain import commands as c
-from domain.decider import Rejection, decide, decide_proposal, evolve, fold
+from domain.decider import decide, evolve, fold
 from domain.identity import conventional_id
-from domain.values import Party, Side, SidedPerson
+from domain.parsing import InvalidInput, parse_command, parse_proposal
+from domain.registry import Rejection
+from domain.slices.propose import decide_proposal, refuse_proposal
+from domain.values import Side, SidedPerson
 from runtime.sending import send_update
 
 #: Who the imported steps are recorded as having been sent by.
@@ -100,7 +102,6 @@ def _request_id(partnership_id: str, command: str, payload: dict[str, Any]) -> s
 
 def _step(partnership_id: str, command: str, payload: dict[str, Any]) -> Step:
     clean = {key: value for key, value in payload.items() if value is not None}
-    clean = _compat(c.USER_COMMANDS[command], clean)
     return Step(
         command,
         {**clean, "actor": ACTOR, "request_id": _request_id(partnership_id, command, clean)},
@@ -109,11 +110,6 @@ def _step(partnership_id: str, command: str, payload: dict[str, Any]) -> Step:
 
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", exclude_none=True)
-
-
-def _compat(model: Any, payload: dict[str, Any]) -> dict[str, Any]:
-    # TEMPORARY until the domain carries effective dates of these steps
-    return {k: v for k, v in payload.items() if k in model.model_fields}
 
 
 def plan_row(row: PortfolioRow, line: int) -> Plan:
@@ -133,9 +129,6 @@ def plan_row(row: PortfolioRow, line: int) -> Plan:
         ],
         "actor": ACTOR,
     }
-    proposal = _compat(c.Proposal, proposal)
-    proposal["initiator"] = _compat(Party, proposal["initiator"])
-    proposal["partner"] = _compat(Party, proposal["partner"])
     steps: list[Step] = []
     if row.talks_opened_on is not None:
         steps.append(_step(pid, "open_talks", {"date": row.talks_opened_on.isoformat()}))
@@ -198,14 +191,18 @@ def simulate(plan: Plan, now: datetime) -> str | None:
     """Run the row's steps through the pure decider, as the workflow will: why the first
     refused step would be refused, or None."""
     try:
-        proposal = c.parse_proposal(plan.proposal, printable=True)
-    except c.InvalidInput as error:
+        proposal = parse_proposal(plan.proposal, printable=True)
+    except InvalidInput as error:
         return f"proposal: {str(error).removeprefix('propose: ')}"
-    state = evolve(None, decide_proposal(plan.partnership_id, proposal, now)[0], 1)
+    refused = refuse_proposal(proposal, now)
+    if refused is not None:
+        return f"proposal: {refused}"
+    first = decide_proposal(plan.partnership_id, proposal, now, effective_clock=True)
+    state = evolve(None, first[0], 1)
     for step in plan.steps:
         try:
-            command = c.parse_command(step.command, step.payload, printable=True)
-        except c.InvalidInput as error:
+            command = parse_command(step.command, step.payload, printable=True)
+        except InvalidInput as error:
             return str(error)
         decision = decide(state, command, now)
         if isinstance(decision, Rejection):
@@ -257,7 +254,7 @@ class RowResult:
 async def import_plan(client: Client, task_queue: str, plan: Plan) -> RowResult:
     """Start the row's workflow unless it exists, then send what it does not hold yet."""
     pid = plan.partnership_id
-    proposal = c.parse_proposal(plan.proposal)
+    proposal = parse_proposal(plan.proposal)
     try:
         await client.start_workflow(
             WORKFLOW_TYPE,

@@ -32,6 +32,7 @@ from domain.values import (
     LongText,
     Model,
     Name,
+    PartyKind,
     Policy,
     RequiredText,
     ShortText,
@@ -61,13 +62,6 @@ class TargetStage(StrEnum):
     PROPOSED = "proposed"
     IN_TALKS = "in_talks"
     ACTIVE = "active"
-
-
-class PartyKind(StrEnum):
-    CITY = "city"
-    PROVINCE = "province"
-    COUNTY = "county"
-    INSTITUTION = "institution"
 
 
 class PartyRow(Model):

@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 
 from domain.aggregate import PartnershipEvent
-from domain.decider import IllegalEvent, evolve
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.events import AnyEvent, Corrected
 from domain.state import PartnershipState
 

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import pytest
 
 from audit.asof import AsOfError, as_of, parse_moment
-from domain import commands as c
-from domain.decider import Rejection, decide
+from domain.decider import decide
+from domain.parsing import parse_command
+from domain.registry import Rejection
 from store.application import CommandMeta, PartnershipStore
 from tests.audit.conftest import AuditCli, tell_story
 
@@ -26,7 +27,7 @@ def at(day: str) -> datetime:
 def correct_signing_date(store: PartnershipStore, day: str) -> None:
     state = store.state(PID)
     assert state is not None and state.signing is not None
-    command = c.parse_command(
+    command = parse_command(
         "correct",
         {
             "target_version": state.signing.version,
