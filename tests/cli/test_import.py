@@ -196,3 +196,26 @@ async def test_a_worker_and_an_import_killed_half_way_then_run_again_give_one_hi
                 assert len({e.run_id for e in store.history(plan.partnership_id)}) == 1
         finally:
             store.close()
+
+
+async def test_the_seed_portfolio_imports_and_its_2017_memorandum_has_expired(
+    amity: Amity, engine: Engine
+) -> None:
+    examples = ROOT / "examples" / "portfolio"
+    for name in ("mianyang.csv", "mianyang.json"):
+        dry = await amity("import", str(examples / name), "--dry-run", "--json")
+        assert dry.exit_code == 0, dry.stderr
+        assert json.loads(dry.stdout)["valid"] == 25
+    first = await amity("import", str(examples / "mianyang.json"), "--json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["created"] == 25
+    handle = engine.client.get_workflow_handle("partnership-mianyang-cupertino")
+    final = await asyncio.wait_for(handle.result(), timeout=30)
+    assert final["stage"] == "expired" and final["signed_on"] == "2017-11-15"
+    assert final["proposed_on"] == "2017-10-16" and final["talks_opened_on"] == "2017-11-06"
+    assert final["exchange_count"] == 2
+    kinds = [e.event.type for e in engine.store.history(handle.id)]
+    assert kinds[-3:] == ["corrected", "renewal_due", "expired"]
+    again = await amity("import", str(examples / "mianyang.csv"))
+    assert again.exit_code == 0, again.stderr
+    assert "0 created, 25 already present" in again.stdout
