@@ -411,8 +411,11 @@ def csv_row(cells: dict[str, str]) -> dict[str, Any]:
         row["fields"] = [_label(item) for item in value["fields"].split(";") if item.strip()]
     if "languages" in value:
         row["languages"] = [item.strip() for item in value["languages"].split(";") if item.strip()]
-    if "proposed_by" in value:
-        parts = _parts("proposed_by", _items(value["proposed_by"])[0], ("name", "title"), 1)
+    proposers = _items(value.get("proposed_by", ""))
+    if len(proposers) > 1:
+        raise CellError("proposed_by: one person (Name|Title)")
+    if proposers:
+        parts = _parts("proposed_by", proposers[0], ("name", "title"), 1)
         row["proposed_by"] = {**parts, "side": "initiator"}
     row["approvals"] = [
         _parts("approvals", item, ("side", "authority", "decision", "date", "reference"), 2)

@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -219,3 +220,57 @@ async def test_the_seed_portfolio_imports_and_its_2017_memorandum_has_expired(
     again = await amity("import", str(examples / "mianyang.csv"))
     assert again.exit_code == 0, again.stderr
     assert "0 created, 25 already present" in again.stdout
+
+
+HEADER = "initiator,initiator_country,partner,partner_country,tier,stage,proposed_on,fields"
+GOOD = "Mianyang,CN,Cupertino,US,friendly relations,proposed,2017-10-16,economy"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("empty.csv", b"", "no header row"),
+        ("header-only.csv", HEADER.encode() + b"\n", "no rows"),
+        ("latin1.csv", HEADER.encode() + b"\nM\xfcnchen,DE\n", "not UTF-8"),
+        ("unknown-column.csv", b"initiator,colour\nA,red\n", "unknown column 'colour'"),
+        ("missing-column.csv", b"initiator,partner\nA,B\n", "missing column"),
+        ("object.json", b'{"rows": []}', "expected a JSON array"),
+        ("deep.json", b"[" * 100 + b"]" * 100, "nested deeper"),
+        ("nan.json", b'[{"tier": NaN}]', "NaN"),
+        ("rows.txt", GOOD.encode(), "a .csv or a .json file"),
+    ],
+)
+async def test_hostile_files_are_one_line_refusals(
+    amity: Amity, tmp_path: Path, name: str, content: bytes, says: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = await amity("import", str(path), "--dry-run")
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("amity: ") and says in lines[0], lines
+
+
+async def test_bad_cells_are_bad_rows_with_their_lines(amity: Amity, tmp_path: Path) -> None:
+    rows = [
+        HEADER + ",proposed_by,exchanges",
+        GOOD + ",;,",  # an empty proposer list is no proposer
+        GOOD.replace("Cupertino", "Sunnyvale") + ",A|B|C,",  # too many parts
+        GOOD.replace("Cupertino", "Iizuka") + ",,2018-01-01|trade",  # an exchange too short
+        GOOD.replace("Cupertino", "Taichung") + ",x",  # a cell short
+        GOOD.replace("Cupertino", "Tomorrowland").replace(
+            "2017-10-16", f"{datetime.now(UTC).year + 1}-01-01"
+        )
+        + ",,",  # the future
+        GOOD.replace("Cupertino", "Cuper\x00tino") + ",,",  # a control character
+    ]
+    path = tmp_path / "cells.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = await amity("import", str(path), "--dry-run", "--json")
+    assert result.exit_code == 2
+    bad = {row["line"]: row["error"] for row in json.loads(result.stdout)["bad_rows"]}
+    assert sorted(bad) == [3, 4, 5, 6, 7], bad
+    assert "proposed_by" in bad[3] and "exchanges" in bad[4] and "cells" in bad[5]
+    assert "in the future" in bad[6]
+    assert "control characters" in bad[7]
