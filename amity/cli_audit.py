@@ -822,17 +822,51 @@ def pipeline_form_table(form: dict[str, int]) -> Table:
     return table
 
 
+def _stats_on(store: PartnershipStore, ids: list[str], on: str, as_json: bool) -> None:
+    from audit.asof import AsOfError, parse_moment
+    from audit.on_date import portfolio_on, states_on
+
+    try:
+        moment = parse_moment(on, "--on")
+    except AsOfError as error:
+        raise UserError(str(error)) from None
+    with progress("folding histories", len(ids), quiet=as_json):
+        found = portfolio_on(states_on(store, ids, moment))
+    if as_json:
+        print_json({"on": on, **found})
+        return
+    cities = Table(title=f"In force on {on} per city and tier")
+    for column in ("city", "country", "tier", "partnerships"):
+        cities.add_column(column)
+    for row in found["in_force_by_city_and_tier"]:
+        cities.add_row(Text(row["city"]), row["country"], row["tier"], str(row["count"]))
+    console.print(cities)
+    console.print(pipeline_form_table(found["pipeline_form"]))
+
+
 @app.command("stats")
 @friendly
 def stats_command(
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            help="As in effect on this date (effective dates): in force per city and tier,"
+            " and the report's pipeline",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Partnerships in force per city and tier, the pipeline by stage, exchanges by field/year."""
     from audit.projections import ReadModels
 
-    models = ReadModels(open_store())
+    store = open_store()
+    models = ReadModels(store)
     with progress("catching up the read models", models.pending(), quiet=as_json) as advance:
         models.catch_up(progress=lambda done, _pos: advance(done))  # resume where they stopped
+    if on is not None:
+        _stats_on(store, models.partnership_ids(), on, as_json)
+        return
     stats = models.stats()
     if as_json:
         print_json(stats.as_json())

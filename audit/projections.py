@@ -193,6 +193,12 @@ class ReadModels:
             )
         return stats
 
+    def partnership_ids(self) -> list[str]:
+        """Every partnership the read models know, by id."""
+        with self.db.transaction(commit=False) as cursor:
+            cursor.execute("SELECT partnership_id FROM amity_rm_partnerships ORDER BY 1")
+            return [str(pid) for (pid,) in cursor.fetchall()]
+
     def rows(self) -> list[tuple[Any, ...]]:
         """Every partnership row (for comparing two builds)."""
         with self.db.transaction(commit=False) as cursor:

@@ -111,6 +111,11 @@ async def test_import_makes_the_rows_live_with_their_dated_histories_and_again_c
     stats = await amity("audit", "stats", "--json")
     assert stats.exit_code == 0, stats.stderr
     assert json.loads(stats.stdout)["pipeline_form"] == expected_form(list(rows.values()))
+    # and on a past date, by the rows' effective dates
+    day = "2005-06-30"
+    on = await amity("audit", "stats", "--on", day, "--json")
+    assert on.exit_code == 0, on.stderr
+    assert json.loads(on.stdout)["pipeline_form"] == expected_form_on(list(rows.values()), day)
 
     again = await amity("import", str(path), "--skip-bad")
     assert again.exit_code == 0, again.stderr
@@ -130,6 +135,24 @@ def expected_form(rows: list[dict[str, Any]]) -> dict[str, int]:
         else "established"
         for row in rows
     )
+    order = ("established", "approved, awaiting signing", "letter of intent", "first contact")
+    return {name: form[name] for name in order}
+
+
+def expected_form_on(rows: list[dict[str, Any]], day: str) -> dict[str, int]:
+    """The report's rows on `day`, counted from the portfolio's dates (ISO dates compare
+    as text)."""
+    form: Counter[str] = Counter()
+    for row in rows:
+        if row["proposed_on"] > day:
+            continue
+        if row.get("signed_on") and row["signed_on"] <= day:
+            intent = row["tier"] == "friendly_relations"
+            form["letter of intent" if intent else "established"] += 1
+        elif row["approvals"] and all(a["date"] <= day for a in row["approvals"]):
+            form["approved, awaiting signing"] += 1
+        else:
+            form["first contact"] += 1
     order = ("established", "approved, awaiting signing", "letter of intent", "first contact")
     return {name: form[name] for name in order}
 
