@@ -28,10 +28,17 @@ class Command(Model):
     )
     request_id: Token | None = Field(
         default=None,
-        description="Idempotency key: a repeat with the same key changes nothing",
+        description=(
+            "Idempotency key: a repeat with the same key and payload changes nothing;"
+            " the same key with another command or payload is refused"
+        ),
     )
 
 
 class Event(Model):
     type: str
     at: datetime
+
+    def summary(self) -> str:
+        """One readable sentence for auditors' tables, reminders and the UI."""
+        return self.type

@@ -39,20 +39,28 @@ class Corrected(Event):
     reason: str
     correction: dict[str, Any]
 
+    def summary(self) -> str:
+        target = f"version {self.target_version} ({self.target_type})"
+        return f"correction of {target}: {', '.join(self.correction)} — {self.reason}"
+
+
+#: The state's list of records each correctable event type adds to (the proposal and the
+#: signing, one each, are found apart).
+RECORDS = {
+    "meeting_recorded": "meetings",
+    "memorandum_drafted": "drafts",
+    "approval_recorded": "approvals",
+    "exchange_recorded": "exchanges",
+    "invitation_extended": "invitations",
+}
+
 
 def find_correctable(state: PartnershipState, version: int) -> tuple[str, Any] | None:
     """The entity created by the event at `version`, if that event can be corrected."""
     if version == state.proposed_version:
         return "proposed", state
-    groups: list[tuple[str, list[Any]]] = [
-        ("meeting_recorded", state.meetings),
-        ("memorandum_drafted", state.drafts),
-        ("approval_recorded", state.approvals),
-        ("exchange_recorded", state.exchanges),
-        ("invitation_extended", state.invitations),
-    ]
-    for target_type, records in groups:
-        for record in records:
+    for target_type, attribute in RECORDS.items():
+        for record in getattr(state, attribute):
             if record.version == version:
                 return target_type, record
     if state.signing is not None and state.signing.version == version:
@@ -126,13 +134,7 @@ def _apply_correction(state: PartnershipState, event: Corrected) -> dict[str, An
     if event.target_type == "memorandum_signed" and state.signing is not None:
         signing = _replace([state.signing], v, patch.model_dump(include=set(values)))[0]
         return {"signing": signing, **_moved_term(state, signing.date)}
-    attribute = {
-        "meeting_recorded": "meetings",
-        "memorandum_drafted": "drafts",
-        "approval_recorded": "approvals",
-        "exchange_recorded": "exchanges",
-        "invitation_extended": "invitations",
-    }[event.target_type]
+    attribute = RECORDS[event.target_type]
     return {
         attribute: _replace(getattr(state, attribute), v, patch.model_dump(include=set(values)))
     }

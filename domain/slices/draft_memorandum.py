@@ -59,6 +59,9 @@ class MemorandumDrafted(Event):
     fields: list[FieldOfCooperation]
     date: Day | None = None
 
+    def summary(self) -> str:
+        return f"draft {self.draft_version}: {self.title} ({', '.join(self.languages)})"
+
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -33,6 +33,9 @@ class TalksOpened(Event):
     note: str | None = None
     date: Day | None = None
 
+    def summary(self) -> str:
+        return "talks opened" + (f" by {self.by.name}" if self.by else "")
+
 
 @command(OpenTalks, frozenset({Stage.PROPOSED}))
 def open_talks(state: PartnershipState, cmd: OpenTalks, now: datetime) -> EventsOrRejection:

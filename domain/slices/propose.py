@@ -87,6 +87,12 @@ class Proposed(Event):
     #: Its timers run from effective dates (domain/clock.py); absent in older histories.
     effective_clock: bool = False
 
+    def summary(self) -> str:
+        return (
+            f"{self.initiator.name} ({self.initiator.country}) proposes {self.tier.label} with"
+            f" {self.partner.name} ({self.partner.country}); fields: {', '.join(self.fields)}"
+        )
+
 
 def refuse_proposal(proposal: Proposal, now: datetime) -> str | None:
     """Why the engine cannot record this proposal now (a date yet to come), or None."""

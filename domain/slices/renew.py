@@ -42,6 +42,9 @@ class Renewed(Event):
     reference: str | None = None
     date: Day | None = None
 
+    def summary(self) -> str:
+        return f"renewed until {self.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+
 
 @command(Renew, ACTIVE_STAGES)
 def renew(state: PartnershipState, cmd: Renew, now: datetime) -> EventsOrRejection:
