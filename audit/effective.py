@@ -24,7 +24,8 @@ from datetime import UTC, date, datetime, time
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
 from domain.errors import IllegalEvent
-from domain.events import AnyEvent, Corrected
+from domain.events import AnyEvent
+from domain.slices.correct import Corrected
 from domain.state import PartnershipState
 
 #: Events whose `date` field is the day they took effect (where one is given). An
