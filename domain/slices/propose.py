@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -29,9 +29,6 @@ from domain.values import (
     check_date,
     unique_fields,
 )
-
-if TYPE_CHECKING:
-    from domain.events import AnyEvent
 
 
 class Proposal(Command):
@@ -101,7 +98,7 @@ def refuse_proposal(proposal: Proposal, now: datetime) -> str | None:
 
 def decide_proposal(
     partnership_id: str, proposal: Proposal, now: datetime, effective_clock: bool = False
-) -> list[AnyEvent]:
+) -> list[Proposed]:
     """The first event of a partnership (or of a new life after a terminal stage). Under the
     effective clock its talks deadline runs from its date (from when it is recorded when
     it has none)."""
