@@ -104,27 +104,40 @@ def as_of_command(
         str | None,
         typer.Option(
             "--at",
-            help="ISO 8601 time (no zone = UTC; a date alone = the end of that day)",
+            help="The state in effect on this date (signing, exchange... dates decide);"
+            " ISO 8601, no zone = UTC, a date alone = the end of that day",
+        ),
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        typer.Option(
+            "--known-at",
+            help="Only what the register had recorded by then (same format); with --at:"
+            " what the register said then about --at",
         ),
     ] = None,
     version: Annotated[int | None, typer.Option("--version", help="Aggregate version")] = None,
     as_json: JsonFlag = False,
     format: FormatOption = None,
 ) -> None:
-    """The partnership's state as it was at a time or a version."""
+    """The partnership's state in effect on a date, as recorded by a date, or at a version."""
     from audit.asof import AsOfError, as_of, parse_moment
     from domain.state import to_status
 
     try:
         moment = parse_moment(at) if at is not None else None
-        state = as_of(open_store(), partnership_id, at=moment, version=version)
+        known = parse_moment(known_at, "--known-at") if known_at is not None else None
+        state = as_of(open_store(), partnership_id, at=moment, version=version, known_at=known)
     except AsOfError as error:
         raise UserError(str(error)) from None
     status = to_status(state).model_dump(mode="json")
     if wants_json(as_json, format):
         print_json(status)
         return
-    table = Table(title=f"{partnership_id} at version {state.version}", show_header=False)
+    when = [f"in effect on {at}"] if at else []
+    when += [f"as recorded by {known_at}"] if known_at else []
+    title = f"{partnership_id} {', '.join(when) or f'at version {state.version}'}"
+    table = Table(title=title, show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for key in (
@@ -848,6 +861,39 @@ def replay_command(
         fail("workflow histories do not replay against the current code", code=DISCREPANCY)
 
 
+def pipeline_form_table(form: dict[str, int]) -> Table:
+    """The pipeline as a provincial foreign-affairs office reports it (audit/pipeline.py)."""
+    table = Table(title="Pipeline (report form)")
+    table.add_column("stage")
+    table.add_column("partnerships", justify="right")
+    for row, count in form.items():
+        table.add_row(row, str(count))
+    table.add_row("total", str(sum(form.values())), style="bold")
+    return table
+
+
+def _stats_on(store: PartnershipStore, ids: list[str], on: str, as_json: bool) -> None:
+    from audit.asof import AsOfError, parse_moment
+    from audit.on_date import portfolio_on, states_on
+
+    try:
+        moment = parse_moment(on, "--on")
+    except AsOfError as error:
+        raise UserError(str(error)) from None
+    with progress("folding histories", len(ids), quiet=as_json):
+        found = portfolio_on(states_on(store, ids, moment))
+    if as_json:
+        print_json({"on": on, **found})
+        return
+    cities = Table(title=f"In force on {on} per city and tier")
+    for column in ("city", "country", "tier", "partnerships"):
+        cities.add_column(column)
+    for row in found["in_force_by_city_and_tier"]:
+        cities.add_row(Text(row["city"]), row["country"], row["tier"], str(row["count"]))
+    console.print(cities)
+    console.print(pipeline_form_table(found["pipeline_form"]))
+
+
 class StatsFormat(StrEnum):
     table = "table"
     json = "json"
@@ -857,6 +903,14 @@ class StatsFormat(StrEnum):
 @app.command("stats")
 @friendly
 def stats_command(
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            help="As in effect on this date (effective dates): in force per city and tier,"
+            " and the report's pipeline",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
     format: Annotated[
         StatsFormat | None,
@@ -877,9 +931,13 @@ def stats_command(
     if out is not None and out.parent and not out.parent.exists():
         raise UserError(f"--out {out}: the folder {out.parent} does not exist")
     as_json = as_json or format is StatsFormat.json
-    models = ReadModels(open_store())
+    store = open_store()
+    models = ReadModels(store)
     with progress("catching up the read models", models.pending(), quiet=as_json) as advance:
         models.catch_up(progress=lambda done, _pos: advance(done))  # resume where they stopped
+    if on is not None:
+        _stats_on(store, models.partnership_ids(), on, as_json)
+        return
     stats = models.stats()
     if html and out is not None:
         from audit.portfolio import render_portfolio
@@ -903,12 +961,13 @@ def stats_command(
     pipeline.add_column("partnerships", justify="right")
     for stage, count in stats.pipeline.items():
         pipeline.add_row(stage, str(count))
+    form = pipeline_form_table(stats.form)
     exchanges = Table(title="Exchanges by field and year")
     for column in ("year", "field", "exchanges"):
         exchanges.add_column(column)
     for row in stats.exchanges:
         exchanges.add_row(str(row["year"]), row["field"], str(row["count"]))
-    for table in (cities, pipeline, exchanges):
+    for table in (cities, pipeline, form, exchanges):
         console.print(table)
     say(f"read models at position {stats.position}")
 
