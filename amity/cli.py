@@ -20,8 +20,8 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from amity import commands
-from amity.cli_audit import app as audit_app
-from amity.cli_audit import history_table
+from amity.audit_cli import app as audit_app
+from amity.audit_cli.history import history_table
 from amity.cli_common import (
     JsonFlag,
     UserError,
@@ -208,7 +208,7 @@ def forget(
     and `amity audit verify` still passes (the stored bytes do not change). Safe to run
     again (e.g. after the engine was unreachable).
     """
-    from amity.cli_audit import open_store
+    from amity.audit_cli.common import open_store
     from amity.privacy import Told, UnknownPerson, tell_workflows
     from amity.privacy import forget as forget_person
     from amity.progress import progress

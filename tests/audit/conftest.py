@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from amity import story
-from amity.cli_audit import app
+from amity.audit_cli import app
 from domain.decider import decide
 from domain.parsing import parse_command, parse_proposal
 from domain.registry import Rejection

@@ -29,7 +29,7 @@ from temporalio.client import Client, WorkflowHandle
 from typer.testing import CliRunner
 
 from amity import story
-from amity.cli_audit import app as audit_app
+from amity.audit_cli import app as audit_app
 from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
 from runtime.settings import Settings, get_settings, open_store

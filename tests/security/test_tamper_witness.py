@@ -21,7 +21,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
-from amity.cli_audit import app
+from amity.audit_cli import app
 from audit.log import entries
 from audit.publish import latest
 from runtime.settings import Settings, get_settings, open_store
