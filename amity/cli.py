@@ -13,7 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -39,6 +39,10 @@ from domain.values import Stage, Tier
 from runtime.connect import connect
 from runtime.sending import with_request_id
 from runtime.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from amity.privacy import Told
+    from store.application import PartnershipStore
 
 
 class OneLineErrors(TyperGroup):
@@ -209,55 +213,72 @@ def forget(
     again (e.g. after the engine was unreachable).
     """
     from amity.audit_cli.common import open_store
-    from amity.privacy import Told, UnknownPerson, tell_workflows
-    from amity.privacy import forget as forget_person
-    from amity.progress import progress
 
     current = settings()
     store = open_store()  # one that exists: forgetting in an empty new store proves nothing
     try:
-        try:
-            # The bar does not repeat the name: it is the one thing being made unreadable.
-            with progress("forgetting; rebuilding the read models", quiet=as_json):
-                done = forget_person(store, person)
-        except UnknownPerson as error:
-            raise UserError(str(error)) from None
-        result: dict[str, Any] = {
-            "forgotten": True,
-            "already": done.already,
-            "read_model_events": done.read_model_events,
-            "running": None,
-        }
-        if not as_json:
-            console.print(
-                ("already forgotten" if done.already else "forgotten")
-                + ": the key is a tombstone, the name reads as [forgotten]"
-                f" (read models rebuilt from {done.read_model_events} events)",
-                markup=False,
-            )
+        result = _forget_in_store(store, person, as_json)
         if store_only:
             if as_json:
                 print_json(result)
             return
-
-        async def go() -> Told:
-            from runtime.connect import EngineUnreachable
-
-            try:
-                client = await connect(current)
-            except EngineUnreachable as error:
-                raise UserError(
-                    f"{unreachable(error)}; the store has forgotten the person but running"
-                    " partnerships"
-                    " were not told: run `amity forget` again when the engine is up"
-                    " (--store-only if no engine runs)"
-                ) from None
-            with progress("telling running partnerships", quiet=as_json):
-                return await tell_workflows(client, store, person)
-
-        told = run(go())
+        told = _tell_running(current, store, person, as_json)
     finally:
         store.close()
+    _show_told(result, told, as_json)
+
+
+def _forget_in_store(store: PartnershipStore, person: str, as_json: bool) -> dict[str, Any]:
+    """Tombstone the person's key and rebuild the read models; the result so far."""
+    from amity.privacy import UnknownPerson
+    from amity.privacy import forget as forget_person
+    from amity.progress import progress
+
+    try:
+        # The bar does not repeat the name: it is the one thing being made unreadable.
+        with progress("forgetting; rebuilding the read models", quiet=as_json):
+            done = forget_person(store, person)
+    except UnknownPerson as error:
+        raise UserError(str(error)) from None
+    if not as_json:
+        console.print(
+            ("already forgotten" if done.already else "forgotten")
+            + ": the key is a tombstone, the name reads as [forgotten]"
+            f" (read models rebuilt from {done.read_model_events} events)",
+            markup=False,
+        )
+    return {
+        "forgotten": True,
+        "already": done.already,
+        "read_model_events": done.read_model_events,
+        "running": None,
+    }
+
+
+def _tell_running(current: Settings, store: PartnershipStore, person: str, as_json: bool) -> Told:
+    """Tell running partnerships holding the person to forget them too; exit 2 with no engine."""
+    from amity.privacy import tell_workflows
+    from amity.progress import progress
+
+    async def go() -> Told:
+        from runtime.connect import EngineUnreachable
+
+        try:
+            client = await connect(current)
+        except EngineUnreachable as error:
+            raise UserError(
+                f"{unreachable(error)}; the store has forgotten the person but running"
+                " partnerships"
+                " were not told: run `amity forget` again when the engine is up"
+                " (--store-only if no engine runs)"
+            ) from None
+        with progress("telling running partnerships", quiet=as_json):
+            return await tell_workflows(client, store, person)
+
+    return run(go())
+
+
+def _show_told(result: dict[str, Any], told: Told, as_json: bool) -> None:
     if as_json:
         result["running"] = {
             "checked": told.checked,

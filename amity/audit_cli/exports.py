@@ -27,6 +27,7 @@ from amity.cli_common import (
 from amity.progress import progress
 from runtime.redact import redact_url
 from runtime.settings import get_settings
+from store.application import PartnershipStore
 
 
 class ExportFormat(StrEnum):
@@ -58,41 +59,7 @@ def export_command(
     if out.parent and not out.parent.exists():
         raise UserError(f"--out {out}: the folder {out.parent} does not exist")
     if bundle:
-        from audit.bundle import BundleError, export_bundle
-
-        signing = store_key(store, create=False)
-        if signing is None:
-            raise UserError(
-                "no audit signing key: a bundle's head statement is signed with the key of the"
-                " checkpoints (set AMITY_AUDIT_KEY_FILE or AMITY_AUDIT_KEY)"
-            )
-        try:
-            with progress("building the bundle", quiet=as_json):
-                made, uncovered = export_bundle(store, partnership_id, signing.key)
-        except BundleError as error:
-            fail(str(error), code=DISCREPANCY if "fails verification" in str(error) else BAD_INPUT)
-        out.write_text(json.dumps(made, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        if as_json:
-            print_json(
-                {
-                    "out": str(out),
-                    "format": "bundle",
-                    "entries": len(made["entries"]),
-                    "tree_size": made["tree_size"],
-                    "uncovered": uncovered,
-                }
-            )
-        else:
-            say(
-                f"wrote {out}: {len(made['entries'])} entries"
-                f" under the checkpoint of {made['tree_size']}"
-            )
-        if uncovered:
-            errors.print(
-                f"amity: {uncovered} newer event(s) are not covered by a checkpoint yet and"
-                " were left out; run `amity audit checkpoint` first to include them",
-                markup=False,
-            )
+        write_bundle(store, partnership_id, out, as_json)
         return
     chosen = format or ExportFormat.jsonl
     if chosen is ExportFormat.html:
@@ -119,6 +86,47 @@ def export_command(
         print_json({"out": str(out), "format": chosen.value, "events": count})
     else:
         say(f"wrote {out}: {count} events ({chosen.value})")
+
+
+def write_bundle(
+    store: PartnershipStore, partnership_id: str | None, out: Path, as_json: bool
+) -> None:
+    """An evidence bundle of what checkpoints cover, its head signed with the checkpoints' key."""
+    from audit.bundle import BundleError, export_bundle
+
+    signing = store_key(store, create=False)
+    if signing is None:
+        raise UserError(
+            "no audit signing key: a bundle's head statement is signed with the key of the"
+            " checkpoints (set AMITY_AUDIT_KEY_FILE or AMITY_AUDIT_KEY)"
+        )
+    try:
+        with progress("building the bundle", quiet=as_json):
+            made, uncovered = export_bundle(store, partnership_id, signing.key)
+    except BundleError as error:
+        fail(str(error), code=DISCREPANCY if "fails verification" in str(error) else BAD_INPUT)
+    out.write_text(json.dumps(made, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if as_json:
+        print_json(
+            {
+                "out": str(out),
+                "format": "bundle",
+                "entries": len(made["entries"]),
+                "tree_size": made["tree_size"],
+                "uncovered": uncovered,
+            }
+        )
+    else:
+        say(
+            f"wrote {out}: {len(made['entries'])} entries"
+            f" under the checkpoint of {made['tree_size']}"
+        )
+    if uncovered:
+        errors.print(
+            f"amity: {uncovered} newer event(s) are not covered by a checkpoint yet and"
+            " were left out; run `amity audit checkpoint` first to include them",
+            markup=False,
+        )
 
 
 @friendly
