@@ -10,8 +10,9 @@ from __future__ import annotations
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.messages import RecordRequest, RecordResult
+from activities.messages import RecordRequest, RecordResult, TargetRequest
 from domain.errors import IllegalEvent
+from domain.slices.correct import CorrectionTarget
 from runtime import metrics
 from store.application import CommandMeta, PartnershipStore, StoreConflict
 
@@ -65,6 +66,12 @@ class StoreActivities:
         return RecordResult(
             version=result.version, duplicate=result.duplicate, events=result.events
         )
+
+    @activity.defn(name="correction_target")
+    def correction_target(self, request: TargetRequest) -> CorrectionTarget | None:
+        """An earlier event as the store holds it now, for a correction of a record the
+        workflow's bounded state no longer keeps (None: no event at that version)."""
+        return self.store.correction_target(request.partnership_id, request.version)
 
 
 def count_recorded(request: RecordRequest, duplicate: bool) -> None:

@@ -159,9 +159,7 @@ def _section(store: PartnershipStore, pid: str) -> str:
         if state.signing
         else '<p class="muted">Not signed.</p>'
     )
-    by_field: dict[str, int] = {}
-    for exchange in state.exchanges:
-        by_field[exchange.field.value] = by_field.get(exchange.field.value, 0) + 1
+    by_field = dict(state.exchanges_by_field)
     rows = "".join(
         f"<tr class='event-row'><td>{e.originator_version}</td>"
         f"<td>{e.timestamp:%Y-%m-%d %H:%M:%S}</td><td>{escape(e.actor)}</td>"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.values import (
     Decision,
@@ -24,6 +24,19 @@ from domain.values import (
 
 #: status.rejected keeps the latest signals that were not applied; the store keeps all.
 MAX_REJECTED_IN_STATE = 50
+#: How many recent records of each kind (meetings, drafts, exchanges, answered invitations,
+#: corrections, approvals by authorities not required) the state keeps for people to read
+#: in `status`; the counts say how many exist and the event store holds them all. This is
+#: what keeps a partnership's working state the same size after fifty years as after one.
+RECENT = 20
+#: ... and within about this many bytes per kind: a few records of hundreds of
+#: participants each would otherwise fill the state that one workflow run hands the next.
+RECENT_BYTES = 64_000
+#: A record under this size joins a window without measuring the others (the window then
+#: holds at most RECENT_BYTES + RECENT * SMALL_RECORD bytes; see `push_recent`).
+SMALL_RECORD = 1_000
+#: At most this many invitations are open at once (each is kept until it is answered).
+MAX_OPEN_INVITATIONS = 100
 
 
 class Record(BaseModel):
@@ -116,7 +129,14 @@ class CorrectionRecord(Record):
 
 
 class PartnershipState(BaseModel):
-    """Everything the rules need, rebuilt by folding events with `evolve`."""
+    """Everything the rules need, rebuilt by folding events with `evolve`.
+
+    Its size does not depend on how many records the partnership has: counts, the latest
+    dates, the latest decision of each authority, the open invitations and short windows
+    of recent records (RECENT). Whatever needs a full record reads it from the event store.
+    A state carried in the older shape (every record in lists) is folded into this one as
+    it is read (`_fold_old_lists`), so runs and snapshots from before keep loading.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -133,22 +153,45 @@ class PartnershipState(BaseModel):
     proposed_at: datetime
     proposed_version: int
     stage_since: datetime
+    #: The latest RECENT meetings; `meeting_count` of them exist.
     meetings: list[MeetingRecord] = []
+    meeting_count: int = 0
+    last_meeting_on: Day | None = None
+    #: The latest RECENT drafts; drafts are numbered 1..`draft_count`.
     drafts: list[DraftRecord] = []
+    draft_count: int = 0
+    #: The latest decision of each authority (`approval_count` decisions recorded).
     approvals: list[ApprovalRecord] = []
+    approval_count: int = 0
     signing: SigningRecord | None = None
     signed_at: datetime | None = None
+    #: The latest RECENT exchanges; the counts cover all of them.
     exchanges: list[ExchangeRecord] = []
+    exchange_count: int = 0
+    exchanges_by_field: dict[str, int] = {}
     last_exchange_at: datetime | None = None
+    last_exchange_on: Day | None = None
+    #: Every open invitation and the latest RECENT answered ones, in the order extended.
     invitations: list[InvitationRecord] = []
+    invitation_count: int = 0
     term_started_at: datetime | None = None
     expires_at: datetime | None = None
     talks_deadline_noted: bool = False
     renewal_due_noted: bool = False
     rejected: list[RejectedCommand] = []
+    #: The latest RECENT corrections; `correction_count` of them exist.
     corrections: list[CorrectionRecord] = []
+    correction_count: int = 0
     closing_reason: str | None = None
     version: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_old_lists(cls, data: Any) -> Any:
+        """A state in the older shape (no counts, every record listed) as the bounded one."""
+        if not isinstance(data, dict) or "exchange_count" in data:
+            return data
+        return fold_old_lists(data)
 
     def approval_for(self, side: Side, authority: str) -> ApprovalRecord | None:
         """The latest recorded decision of one authority."""
@@ -172,6 +215,9 @@ class PartnershipState(BaseModel):
                 return invitation
         return None
 
+    def open_invitations(self) -> list[InvitationRecord]:
+        return [i for i in self.invitations if i.accepted is None]
+
     def idle_since(self) -> datetime | None:
         """When the dormancy clock started: the last exchange, else the signing."""
         return self.last_exchange_at or self.signed_at
@@ -180,6 +226,119 @@ class PartnershipState(BaseModel):
         if self.policy.talks_deadline is None:
             return None
         return self.proposed_at + self.policy.talks_deadline
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def _size(record: BaseModel) -> int:
+    return len(record.__pydantic_serializer__.to_json(record))
+
+
+def push_recent(records: list[R], record: R, limit: int = RECENT) -> list[R]:
+    """`records` with `record` appended, keeping the latest `limit` within RECENT_BYTES.
+
+    Only a large record makes the window measure itself: small ones add at most
+    RECENT * SMALL_RECORD bytes between two measures, which bounds the window anyway.
+    """
+    window = [*records[-(limit - 1) :], record] if limit > 1 else [record]
+    if _size(record) <= SMALL_RECORD:
+        return window
+    return trim_to_budget(window)
+
+
+def trim_to_budget(window: list[R], budget: int = RECENT_BYTES) -> list[R]:
+    """The newest records of `window` whose sizes add up to `budget` (the newest always)."""
+    kept: list[R] = []
+    total = 0
+    for record in reversed(window):
+        total += _size(record)
+        if kept and total > budget:
+            break
+        kept.append(record)
+    return kept[::-1]
+
+
+def with_invitation(
+    invitations: list[InvitationRecord], changed: InvitationRecord
+) -> list[InvitationRecord]:
+    """Every open invitation and the latest RECENT answered ones, in the order extended."""
+    others = [i for i in invitations if i.invitation_id != changed.invitation_id]
+    open_ones = [i for i in others if i.accepted is None]
+    answered = [i for i in others if i.accepted is not None]
+    if changed.accepted is None:
+        open_ones.append(changed)
+    else:
+        answered = push_recent(answered, changed)
+    return sorted([*open_ones, *answered], key=lambda i: i.version)
+
+
+def with_approval(state: PartnershipState, approval: ApprovalRecord) -> list[ApprovalRecord]:
+    """The latest decision per (side, authority): required authorities always kept, the
+    others only the latest RECENT."""
+    key = (approval.side, approval.authority.casefold())
+    kept = [a for a in state.approvals if (a.side, a.authority.casefold()) != key]
+    kept.append(approval)
+    required = {(r.side, r.authority.casefold()) for r in state.required_approvals}
+    others = [a for a in kept if (a.side, a.authority.casefold()) not in required]
+    drop = {id(a) for a in others[: max(0, len(others) - RECENT)]}
+    return [a for a in kept if id(a) not in drop]
+
+
+def _value(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _day(value: Any) -> Day | None:
+    if value is None or isinstance(value, Day):
+        return value
+    return Day.fromisoformat(str(value))
+
+
+def fold_old_lists(data: dict[str, Any]) -> dict[str, Any]:
+    """The older state shape (every record in a list) folded into counts and windows."""
+    data = dict(data)
+    meetings = list(data.get("meetings") or [])
+    drafts = list(data.get("drafts") or [])
+    approvals = list(data.get("approvals") or [])
+    exchanges = list(data.get("exchanges") or [])
+    invitations = list(data.get("invitations") or [])
+    corrections = list(data.get("corrections") or [])
+    meeting_days = [d for m in meetings if (d := _day(_value(m, "date"))) is not None]
+    exchange_days = [d for e in exchanges if (d := _day(_value(e, "date"))) is not None]
+    by_field: dict[str, int] = {}
+    for exchange in exchanges:
+        field = _value(exchange, "field")
+        name = str(getattr(field, "value", field))
+        by_field[name] = by_field.get(name, 0) + 1
+    latest: dict[tuple[str, str], Any] = {}
+    for approval in approvals:
+        side = _value(approval, "side")
+        key = (str(getattr(side, "value", side)), str(_value(approval, "authority")).casefold())
+        latest.pop(key, None)
+        latest[key] = approval
+    answered = [i for i in invitations if _value(i, "accepted") is not None]
+    recent_answers = {id(i) for i in answered[-RECENT:]}
+    data.update(
+        meetings=meetings[-RECENT:],
+        meeting_count=len(meetings),
+        last_meeting_on=max(meeting_days, default=None),
+        drafts=drafts[-RECENT:],
+        draft_count=len(drafts),
+        approvals=list(latest.values()),
+        approval_count=len(approvals),
+        exchanges=exchanges[-RECENT:],
+        exchange_count=len(exchanges),
+        exchanges_by_field=by_field,
+        last_exchange_on=max(exchange_days, default=None),
+        invitations=[
+            i for i in invitations if _value(i, "accepted") is None or id(i) in recent_answers
+        ],
+        invitation_count=len(invitations),
+        corrections=corrections[-RECENT:],
+        correction_count=len(corrections),
+    )
+    return data
 
 
 class CommandOutcome(BaseModel):
@@ -210,19 +369,28 @@ class Status(BaseModel):
     required_approvals: list[RequiredApproval]
     missing_approvals: list[RequiredApproval]
     policy: Policy
-    meetings: list[MeetingRecord]
-    drafts: list[DraftRecord]
-    approvals: list[ApprovalRecord]
+    meetings: list[MeetingRecord] = Field(description="The latest meetings (at most RECENT)")
+    meeting_count: int = 0
+    last_meeting_on: Day | None = None
+    drafts: list[DraftRecord] = Field(description="The latest drafts (at most RECENT)")
+    draft_count: int = 0
+    approvals: list[ApprovalRecord] = Field(description="The latest decision of each authority")
+    approval_count: int = 0
     signed_on: Day | None
     signing: SigningRecord | None
     exchanges: dict[str, int]
     exchange_count: int
+    recent_exchanges: list[ExchangeRecord] = []
     last_exchange_on: Day | None
-    invitations: list[InvitationRecord]
+    invitations: list[InvitationRecord] = Field(
+        description="Open invitations and the latest answered ones"
+    )
+    invitation_count: int = 0
     open_invitations: list[InvitationRecord]
     expires_on: datetime | None
     talks_deadline: datetime | None
-    corrections: list[CorrectionRecord]
+    corrections: list[CorrectionRecord] = Field(description="The latest corrections")
+    correction_count: int = 0
     rejected: list[RejectedCommand]
     closing_reason: str | None
     version: int
@@ -231,10 +399,6 @@ class Status(BaseModel):
 
 def to_status(state: PartnershipState, outcome: CommandOutcome | None = None) -> Status:
     """Render the public view; counts instead of long lists where the contract says so."""
-    by_field: dict[str, int] = {}
-    for exchange in state.exchanges:
-        by_field[exchange.field.value] = by_field.get(exchange.field.value, 0) + 1
-    last_exchange = max((e.date for e in state.exchanges), default=None)
     return Status(
         partnership_id=state.partnership_id,
         stage=state.stage,
@@ -249,18 +413,25 @@ def to_status(state: PartnershipState, outcome: CommandOutcome | None = None) ->
         missing_approvals=state.missing_approvals(),
         policy=state.policy,
         meetings=state.meetings,
+        meeting_count=state.meeting_count,
+        last_meeting_on=state.last_meeting_on,
         drafts=state.drafts,
+        draft_count=state.draft_count,
         approvals=state.approvals,
+        approval_count=state.approval_count,
         signed_on=state.signing.date if state.signing else None,
         signing=state.signing,
-        exchanges=by_field,
-        exchange_count=len(state.exchanges),
-        last_exchange_on=last_exchange,
+        exchanges=dict(state.exchanges_by_field),
+        exchange_count=state.exchange_count,
+        recent_exchanges=state.exchanges,
+        last_exchange_on=state.last_exchange_on,
         invitations=state.invitations,
-        open_invitations=[i for i in state.invitations if i.accepted is None],
+        invitation_count=state.invitation_count,
+        open_invitations=state.open_invitations(),
         expires_on=state.expires_at,
         talks_deadline=state.talks_deadline_at(),
         corrections=state.corrections,
+        correction_count=state.correction_count,
         rejected=state.rejected,
         closing_reason=state.closing_reason,
         version=state.version,

@@ -25,9 +25,10 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.messages import RecordRequest, RecordResult
+    from activities.messages import RecordRequest, RecordResult, TargetRequest
     from activities.reminders import Reminder, ReminderActivities
     from activities.store import StoreActivities
+    from domain.corrections import CORRECTABLE
     from domain.decider import decide, evolve, fold
     from domain.describe import summarise_event
     from domain.errors import one_line, shorten
@@ -37,6 +38,12 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import Command
     from domain.parsing import InvalidInput, parse_command, parse_proposal
     from domain.registry import USER_COMMANDS, Rejection, user_commands
+    from domain.slices.correct import (
+        Correct,
+        CorrectionTarget,
+        needs_stored_target,
+        some_dropped,
+    )
     from domain.slices.propose import Proposal, decide_proposal
     from domain.slices.record_rejected_signal import RecordRejectedSignal
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
@@ -48,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         PRINTABLE_TEXT,
         QUIET_HISTORY,
         STATE_BUDGET,
+        STORED_TARGET,
     )
     from workflows.payloads import (
         NOTHING,
@@ -91,6 +99,26 @@ def _growth(events: Sequence[AnyEvent]) -> int:
     """An upper bound of how much `events` add to the state's JSON (a record holds at most
     its event's fields, plus its version)."""
     return sum(len(event.model_dump_json()) + 64 for event in events)
+
+
+def _replayed_target(state: PartnershipState, command: Correct) -> CorrectionTarget:
+    """For a replayed run from before targets were read from the store: the first kind of
+    record whose corrections allow every field corrected and of which the state let some
+    go (the correction was recorded then, so its target was one of them)."""
+    keys = set(command.correction)
+    kinds = [k for k in REPLAYED_KINDS if keys <= set(CORRECTABLE[k])]
+    kind = next((k for k in kinds if some_dropped(state, k)), kinds[0] if kinds else None)
+    return CorrectionTarget(version=command.target_version, event_type="?", target_type=kind)
+
+
+#: The kinds of record the state keeps only the latest of, most numerous first.
+REPLAYED_KINDS = (
+    "exchange_recorded",
+    "meeting_recorded",
+    "memorandum_drafted",
+    "invitation_extended",
+    "approval_recorded",
+)
 
 
 @workflow.defn(name="PartnershipWorkflow", failure_exception_types=[ValidationError])
@@ -319,6 +347,8 @@ class PartnershipWorkflow:
             if earlier is not None:
                 return earlier.model_copy(update={"duplicate": True})
             state = self._current
+            if isinstance(command, Correct) and needs_stored_target(state, command):
+                command = await self._with_stored_target(command)
             decision = decide(state, command, workflow.now())
             if isinstance(decision, Rejection):
                 raise ApplicationError(decision.reason, type="CommandRejected", non_retryable=True)
@@ -354,6 +384,24 @@ class PartnershipWorkflow:
             self._changed = True
             self._publish()
             return outcome
+
+    async def _with_stored_target(self, command: Correct) -> Correct:
+        """A correction of a record the state no longer keeps: its target as the event
+        store holds it, read before deciding (the decision stays pure)."""
+        version = command.target_version
+        if not STORED_TARGET.new_code():
+            # A run from before this, replayed: it decided with every record in hand and
+            # recorded the correction; decide it again as the kind it most likely was
+            # (only the state's counts depend on the kind).
+            return command.with_target(_replayed_target(self._current, command))
+        found = await workflow.execute_activity_method(
+            StoreActivities.correction_target,
+            TargetRequest(partnership_id=workflow.info().workflow_id, version=version),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+            summary=f"read version {version}",
+        )
+        return command.with_target(found or CorrectionTarget(version=version, event_type="none"))
 
     def _over_budget(self, command: Command, events: Sequence[AnyEvent], growth: int) -> str | None:
         """Why applying `events` would make the state too large to carry, or None. Cheap:
@@ -435,6 +483,8 @@ class PartnershipWorkflow:
             raise ApplicationError(str(error), type="InvalidCommand") from None
         if command.request_id and command.request_id in self._applied:
             return  # a repeat: the handler answers with the earlier outcome
+        if isinstance(command, Correct) and needs_stored_target(self._current, command):
+            return  # its target is read from the store first: the handler decides
         decision = decide(self._current, command, workflow.now())
         if isinstance(decision, Rejection):
             raise ApplicationError(decision.reason, type="CommandRejected")

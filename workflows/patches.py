@@ -82,6 +82,14 @@ FORGET_HANDS_OVER = Patch(
     " history was told to forget without it; not removed: v5-forget holds its marker.",
 )
 
+STORED_TARGET = Patch(
+    "correction-target-from-store",
+    PatchStage.PATCHED,
+    "The state keeps only recent records, so a correction of an older one first reads its"
+    " target from the event store (the correction_target activity). Not deprecated: runs from"
+    " before it decided such corrections without the activity.",
+)
+
 PATCHES: tuple[Patch, ...] = (
     HANDOVER_GATE,
     QUIET_HISTORY,
@@ -89,4 +97,5 @@ PATCHES: tuple[Patch, ...] = (
     PRINTABLE_TEXT,
     STATE_BUDGET,
     FORGET_HANDS_OVER,
+    STORED_TARGET,
 )

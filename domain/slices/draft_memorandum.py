@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from domain.errors import IllegalEvent
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
-from domain.state import DraftRecord, PartnershipState, carried_over
+from domain.state import DraftRecord, PartnershipState, carried_over, push_recent
 from domain.values import DocumentText, FieldOfCooperation, Fields, Name, RequiredText, Stage
 
 
@@ -61,7 +61,7 @@ def draft_memorandum(
     return [
         MemorandumDrafted(
             at=now,
-            draft_version=len(state.drafts) + 1,
+            draft_version=state.draft_count + 1,
             title=cmd.title,
             languages=cmd.languages,
             text_sha256=digest,
@@ -75,9 +75,9 @@ def draft_memorandum(
 def memorandum_drafted(
     state: PartnershipState, event: MemorandumDrafted, version: int
 ) -> dict[str, Any]:
-    if event.draft_version != len(state.drafts) + 1:
+    if event.draft_version != state.draft_count + 1:
         raise IllegalEvent(
-            f"draft_version {event.draft_version} out of sequence (next is {len(state.drafts) + 1})"
+            f"draft_version {event.draft_version} out of sequence (next is {state.draft_count + 1})"
         )
     draft = DraftRecord(version=version, **carried_over(event, "text"))
-    return {"drafts": [*state.drafts, draft]}
+    return {"drafts": push_recent(state.drafts, draft), "draft_count": event.draft_version}

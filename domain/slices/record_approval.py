@@ -11,7 +11,7 @@ from pydantic import field_validator
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, command, evolves
 from domain.stages import BEFORE_SIGNING
-from domain.state import ApprovalRecord, PartnershipState, carried_over
+from domain.state import ApprovalRecord, PartnershipState, carried_over, with_approval
 from domain.values import Decision, EventDate, RequiredText, ShortText, Side, Stage, check_date
 
 
@@ -82,7 +82,7 @@ def approval_recorded(
     state: PartnershipState, event: ApprovalRecorded, version: int
 ) -> dict[str, Any]:
     approval = ApprovalRecord(version=version, **carried_over(event))
-    return {"approvals": [*state.approvals, approval]}
+    return {"approvals": with_approval(state, approval), "approval_count": state.approval_count + 1}
 
 
 @evolves(ProposalRejected, BEFORE_SIGNING, leads_to=Stage.REJECTED)
