@@ -6,7 +6,7 @@ from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from domain.values import (
     Decision,
@@ -185,13 +185,54 @@ class PartnershipState(BaseModel):
     closing_reason: str | None = None
     version: int = 0
 
+    #: Keep every record, as states did before they were bounded: only for a workflow run
+    #: from before (replayed, it must decide exactly as it did then). Never serialised.
+    _keep_all: bool = PrivateAttr(default=False)
+
     @model_validator(mode="before")
     @classmethod
-    def _fold_old_lists(cls, data: Any) -> Any:
-        """A state in the older shape (no counts, every record listed) as the bounded one."""
+    def _fold_old_lists(cls, data: Any, info: ValidationInfo) -> Any:
+        """A state in the older shape (no counts, every record listed) as the bounded one
+        (with the context {KEEP_ALL: True}: counted, but every record kept)."""
         if not isinstance(data, dict) or "exchange_count" in data:
             return data
-        return fold_old_lists(data)
+        return fold_old_lists(data, keep_all=bool(info.context and info.context.get(KEEP_ALL)))
+
+    @property
+    def keeps_all(self) -> bool:
+        return self._keep_all
+
+    def keeping_all(self) -> PartnershipState:
+        """This state, keeping every record from now on (a run from before, replayed)."""
+        if self._keep_all:
+            return self
+        copy = self.model_copy()
+        copy._keep_all = True
+        return copy
+
+    def size(self) -> int:
+        """The bytes of this state's JSON (a run from before: as it measured it then)."""
+        exclude = set(COUNTS) if self._keep_all else None
+        return len(self.model_dump_json(exclude=exclude))
+
+    def bounded(self) -> PartnershipState:
+        """This state with only the records a bounded state keeps (the counts stay)."""
+        approvals: list[ApprovalRecord] = []
+        for approval in self.approvals:
+            approvals = with_approval(self.required_approvals, approvals, approval, False)
+        invitations: list[InvitationRecord] = []
+        for invitation in self.invitations:
+            invitations = with_invitation(invitations, invitation, False)
+        return self.model_copy(
+            update={
+                "meetings": trim_to_budget(self.meetings[-RECENT:]),
+                "drafts": trim_to_budget(self.drafts[-RECENT:]),
+                "approvals": approvals,
+                "exchanges": trim_to_budget(self.exchanges[-RECENT:]),
+                "invitations": invitations,
+                "corrections": trim_to_budget(self.corrections[-RECENT:]),
+            }
+        )
 
     def approval_for(self, side: Side, authority: str) -> ApprovalRecord | None:
         """The latest recorded decision of one authority."""
@@ -235,13 +276,34 @@ def _size(record: BaseModel) -> int:
     return len(record.__pydantic_serializer__.to_json(record))
 
 
-def push_recent(records: list[R], record: R, limit: int = RECENT) -> list[R]:
-    """`records` with `record` appended, keeping the latest `limit` within RECENT_BYTES.
+#: The fields a bounded state added to the earlier shape.
+COUNTS = frozenset(
+    {
+        "meeting_count",
+        "last_meeting_on",
+        "draft_count",
+        "approval_count",
+        "exchange_count",
+        "exchanges_by_field",
+        "last_exchange_on",
+        "invitation_count",
+        "correction_count",
+    }
+)
+
+#: Validation context key: fold an older state's lists into counts but keep every record.
+KEEP_ALL = "keep_all"
+
+
+def push_recent(records: list[R], record: R, keep_all: bool = False) -> list[R]:
+    """`records` with `record` appended, keeping the latest RECENT within RECENT_BYTES.
 
     Only a large record makes the window measure itself: small ones add at most
     RECENT * SMALL_RECORD bytes between two measures, which bounds the window anyway.
     """
-    window = [*records[-(limit - 1) :], record] if limit > 1 else [record]
+    if keep_all:
+        return [*records, record]
+    window = [*records[-(RECENT - 1) :], record]
     if _size(record) <= SMALL_RECORD:
         return window
     return trim_to_budget(window)
@@ -260,7 +322,7 @@ def trim_to_budget(window: list[R], budget: int = RECENT_BYTES) -> list[R]:
 
 
 def with_invitation(
-    invitations: list[InvitationRecord], changed: InvitationRecord
+    invitations: list[InvitationRecord], changed: InvitationRecord, keep_all: bool
 ) -> list[InvitationRecord]:
     """Every open invitation and the latest RECENT answered ones, in the order extended."""
     others = [i for i in invitations if i.invitation_id != changed.invitation_id]
@@ -269,17 +331,24 @@ def with_invitation(
     if changed.accepted is None:
         open_ones.append(changed)
     else:
-        answered = push_recent(answered, changed)
+        answered = push_recent(answered, changed, keep_all)
     return sorted([*open_ones, *answered], key=lambda i: i.version)
 
 
-def with_approval(state: PartnershipState, approval: ApprovalRecord) -> list[ApprovalRecord]:
+def with_approval(
+    required_approvals: list[RequiredApproval],
+    approvals: list[ApprovalRecord],
+    approval: ApprovalRecord,
+    keep_all: bool,
+) -> list[ApprovalRecord]:
     """The latest decision per (side, authority): required authorities always kept, the
     others only the latest RECENT."""
+    if keep_all:
+        return [*approvals, approval]
     key = (approval.side, approval.authority.casefold())
-    kept = [a for a in state.approvals if (a.side, a.authority.casefold()) != key]
+    kept = [a for a in approvals if (a.side, a.authority.casefold()) != key]
     kept.append(approval)
-    required = {(r.side, r.authority.casefold()) for r in state.required_approvals}
+    required = {(r.side, r.authority.casefold()) for r in required_approvals}
     others = [a for a in kept if (a.side, a.authority.casefold()) not in required]
     drop = {id(a) for a in others[: max(0, len(others) - RECENT)]}
     return [a for a in kept if id(a) not in drop]
@@ -295,8 +364,9 @@ def _day(value: Any) -> Day | None:
     return Day.fromisoformat(str(value))
 
 
-def fold_old_lists(data: dict[str, Any]) -> dict[str, Any]:
-    """The older state shape (every record in a list) folded into counts and windows."""
+def fold_old_lists(data: dict[str, Any], keep_all: bool = False) -> dict[str, Any]:
+    """The older state shape (every record in a list) folded into counts and windows
+    (`keep_all`: counted, every record kept)."""
     data = dict(data)
     meetings = list(data.get("meetings") or [])
     drafts = list(data.get("drafts") or [])
@@ -319,24 +389,29 @@ def fold_old_lists(data: dict[str, Any]) -> dict[str, Any]:
         latest[key] = approval
     answered = [i for i in invitations if _value(i, "accepted") is not None]
     recent_answers = {id(i) for i in answered[-RECENT:]}
+    counts = {
+        "meeting_count": len(meetings),
+        "last_meeting_on": max(meeting_days, default=None),
+        "draft_count": len(drafts),
+        "approval_count": len(approvals),
+        "exchange_count": len(exchanges),
+        "exchanges_by_field": by_field,
+        "last_exchange_on": max(exchange_days, default=None),
+        "invitation_count": len(invitations),
+        "correction_count": len(corrections),
+    }
+    data.update(counts)
+    if keep_all:
+        return data
     data.update(
         meetings=meetings[-RECENT:],
-        meeting_count=len(meetings),
-        last_meeting_on=max(meeting_days, default=None),
         drafts=drafts[-RECENT:],
-        draft_count=len(drafts),
         approvals=list(latest.values()),
-        approval_count=len(approvals),
         exchanges=exchanges[-RECENT:],
-        exchange_count=len(exchanges),
-        exchanges_by_field=by_field,
-        last_exchange_on=max(exchange_days, default=None),
         invitations=[
             i for i in invitations if _value(i, "accepted") is None or id(i) in recent_answers
         ],
-        invitation_count=len(invitations),
         corrections=corrections[-RECENT:],
-        correction_count=len(corrections),
     )
     return data
 

@@ -28,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.messages import RecordRequest, RecordResult, TargetRequest
     from activities.reminders import Reminder, ReminderActivities
     from activities.store import StoreActivities
-    from domain.corrections import CORRECTABLE
     from domain.decider import decide, evolve, fold
     from domain.describe import summarise_event
     from domain.errors import one_line, shorten
@@ -38,24 +37,19 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import Command
     from domain.parsing import InvalidInput, parse_command, parse_proposal
     from domain.registry import USER_COMMANDS, Rejection, user_commands
-    from domain.slices.correct import (
-        Correct,
-        CorrectionTarget,
-        needs_stored_target,
-        some_dropped,
-    )
+    from domain.slices.correct import Correct, CorrectionTarget, needs_stored_target
     from domain.slices.propose import Proposal, decide_proposal
     from domain.slices.record_rejected_signal import RecordRejectedSignal
-    from domain.state import CommandOutcome, PartnershipState, Status, to_status
+    from domain.state import KEEP_ALL, CommandOutcome, PartnershipState, Status, to_status
     from workflows.command_handlers import with_command_handlers
     from workflows.handover import HandoverGate
     from workflows.patches import (
+        BOUNDED_STATE,
         FORGET_HANDS_OVER,
         HANDOVER_GATE,
         PRINTABLE_TEXT,
         QUIET_HISTORY,
         STATE_BUDGET,
-        STORED_TARGET,
     )
     from workflows.payloads import (
         NOTHING,
@@ -101,26 +95,6 @@ def _growth(events: Sequence[AnyEvent]) -> int:
     return sum(len(event.model_dump_json()) + 64 for event in events)
 
 
-def _replayed_target(state: PartnershipState, command: Correct) -> CorrectionTarget:
-    """For a replayed run from before targets were read from the store: the first kind of
-    record whose corrections allow every field corrected and of which the state let some
-    go (the correction was recorded then, so its target was one of them)."""
-    keys = set(command.correction)
-    kinds = [k for k in REPLAYED_KINDS if keys <= set(CORRECTABLE[k])]
-    kind = next((k for k in kinds if some_dropped(state, k)), kinds[0] if kinds else None)
-    return CorrectionTarget(version=command.target_version, event_type="?", target_type=kind)
-
-
-#: The kinds of record the state keeps only the latest of, most numerous first.
-REPLAYED_KINDS = (
-    "exchange_recorded",
-    "meeting_recorded",
-    "memorandum_drafted",
-    "invitation_extended",
-    "approval_recorded",
-)
-
-
 @workflow.defn(name="PartnershipWorkflow", failure_exception_types=[ValidationError])
 @with_command_handlers(user_commands())
 class PartnershipWorkflow:
@@ -132,6 +106,7 @@ class PartnershipWorkflow:
         self._unprintable_proposal: str | None = None
         self._proposal: Proposal | None = None
         self._state: PartnershipState | None = None
+        self._keep_all = False
         self._applied: dict[str, CommandOutcome] = {}
         self._runs = 1
         self._commands_this_run = 0
@@ -151,7 +126,8 @@ class PartnershipWorkflow:
         try:
             data = decode(input)
             if isinstance(data, dict) and "carried" in data:
-                previous_run = Carried.model_validate(data)
+                # Every record kept until the run knows whether it keeps them (`run`).
+                previous_run = Carried.model_validate(data, context={KEEP_ALL: True})
                 self._state = previous_run.carried
                 self._applied = dict(previous_run.applied)
                 self._carried_signals = list(previous_run.pending_signals)
@@ -173,6 +149,7 @@ class PartnershipWorkflow:
 
     @workflow.run
     async def run(self, input: RawValue = NOTHING) -> Status:
+        self._choose_state_shape()
         self._refuse_a_bad_start()
         if self._proposal is not None:
             await self._record_proposal(self._proposal)
@@ -199,6 +176,17 @@ class PartnershipWorkflow:
         self._timer.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return to_status(self._current)
+
+    def _choose_state_shape(self) -> None:
+        """A new run keeps a bounded state; a run from before, replayed, keeps every record
+        (its decisions, the state-size refusal among them, depended on them)."""
+        self._keep_all = not BOUNDED_STATE.new_code()
+        if self._state is not None:
+            self._state = self._hold(self._state if self._keep_all else self._state.bounded())
+
+    def _hold(self, state: PartnershipState) -> PartnershipState:
+        """`state` in this run's shape (every record kept only in a run from before)."""
+        return state.keeping_all() if self._keep_all else state
 
     def _refuse_a_bad_start(self) -> None:
         """A proposal that does not validate fails the workflow at once, with its reason."""
@@ -256,8 +244,8 @@ class PartnershipWorkflow:
                 f"cannot start {info.workflow_id}: {cause}", type="StoreRefused", non_retryable=True
             ) from None
         stored = result.events or events  # the store's copy drops forgotten persons
-        self._state = self._without_forgotten(
-            evolve(None, stored[0], result.version - len(events) + 1)
+        self._state = self._hold(
+            self._without_forgotten(evolve(None, stored[0], result.version - len(events) + 1))
         )
         self._applied[request_id] = CommandOutcome(
             command="propose", request_id=request_id, version=result.version
@@ -364,7 +352,7 @@ class PartnershipWorkflow:
             # The store's copy drops forgotten persons: fold what it stored.
             folded = fold(result.events or decision, state)
             assert folded is not None
-            self._state = self._without_forgotten(folded)
+            self._state = self._hold(self._without_forgotten(folded))
             self._last_events = decision
             if self._state_bytes is not None:
                 self._state_bytes += growth
@@ -389,11 +377,6 @@ class PartnershipWorkflow:
         """A correction of a record the state no longer keeps: its target as the event
         store holds it, read before deciding (the decision stays pure)."""
         version = command.target_version
-        if not STORED_TARGET.new_code():
-            # A run from before this, replayed: it decided with every record in hand and
-            # recorded the correction; decide it again as the kind it most likely was
-            # (only the state's counts depend on the kind).
-            return command.with_target(_replayed_target(self._current, command))
         found = await workflow.execute_activity_method(
             StoreActivities.correction_target,
             TargetRequest(partnership_id=workflow.info().workflow_id, version=version),
@@ -409,13 +392,13 @@ class PartnershipWorkflow:
         if isinstance(command, RecordRejectedSignal):
             return None  # bounded list; refusing it would lose the refusal
         if self._state_bytes is None:
-            self._state_bytes = len(self._current.model_dump_json())
+            self._state_bytes = self._current.size()
         if self._state_bytes + growth <= MAX_STATE_BYTES:
             return None
         state = fold(events, self._current)
         assert state is not None
-        exact = len(state.model_dump_json())
-        self._state_bytes = len(self._current.model_dump_json())
+        exact = state.size()
+        self._state_bytes = self._current.size()
         return state_too_large(command.name, exact)
 
     async def _apply_engine(self, command: Command) -> None:
@@ -580,7 +563,7 @@ class PartnershipWorkflow:
         if FORGET_HANDS_OVER.new_code():
             self._hand_over_now = True
         if self._state is not None:
-            self._state = self._without_forgotten(self._state)
+            self._state = self._hold(self._without_forgotten(self._state))
         for pending in [*self._gate.waiting, *self._carried_signals]:
             pending.data = replace_names(pending.data, mark.matches)  # in place: tracked by id
 

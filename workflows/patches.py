@@ -82,12 +82,14 @@ FORGET_HANDS_OVER = Patch(
     " history was told to forget without it; not removed: v5-forget holds its marker.",
 )
 
-STORED_TARGET = Patch(
-    "correction-target-from-store",
+BOUNDED_STATE = Patch(
+    "bounded-state",
     PatchStage.PATCHED,
-    "The state keeps only recent records, so a correction of an older one first reads its"
-    " target from the event store (the correction_target activity). Not deprecated: runs from"
-    " before it decided such corrections without the activity.",
+    "A run keeps counts and recent records instead of every record (domain/state.py), so it"
+    " never refuses a command for its size, and a correction of an older record reads its"
+    " target from the event store first (the correction_target activity). Asked once as a"
+    " run starts. Not deprecated: runs from before keep every record to replay as they ran"
+    " (v4-limits refused a command for the size of the state it held).",
 )
 
 PATCHES: tuple[Patch, ...] = (
@@ -97,5 +99,5 @@ PATCHES: tuple[Patch, ...] = (
     PRINTABLE_TEXT,
     STATE_BUDGET,
     FORGET_HANDS_OVER,
-    STORED_TARGET,
+    BOUNDED_STATE,
 )

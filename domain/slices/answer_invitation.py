@@ -65,4 +65,4 @@ def invitation_answered(
     if found is None or found.accepted is not None:
         raise IllegalEvent(f"answer to unknown or answered {event.invitation_id}")
     answered = found.model_copy(update={"accepted": event.accepted, "note": event.note})
-    return {"invitations": with_invitation(state.invitations, answered)}
+    return {"invitations": with_invitation(state.invitations, answered, state.keeps_all)}

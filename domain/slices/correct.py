@@ -296,6 +296,6 @@ def corrected(state: PartnershipState, event: Corrected, version: int) -> dict[s
     )
     return {
         **_apply_correction(state, event),
-        "corrections": push_recent(state.corrections, record),
+        "corrections": push_recent(state.corrections, record, state.keeps_all),
         "correction_count": state.correction_count + 1,
     }

@@ -80,4 +80,7 @@ def memorandum_drafted(
             f"draft_version {event.draft_version} out of sequence (next is {state.draft_count + 1})"
         )
     draft = DraftRecord(version=version, **carried_over(event, "text"))
-    return {"drafts": push_recent(state.drafts, draft), "draft_count": event.draft_version}
+    return {
+        "drafts": push_recent(state.drafts, draft, state.keeps_all),
+        "draft_count": event.draft_version,
+    }

@@ -54,7 +54,7 @@ class InvitationExtended(Event):
 def extend_invitation(
     state: PartnershipState, cmd: ExtendInvitation, now: datetime
 ) -> EventsOrRejection:
-    if len(state.open_invitations()) >= MAX_OPEN_INVITATIONS:
+    if not state.keeps_all and len(state.open_invitations()) >= MAX_OPEN_INVITATIONS:
         return Rejection(f"{MAX_OPEN_INVITATIONS} invitations are open already: answer some first")
     return [
         InvitationExtended(
@@ -76,6 +76,6 @@ def invitation_extended(
         raise IllegalEvent(f"invitation {event.invitation_id} extended twice")
     invitation = InvitationRecord(version=version, **carried_over(event))
     return {
-        "invitations": with_invitation(state.invitations, invitation),
+        "invitations": with_invitation(state.invitations, invitation, state.keeps_all),
         "invitation_count": state.invitation_count + 1,
     }

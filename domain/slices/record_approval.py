@@ -82,7 +82,8 @@ def approval_recorded(
     state: PartnershipState, event: ApprovalRecorded, version: int
 ) -> dict[str, Any]:
     approval = ApprovalRecord(version=version, **carried_over(event))
-    return {"approvals": with_approval(state, approval), "approval_count": state.approval_count + 1}
+    approvals = with_approval(state.required_approvals, state.approvals, approval, state.keeps_all)
+    return {"approvals": approvals, "approval_count": state.approval_count + 1}
 
 
 @evolves(ProposalRejected, BEFORE_SIGNING, leads_to=Stage.REJECTED)

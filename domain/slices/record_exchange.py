@@ -91,7 +91,7 @@ def exchange_recorded(
     by_field[event.field.value] = by_field.get(event.field.value, 0) + 1
     last = state.last_exchange_on
     return {
-        "exchanges": push_recent(state.exchanges, exchange),
+        "exchanges": push_recent(state.exchanges, exchange, state.keeps_all),
         "exchange_count": state.exchange_count + 1,
         "exchanges_by_field": by_field,
         "last_exchange_on": event.date if last is None or event.date > last else last,

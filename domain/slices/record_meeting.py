@@ -70,7 +70,7 @@ def meeting_recorded(
     record = MeetingRecord(version=version, **carried_over(event))
     last = state.last_meeting_on
     return {
-        "meetings": push_recent(state.meetings, record),
+        "meetings": push_recent(state.meetings, record, state.keeps_all),
         "meeting_count": state.meeting_count + 1,
         "last_meeting_on": event.date if last is None or event.date > last else last,
     }

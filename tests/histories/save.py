@@ -137,6 +137,23 @@ async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
             await handle.execute_update("record_meeting", meeting)
             await handle.execute_update("terminate", {"reason": "history recorded"})
             await handle.result()
+            # 7. a bounded state: more exchanges than the state keeps, across hand-overs,
+            #    then a correction of the first one (its target read from the store; patch
+            #    bounded-state)
+            handle = await start("bounded")
+            for command, payload in story.steps()[:5]:
+                await handle.execute_update(command, payload)
+            first = (await handle.query("status"))["version"] + 1
+            base = story.load("record_exchange.json")
+            for n in range(25):
+                await handle.execute_update("record_exchange", {**base, "request_id": f"b-{n}"})
+            fixed = await handle.execute_update(
+                "correct",
+                {"target_version": first, "reason": "the field", "correction": {"field": "trade"}},
+            )
+            assert fixed["exchanges"] == {"science_technology": 24, "trade": 1}, fixed
+            await handle.execute_update("terminate", {"reason": "history recorded"})
+            await handle.result()
             for name, handle in scenarios.items():
                 if only and name not in only:
                     continue
