@@ -1,4 +1,4 @@
-"""Case 6: tamper evidence. `audit verify` over the whole log against hashing the same
+"""The proofs case: tamper evidence. `audit verify` over the whole log against hashing the same
 leaf bytes with hashlib.sha256 and nothing else; inclusion proofs (size and time to make
 and to check one) at 10^3 .. 10^6 entries, which must grow as log2(n)."""
 

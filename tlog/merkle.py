@@ -149,8 +149,9 @@ class Tree:
 def verify_inclusion(
     index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
 ) -> bool:
-    """RFC 9162 section 2.1.3.2."""
-    if not 0 <= index < size:
+    """RFC 9162 section 2.1.3.2. A leaf that is not a 32-byte hash is refused outright: in a
+    tree of one, an empty "leaf" would otherwise match an empty "root"."""
+    if not 0 <= index < size or len(leaf) != HASH_SIZE:
         return False
     fn, sn, r = index, size - 1, leaf
     for p in proof:
@@ -172,9 +173,11 @@ def verify_inclusion(
 def verify_consistency(
     old_size: int, size: int, old_root: bytes, root: bytes, proof: Sequence[bytes]
 ) -> bool:
-    """RFC 9162 section 2.1.4.2."""
+    """RFC 9162 section 2.1.4.2. Two trees of one size are consistent only if their roots are
+    equal, with no proof; the empty tree has one root, so two "empty" roots that are not that
+    one are refused (transparency-dev refuses every check from size 0)."""
     if old_size == size:
-        return not proof and old_root == root
+        return not proof and old_root == root and (size > 0 or root == EMPTY_ROOT)
     if not 0 < old_size < size or not proof:
         return False
     path = list(proof)
