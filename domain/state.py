@@ -200,7 +200,10 @@ class PartnershipState(BaseModel):
 
     @property
     def keeps_all(self) -> bool:
-        return self._keep_all
+        # Read from the private dict directly: pydantic's attribute lookup for private
+        # attributes costs more than the rest of an exchange's evolution.
+        private = self.__pydantic_private__
+        return bool(private and private.get("_keep_all"))
 
     def keeping_all(self) -> PartnershipState:
         """This state, keeping every record from now on (a run from before, replayed)."""
