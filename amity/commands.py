@@ -88,6 +88,8 @@ async def translated(partnership_id: str, what: str) -> AsyncIterator[None]:
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else first_line(cause)
+        if isinstance(cause, ApplicationError) and cause.type == "RequestIdReused":
+            raise UserError(first_line(reason)) from None  # it names the command itself
         raise UserError(f"{what} refused: {first_line(reason)}") from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise UserError(

@@ -28,7 +28,10 @@ class Command(Model):
     )
     request_id: Token | None = Field(
         default=None,
-        description="Idempotency key: a repeat with the same key changes nothing",
+        description=(
+            "Idempotency key: a repeat with the same key and payload changes nothing;"
+            " the same key with another command or payload is refused"
+        ),
     )
 
 

@@ -69,6 +69,11 @@ class StoreConflict(RuntimeError):  # noqa: N818 - a public name others import
     """The store holds other events where this command expected to append (a real error)."""
 
 
+class RequestReused(RuntimeError):  # noqa: N818 - reads as the situation it names
+    """The request_id is stored already, for another command or other events: a resend
+    must repeat the command it resends, so this is a mistake, never a duplicate."""
+
+
 def store_env(url: str, *, create_folder: bool = True) -> dict[str, str]:
     """Translate AMITY_EVENT_STORE_URL into the library's environment (making a SQLite
     file's folder unless `create_folder` is off: a reader makes nothing)."""
@@ -391,7 +396,7 @@ class PartnershipStore(Application[UUID]):
         )
         current_version = current.version if current else 0
         earlier = self._find_request(
-            partnership_id, meta.request_id, expected_version, current_version
+            partnership_id, meta, events, expected_version, current_version
         )
         if earlier is not None:
             return earlier
@@ -441,7 +446,7 @@ class PartnershipStore(Application[UUID]):
             if isinstance(error, OperationalError) and "pipeline aborted" not in str(error):
                 raise
             # Someone appended first: maybe our own earlier attempt (a retried activity).
-            earlier = self._find_request(partnership_id, meta.request_id, current_version, None)
+            earlier = self._find_request(partnership_id, meta, events, current_version, None)
             if earlier is not None:
                 return earlier
             raise StoreConflict(
@@ -487,11 +492,14 @@ class PartnershipStore(Application[UUID]):
     def _find_request(
         self,
         partnership_id: str,
-        request_id: str,
+        meta: CommandMeta,
+        events: Sequence[AnyEvent],
         after_version: int | None,
         known_version: int | None,
     ) -> AppendResult | None:
-        """If events after `after_version` carry `request_id`, that command was stored."""
+        """If events after `after_version` carry the request_id, that command was stored:
+        the same command with the same events is a duplicate, anything else RequestReused
+        (the events follow from the command's payload, so other events mean another one)."""
         if (
             after_version is not None
             and known_version is not None
@@ -499,13 +507,18 @@ class PartnershipStore(Application[UUID]):
         ):
             return None
         found = [
-            stored.originator_version
+            stored
             for stored in self.history(partnership_id, gt=after_version)
-            if stored.request_id == request_id
+            if stored.request_id == meta.request_id
         ]
         if not found:
             return None
-        return AppendResult(version=max(found), duplicate=True)
+        if found[0].command != meta.command or [s.event for s in found] != list(events):
+            raise RequestReused(
+                f"request_id {meta.request_id} was already used for {found[0].command} with a"
+                " different payload; use a new request_id"
+            )
+        return AppendResult(version=max(s.originator_version for s in found), duplicate=True)
 
 
 def _empty(cache: Any) -> None:
@@ -528,6 +541,7 @@ __all__ = [
     "CommandMeta",
     "IllegalEvent",
     "PartnershipStore",
+    "RequestReused",
     "StoreConfigError",
     "StoreConflict",
     "store_env",

@@ -49,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
         HANDOVER_GATE,
         PRINTABLE_TEXT,
         QUIET_HISTORY,
+        REQUEST_FINGERPRINTS,
         STATE_BUDGET,
     )
     from workflows.payloads import (
@@ -60,15 +61,11 @@ with workflow.unsafe.imports_passed_through():
         parse_printable,
     )
     from workflows.policy_timer import PolicyTimer
+    from workflows.requests import AppliedRequests
     from workflows.search import search_key, search_updates, summary
     from workflows.timers import Timer, due_timer
 
 ENGINE = "amity-engine"
-#: How many applied request ids are remembered for idempotency (carried across runs).
-REMEMBERED_REQUESTS = 5_000
-#: ... within this many bytes, so that with a state of MAX_STATE_BYTES the continue-as-new
-#: input stays under Temporal's 2 MiB.
-REMEMBERED_BYTES = 600_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
 COMMANDS_PER_RUN = 2_000
 #: Events that people should hear about, not only find in the history.
@@ -107,7 +104,7 @@ class PartnershipWorkflow:
         self._proposal: Proposal | None = None
         self._state: PartnershipState | None = None
         self._keep_all = False
-        self._applied: dict[str, CommandOutcome] = {}
+        self._applied = AppliedRequests()
         self._runs = 1
         self._commands_this_run = 0
         self._state_bytes: int | None = None  # an upper bound of the state's JSON size
@@ -129,7 +126,7 @@ class PartnershipWorkflow:
                 # Every record kept until the run knows whether it keeps them (`run`).
                 previous_run = Carried.model_validate(data, context={KEEP_ALL: True})
                 self._state = previous_run.carried
-                self._applied = dict(previous_run.applied)
+                self._applied = AppliedRequests(previous_run.applied, previous_run.fingerprints)
                 self._carried_signals = list(previous_run.pending_signals)
                 self._runs = previous_run.runs
             else:
@@ -219,10 +216,12 @@ class PartnershipWorkflow:
         if self._current.stage.is_terminal:
             self._gate.reopen()
             return
+        applied, fingerprints = self._applied.newest()
         workflow.continue_as_new(
             Carried(
                 carried=self._current,
-                applied=self._remembered(),
+                applied=applied,
+                fingerprints=fingerprints,
                 pending_signals=list(self._gate.waiting),
                 runs=self._runs + 1,
             )
@@ -247,8 +246,8 @@ class PartnershipWorkflow:
         self._state = self._hold(
             self._without_forgotten(evolve(None, stored[0], result.version - len(events) + 1))
         )
-        self._applied[request_id] = CommandOutcome(
-            command="propose", request_id=request_id, version=result.version
+        self._applied.remember(
+            CommandOutcome(command="propose", request_id=request_id, version=result.version)
         )
 
     @property
@@ -268,18 +267,6 @@ class PartnershipWorkflow:
             or workflow.info().is_continue_as_new_suggested()
             or self._commands_this_run >= COMMANDS_PER_RUN
         )
-
-    def _remembered(self) -> dict[str, CommandOutcome]:
-        """The newest applied request ids, as many as fit beside the state in the next
-        run's input (REMEMBERED_REQUESTS, at most REMEMBERED_BYTES)."""
-        kept: list[tuple[str, CommandOutcome]] = []
-        size = 0
-        for request_id, outcome in reversed(list(self._applied.items())[-REMEMBERED_REQUESTS:]):
-            size += 2 * len(request_id) + 160  # key, its copy in the outcome, the rest
-            if size > REMEMBERED_BYTES:
-                break
-            kept.append((request_id, outcome))
-        return dict(reversed(kept))
 
     def _publish(self) -> None:
         """Search attributes (when they change) and the UI's current details follow the state."""
@@ -331,8 +318,12 @@ class PartnershipWorkflow:
     async def _apply_now(self, command: Command, via: str) -> CommandOutcome:
         async with self._lock:
             request_id = command.request_id or str(workflow.uuid4())
-            earlier = self._applied.get(request_id)
+            earlier = self._applied.earlier(request_id)
             if earlier is not None:
+                reused = self._applied.reused(request_id, command)
+                # Runs from before the patch answered any repeat "already applied".
+                if reused is not None and REQUEST_FINGERPRINTS.new_code():
+                    raise ApplicationError(reused, type="RequestIdReused", non_retryable=True)
                 return earlier.model_copy(update={"duplicate": True})
             state = self._current
             if isinstance(command, Correct) and needs_stored_target(state, command):
@@ -367,7 +358,7 @@ class PartnershipWorkflow:
                     (ev.invitation_id for ev in decision if ev.type == "invitation_extended"), None
                 ),
             )
-            self._applied[request_id] = outcome
+            self._applied.remember(outcome, command)
             self._commands_this_run += 1
             self._changed = True
             self._publish()
@@ -465,6 +456,10 @@ class PartnershipWorkflow:
         except InvalidInput as error:
             raise ApplicationError(str(error), type="InvalidCommand") from None
         if command.request_id and command.request_id in self._applied:
+            # The id's earlier command and payload, or a refusal that records nothing.
+            reused = self._applied.reused(command.request_id, command)
+            if reused is not None:
+                raise ApplicationError(reused, type="RequestIdReused")
             return  # a repeat: the handler answers with the earlier outcome
         if isinstance(command, Correct) and needs_stored_target(self._current, command):
             return  # its target is read from the store first: the handler decides

@@ -91,6 +91,13 @@ BOUNDED_STATE = Patch(
     " run starts. Not deprecated: runs from before keep every record to replay as they ran"
     " (v4-limits refused a command for the size of the state it held).",
 )
+REQUEST_FINGERPRINTS = Patch(
+    "request-fingerprints",
+    PatchStage.PATCHED,
+    "A request_id already applied by another command or payload is refused (a signal is"
+    ' recorded as rejected) instead of answered "already applied", which lost the new data.'
+    " Not deprecated: v6-request-reuse-old answered such a signal as a repeat.",
+)
 
 PATCHES: tuple[Patch, ...] = (
     HANDOVER_GATE,
@@ -100,4 +107,5 @@ PATCHES: tuple[Patch, ...] = (
     STATE_BUDGET,
     FORGET_HANDS_OVER,
     BOUNDED_STATE,
+    REQUEST_FINGERPRINTS,
 )

@@ -35,6 +35,9 @@ class Carried(BaseModel):
 
     carried: PartnershipState
     applied: dict[str, CommandOutcome] = {}
+    #: request_id -> `command:sha256` of its payload (workflows/requests.py); ids carried
+    #: by runs from before fingerprints were kept have none.
+    fingerprints: dict[str, str] = {}
     pending_signals: list[PendingSignal] = []
     runs: int = 1
 

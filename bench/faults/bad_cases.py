@@ -33,6 +33,12 @@ def bases() -> dict[str, dict[str, Any]]:
     return {**found, **EXTRA_BASES}
 
 
+def setup_payload(number: int) -> dict[str, Any]:
+    """The payload of the `number`th setup command (bad_input._target), without its
+    request_id: a case resending it is a true repeat."""
+    return dict(story.steps(without_request_ids=True)[number][1])
+
+
 @dataclass
 class BadInput:
     """One generated bad input: where it goes and what the refusal must name."""
@@ -262,10 +268,17 @@ def _strategies() -> Any:
             if name in USER_COMMANDS or not name.strip():
                 draw(st.just(None).filter(lambda _: False))
             return BadInput(kind, channel, name, {"reason": "x"}, "unknown command")
-        if kind in ("replayed", "conflicting"):
+        if kind == "replayed":
+            # the setup's record_meeting exactly (a true resend): answered as a duplicate
+            channel = draw(st.sampled_from(["update", "signal"]))
+            return BadInput(kind, channel, "record_meeting", setup_payload(1), "duplicate")
+        if kind == "conflicting":
+            # open_talks' request_id on another command: refused, naming open_talks
             channel = draw(st.sampled_from(["update", "signal"]))
             command = draw(st.sampled_from(["record_meeting", "extend_invitation", "withdraw"]))
-            return BadInput(kind, channel, command, {**valid[command]}, "duplicate")
+            return BadInput(
+                kind, channel, command, {**valid[command]}, "was already used for open_talks"
+            )
         text = draw(st.sampled_from(["{", '{"a":', "[1,", "nul", '{"reason": "x",}', "'x'"]))
         return BadInput(
             kind, "cli", draw(st.sampled_from(sorted(USER_COMMANDS))), text, "invalid JSON"

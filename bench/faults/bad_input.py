@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from amity import story
-from bench.faults.bad_cases import MIXED_NAMES, BadInput, bases, generate
+from bench.faults.bad_cases import MIXED_NAMES, BadInput, bases, generate, setup_payload
 from bench.faults.checks import audit, check_store, stuck_workflows
 from bench.faults.cluster import cluster
 from bench.faults.figures import Figures
@@ -37,10 +37,10 @@ async def _target(client: Client, task_queue: str, pid: str) -> list[str]:
     """A partnership in talks, with a draft, the approval granted and an open invitation."""
     await client.start_workflow(WORKFLOW, story.proposal(), id=pid, task_queue=task_queue)
     done = []
-    for number, (command, payload) in enumerate(story.steps(without_request_ids=True)[:6]):
+    for number, (command, _) in enumerate(story.steps(without_request_ids=True)[:6]):
         if command == "sign_memorandum":
             continue
-        body = {**payload, "request_id": f"{pid}/setup/{number}"}
+        body = {**setup_payload(number), "request_id": f"{pid}/setup/{number}"}
         await update(client, pid, command, body)
         done.append(body["request_id"])
     return done
@@ -218,7 +218,7 @@ async def run_bad_inputs(
                     f"RPC error {error.message}",
                 )
                 continue
-            if case.kind in ("replayed", "conflicting"):
+            if case.kind == "replayed":
                 recorded.append((case, None))
             else:
                 recorded.append((case, body))

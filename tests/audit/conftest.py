@@ -27,14 +27,12 @@ def tell_story(store: PartnershipStore, partnership_id: str) -> int:
     events = decide_proposal(partnership_id, proposal, datetime.now(UTC))
     meta = CommandMeta("propose", "tester", f"propose:{partnership_id}", partnership_id, "run-1")
     version = store.append(partnership_id, events, meta, None).version
-    for name, payload in story.steps():
+    for number, (name, payload) in enumerate(story.steps()):
         state = store.state(partnership_id)
         assert state is not None
         decision = decide(state, parse_command(name, payload), datetime.now(UTC))
         assert not isinstance(decision, Rejection), decision
-        meta = CommandMeta(
-            name, "tester", f"{partnership_id}:{payload['request_id']}", partnership_id, "run-1"
-        )
+        meta = CommandMeta(name, "tester", f"{partnership_id}:{number}", partnership_id, "run-1")
         version = store.append(partnership_id, decision, meta, state.version).version
     return version
 

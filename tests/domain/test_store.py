@@ -13,7 +13,13 @@ from domain.errors import IllegalEvent
 from domain.identity import aggregate_id
 from domain.values import Stage
 from runtime.settings import open_store
-from store.application import AppendResult, CommandMeta, PartnershipStore, StoreConflict
+from store.application import (
+    AppendResult,
+    CommandMeta,
+    PartnershipStore,
+    RequestReused,
+    StoreConflict,
+)
 from store.options import DEFAULT_SNAPSHOT_INTERVAL
 
 from .scenario import (
@@ -92,6 +98,17 @@ def test_a_duplicate_is_found_after_later_commands(store):
     again = store.append(PID, [talks_opened()], meta("r-2"), 1)
     assert (again.version, again.duplicate) == (2, True)
     assert len(store.history(PID)) == 3
+
+
+def test_a_request_id_reused_for_other_events_or_another_command_is_refused(store):
+    propose(store)
+    store.append(PID, [talks_opened()], meta("r-2", "open_talks"), 1)
+    version = store.state(PID).version
+    with pytest.raises(RequestReused, match="r-2 was already used for open_talks"):
+        store.append(PID, [talks_opened(at(9))], meta("r-2", "open_talks"), 1)
+    with pytest.raises(RequestReused, match="r-2 was already used for open_talks"):
+        store.append(PID, [talks_opened()], meta("r-2", "record_meeting"), 1)
+    assert store.state(PID).version == version and len(store.history(PID)) == 2
 
 
 def test_a_duplicate_of_a_multi_event_command_returns_its_last_version(store):
@@ -220,7 +237,7 @@ def test_reopened_store_and_snapshots_give_the_same_state(store_url):
     try:
         assert second.state(PID) == fold(history)
         assert second.state(PID, 6) == fold(history[:6])
-        assert second.append(PID, [exchange(at(40))], meta("r-12"), 11).duplicate is True
+        assert second.append(PID, [history[-1]], meta("r-12"), 11).duplicate is True
     finally:
         second.close()
 
