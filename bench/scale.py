@@ -24,6 +24,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -94,11 +95,12 @@ class Processes:
         return found
 
 
-def start_worker(address: str, store_url: str, queue: str) -> subprocess.Popen[str]:
+def start_worker(address: str, store_url: str, queue: str, log: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.scale", "--worker", address, store_url, queue],
         cwd=ROOT,
         stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
@@ -106,7 +108,15 @@ def start_worker(address: str, store_url: str, queue: str) -> subprocess.Popen[s
     if process.stdout.readline().strip() != "ready":
         process.kill()
         raise RuntimeError("the scale worker did not start")
+    # Keep reading what it says: a full pipe would stop the worker at its next log line.
+    threading.Thread(target=_drain, args=(process.stdout, log), daemon=True).start()
     return process
+
+
+def _drain(stream: Any, log: Path) -> None:
+    with log.open("a") as out:
+        for line in stream:
+            out.write(line)
 
 
 async def run_worker(address: str, store_url: str, queue: str) -> None:
@@ -253,7 +263,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     ).start()
     store_url = f"sqlite:///{workdir / 'events.db'}"
     queue = f"scale-{uuid.uuid4().hex[:8]}"
-    worker = start_worker(server.address, store_url, queue)
+    worker = start_worker(server.address, store_url, queue, workdir / "worker.log")
     result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(), "cpus": os.cpu_count()}
     try:
         procs = Processes(server, worker)
