@@ -798,18 +798,48 @@ def replay_command(
         fail("workflow histories do not replay against the current code", code=DISCREPANCY)
 
 
+class StatsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
 @app.command("stats")
 @friendly
 def stats_command(
     as_json: JsonFlag = False,
+    format: Annotated[
+        StatsFormat | None,
+        typer.Option("--format", help="table (default), json, or html: a page of charts"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The HTML page to write (with --format html)")
+    ] = None,
 ) -> None:
     """Partnerships in force per city and tier, the pipeline by stage, exchanges by field/year."""
     from audit.projections import ReadModels
 
+    html = format is StatsFormat.html
+    if html and out is None:
+        raise UserError("--format html writes a page: give --out FILE.html")
+    if out is not None and not html:
+        raise UserError("--out is for --format html")
+    if out is not None and out.parent and not out.parent.exists():
+        raise UserError(f"--out {out}: the folder {out.parent} does not exist")
+    as_json = as_json or format is StatsFormat.json
     models = ReadModels(open_store())
     with progress("catching up the read models", models.pending(), quiet=as_json) as advance:
         models.catch_up(progress=lambda done, _pos: advance(done))  # resume where they stopped
     stats = models.stats()
+    if html and out is not None:
+        from audit.portfolio import render_portfolio
+
+        out.write_text(render_portfolio(stats), encoding="utf-8")
+        if as_json:
+            print_json({"out": str(out), "format": "html", "position": stats.position})
+        else:
+            say(f"wrote {out}: the portfolio at log position {stats.position}")
+        return
     if as_json:
         print_json(stats.as_json())
         return
@@ -831,3 +861,41 @@ def stats_command(
     for table in (cities, pipeline, exchanges):
         console.print(table)
     say(f"read models at position {stats.position}")
+
+
+@app.command("report")
+@friendly
+def report_command(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for index.html and one page per partnership")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Every partnership's report as pages in a folder, with an index (stage, tier, parties,
+    last event, tamper verdict)."""
+    from amity.trust import configured_trust
+    from audit.report_site import write_site
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: not a folder")
+    if not out.parent.exists():
+        raise UserError(f"--out {out}: the folder {out.parent} does not exist")
+    store = open_store()
+    settings = get_settings()
+    trust = configured_trust(None, settings)
+    with progress("writing the report", quiet=as_json):
+        site = write_site(store, out, trust.key if trust else None, origin=settings.audit_origin)
+    if as_json:
+        print_json(
+            {
+                "out": str(out),
+                "index": str(site.index),
+                "partnerships": len(site.rows),
+                "events": site.events,
+                "verdicts": {r.partnership_id: r.verdict for r in site.rows},
+            }
+        )
+    else:
+        say(f"wrote {site.index}: {len(site.rows)} partnership page(s), {site.events} events")
+    if not site.report.ok:
+        fail("the log does not verify: see the report's verdict", code=DISCREPANCY)

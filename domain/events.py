@@ -11,7 +11,6 @@ from typing import Annotated
 
 from pydantic import Field, TypeAdapter
 
-from domain.messages import Event
 from domain.slices.answer_invitation import InvitationAnswered
 from domain.slices.correct import Corrected
 from domain.slices.draft_memorandum import MemorandumDrafted
@@ -58,30 +57,3 @@ AnyEvent = Annotated[
 ]
 
 EVENT_LIST_ADAPTER: TypeAdapter[list[AnyEvent]] = TypeAdapter(list[AnyEvent])
-
-__all__ = [
-    "EVENT_LIST_ADAPTER",
-    "AnyEvent",
-    "ApprovalRecorded",
-    "BecameDormant",
-    "Corrected",
-    "Event",
-    "ExchangeRecorded",
-    "Expired",
-    "InvitationAnswered",
-    "InvitationExtended",
-    "MeetingRecorded",
-    "MemorandumDrafted",
-    "MemorandumSigned",
-    "ProposalRejected",
-    "Proposed",
-    "Reactivated",
-    "RenewalDue",
-    "Renewed",
-    "SignalRejected",
-    "TalksDeadlinePassed",
-    "TalksOpened",
-    "Terminated",
-    "Upgraded",
-    "Withdrawn",
-]

@@ -38,3 +38,7 @@ class Command(Model):
 class Event(Model):
     type: str
     at: datetime
+
+    def summary(self) -> str:
+        """One readable sentence for auditors' tables, reminders and the UI."""
+        return self.type

@@ -33,9 +33,10 @@ WORKSPACE = ROOT / "var" / "mutation"
 #: The fast pure tests of the domain (not the store's, which need a database, nor the
 #: Hypothesis properties, which take seconds per run: both run in `make test`).
 DOMAIN_TESTS = [
-    "tests/domain/test_transitions.py",
+    "tests/domain/slices",
+    "tests/domain/test_stage_matrix.py",
+    "tests/domain/test_story.py",
     "tests/domain/test_evolve.py",
-    "tests/domain/test_refusals.py",
     "tests/domain/test_parse.py",
     "tests/domain/test_decider_details.py",
 ]

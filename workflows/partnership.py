@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.reminders import Reminder, ReminderActivities
     from activities.store import StoreActivities
     from domain.decider import decide, evolve, fold
-    from domain.describe import summarise_event
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
     from domain.forgetting import ForgetMark, holds, replace_names
@@ -422,7 +421,7 @@ class PartnershipWorkflow:
                 partnership_id=partnership_id,
                 kind=event.type,
                 version=version,
-                summary=f"{summary(self._current)}: {summarise_event(event)}",
+                summary=f"{summary(self._current)}: {event.summary()}",
                 event=event.model_dump(mode="json"),
             )
             try:

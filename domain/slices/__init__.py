@@ -1,8 +1,9 @@
 """One module per command: its model, the events only it causes, its decision and how each
-of those events changes the state.
+of those events changes the state (and reads in a sentence).
 
-Adding a command means adding one module here, importing it below and listing its events
-in `domain/events.py`'s union (tests/domain/test_registry.py fails when one is missing).
+Adding a command means adding its module here, named after the command, importing it below
+and naming its events in `domain/events.py`'s union; its given/when/then tests go in
+`tests/domain/slices/test_<command>.py` (tests/domain/test_registry.py checks all of it).
 The imports' order is the catalogue's, so the contract's: the proposal, people's commands,
 then the engine's. Importing this package fills the catalogue (`domain/registry.py`).
 """

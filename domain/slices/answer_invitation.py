@@ -29,6 +29,9 @@ class InvitationAnswered(Event):
     accepted: bool
     note: str | None = None
 
+    def summary(self) -> str:
+        return f"{self.invitation_id} {'accepted' if self.accepted else 'declined'}"
+
 
 @command(AnswerInvitation, TALKING)
 def answer_invitation(

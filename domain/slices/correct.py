@@ -68,6 +68,10 @@ class Corrected(Event):
     #: state's recent records (None when the state held the target).
     before: dict[str, Any] | None = None
 
+    def summary(self) -> str:
+        target = f"version {self.target_version} ({self.target_type})"
+        return f"correction of {target}: {', '.join(self.correction)} — {self.reason}"
+
 
 #: The fields of a record the state counts by (domain/state.py), per target type.
 COUNTED: dict[str, tuple[str, ...]] = {
@@ -75,20 +79,23 @@ COUNTED: dict[str, tuple[str, ...]] = {
     "meeting_recorded": ("date",),
 }
 
+#: The state's list of records each correctable event type adds to (the proposal and the
+#: signing, one each, are found apart).
+RECORDS = {
+    "meeting_recorded": "meetings",
+    "memorandum_drafted": "drafts",
+    "approval_recorded": "approvals",
+    "exchange_recorded": "exchanges",
+    "invitation_extended": "invitations",
+}
+
 
 def find_correctable(state: PartnershipState, version: int) -> tuple[str, Any] | None:
     """The entity created by the event at `version`, if that event can be corrected."""
     if version == state.proposed_version:
         return "proposed", state
-    groups: list[tuple[str, list[Any]]] = [
-        ("meeting_recorded", state.meetings),
-        ("memorandum_drafted", state.drafts),
-        ("approval_recorded", state.approvals),
-        ("exchange_recorded", state.exchanges),
-        ("invitation_extended", state.invitations),
-    ]
-    for target_type, records in groups:
-        for record in records:
+    for target_type, attribute in RECORDS.items():
+        for record in getattr(state, attribute):
             if record.version == version:
                 return target_type, record
     if state.signing is not None and state.signing.version == version:
@@ -181,13 +188,7 @@ def _apply_correction(state: PartnershipState, event: Corrected) -> dict[str, An
         return values
     if event.target_type == "memorandum_signed" and state.signing is not None:
         return {"signing": _replace([state.signing], v, patch.model_dump(include=set(values)))[0]}
-    attribute = {
-        "meeting_recorded": "meetings",
-        "memorandum_drafted": "drafts",
-        "approval_recorded": "approvals",
-        "exchange_recorded": "exchanges",
-        "invitation_extended": "invitations",
-    }[event.target_type]
+    attribute = RECORDS[event.target_type]
     records = getattr(state, attribute)
     old = next((r for r in records if r.version == v), None)
     changes: dict[str, Any] = {}

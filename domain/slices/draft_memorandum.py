@@ -44,6 +44,9 @@ class MemorandumDrafted(Event):
     text: str | None = None
     fields: list[FieldOfCooperation]
 
+    def summary(self) -> str:
+        return f"draft {self.draft_version}: {self.title} ({', '.join(self.languages)})"
+
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -20,6 +20,9 @@ class Expired(Event):
     type: Literal["expired"] = "expired"
     expires_at: datetime
 
+    def summary(self) -> str:
+        return "expired: the term ended without renewal"
+
 
 @command(Expire, ACTIVE_STAGES, engine=True)
 def expire(state: PartnershipState, cmd: Expire, now: datetime) -> EventsOrRejection:

@@ -49,6 +49,12 @@ class InvitationExtended(Event):
     from_side: Side
     to_side: Side
 
+    def summary(self) -> str:
+        return (
+            f"{self.invitation_id}: {self.from_side.value} invites {self.to_side.value}"
+            f" to {self.event}"
+        )
+
 
 @command(ExtendInvitation, TALKING)
 def extend_invitation(

@@ -19,6 +19,9 @@ class BecameDormant(Event):
     type: Literal["became_dormant"] = "became_dormant"
     idle_since: datetime
 
+    def summary(self) -> str:
+        return f"dormant: no exchange since {self.idle_since:%Y-%m-%d %H:%M:%S} UTC"
+
 
 @command(MarkDormant, frozenset({Stage.ACTIVE}), engine=True)
 def mark_dormant(state: PartnershipState, cmd: MarkDormant, now: datetime) -> EventsOrRejection:

@@ -19,6 +19,9 @@ class RenewalDue(Event):
     type: Literal["renewal_due"] = "renewal_due"
     expires_at: datetime
 
+    def summary(self) -> str:
+        return f"renewal due: the term ends {self.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+
 
 @command(NoteRenewalDue, ACTIVE_STAGES, engine=True)
 def note_renewal_due(

@@ -19,6 +19,9 @@ class TalksDeadlinePassed(Event):
     type: Literal["talks_deadline_passed"] = "talks_deadline_passed"
     deadline: datetime
 
+    def summary(self) -> str:
+        return f"talks deadline {self.deadline:%Y-%m-%d %H:%M:%S} UTC passed without a signature"
+
 
 @command(NoteTalksDeadline, BEFORE_SIGNING, engine=True)
 def note_talks_deadline(

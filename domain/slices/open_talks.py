@@ -25,6 +25,9 @@ class TalksOpened(Event):
     by: Person | None = None
     note: str | None = None
 
+    def summary(self) -> str:
+        return "talks opened" + (f" by {self.by.name}" if self.by else "")
+
 
 @command(OpenTalks, frozenset({Stage.PROPOSED}))
 def open_talks(state: PartnershipState, cmd: OpenTalks, now: datetime) -> EventsOrRejection:

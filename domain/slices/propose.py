@@ -76,6 +76,12 @@ class Proposed(Event):
     required_approvals: list[RequiredApproval] = []  # noqa: RUF012 - pydantic copies field defaults
     policy: Policy = Policy()
 
+    def summary(self) -> str:
+        return (
+            f"{self.initiator.name} ({self.initiator.country}) proposes {self.tier.label} with"
+            f" {self.partner.name} ({self.partner.country}); fields: {', '.join(self.fields)}"
+        )
+
 
 def decide_proposal(partnership_id: str, proposal: Proposal, now: datetime) -> list[AnyEvent]:
     """The first event of a partnership (or of a new life after a terminal stage)."""

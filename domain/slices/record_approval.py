@@ -38,12 +38,19 @@ class ApprovalRecorded(Event):
     reference: str | None = None
     date: Day | None = None
 
+    def summary(self) -> str:
+        required = "required " if self.required else ""
+        return f"{required}approval {self.decision.value} by {self.authority} ({self.side.value})"
+
 
 class ProposalRejected(Event):
     type: Literal["proposal_rejected"] = "proposal_rejected"
     side: Side
     authority: str
     reason: str
+
+    def summary(self) -> str:
+        return f"rejected: {self.reason}"
 
 
 @command(RecordApproval, BEFORE_SIGNING)

@@ -49,11 +49,17 @@ class ExchangeRecorded(Event):
     participants: list[Person] = []  # noqa: RUF012 - pydantic copies field defaults
     outcome: str | None = None
 
+    def summary(self) -> str:
+        return f"{self.kind.value} in {self.field.value} on {self.date}: {self.title}"
+
 
 class Reactivated(Event):
     """A dormant partnership is active again (an exchange was recorded)."""
 
     type: Literal["reactivated"] = "reactivated"
+
+    def summary(self) -> str:
+        return "active again after dormancy"
 
 
 @command(RecordExchange, ACTIVE_STAGES)

@@ -20,6 +20,7 @@ from domain.values import (
     RequiredText,
     SidedPerson,
     check_date,
+    people,
 )
 
 
@@ -46,6 +47,12 @@ class MeetingRecorded(Event):
     counterparts: list[Person] = []  # noqa: RUF012 - pydantic copies field defaults
     topics: list[str] = []  # noqa: RUF012 - pydantic copies field defaults
     outcome: str | None = None
+
+    def summary(self) -> str:
+        return (
+            f"meeting on {self.date} at {self.place}:"
+            f" {people(self.delegation)} with {people(self.counterparts)}"
+        )
 
 
 @command(RecordMeeting, TALKING)

@@ -31,6 +31,9 @@ class SignalRejected(Event):
     reason: str
     request_id: str | None = None
 
+    def summary(self) -> str:
+        return f"signal {self.command} not applied: {self.reason}"
+
 
 @command(RecordRejectedSignal, EVERY_STAGE, engine=True)
 def record_rejected_signal(

@@ -33,6 +33,9 @@ class Renewed(Event):
     expires_at: datetime
     reference: str | None = None
 
+    def summary(self) -> str:
+        return f"renewed until {self.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+
 
 @command(Renew, ACTIVE_STAGES)
 def renew(state: PartnershipState, cmd: Renew, now: datetime) -> EventsOrRejection:

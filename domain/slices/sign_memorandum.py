@@ -12,7 +12,16 @@ from domain.errors import IllegalEvent
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.state import PartnershipState, SigningRecord
-from domain.values import MAX_ITEMS, EventDate, RequiredText, Side, SidedPerson, Stage, check_date
+from domain.values import (
+    MAX_ITEMS,
+    EventDate,
+    RequiredText,
+    Side,
+    SidedPerson,
+    Stage,
+    check_date,
+    people,
+)
 
 
 class SignMemorandum(Command):
@@ -45,6 +54,12 @@ class MemorandumSigned(Event):
     draft_version: int
     signatories: list[SidedPerson]
     expires_at: datetime | None = None
+
+    def summary(self) -> str:
+        return (
+            f"memorandum (draft {self.draft_version}) signed on {self.date} at {self.place}"
+            f" by {people(self.signatories)}"
+        )
 
 
 @command(SignMemorandum, frozenset({Stage.IN_TALKS}))

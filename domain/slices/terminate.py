@@ -26,6 +26,9 @@ class Terminated(Event):
     by: Person | None = None
     reason: str
 
+    def summary(self) -> str:
+        return f"terminated: {self.reason}"
+
 
 @command(Terminate, ACTIVE_STAGES)
 def terminate(state: PartnershipState, cmd: Terminate, now: datetime) -> EventsOrRejection:

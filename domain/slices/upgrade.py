@@ -27,6 +27,9 @@ class Upgraded(Event):
     to_tier: Tier
     reference: str | None = None
 
+    def summary(self) -> str:
+        return f"upgraded from {self.from_tier.label} to {self.to_tier.label}"
+
 
 @command(Upgrade, frozenset({Stage.ACTIVE}))
 def upgrade(state: PartnershipState, cmd: Upgrade, now: datetime) -> EventsOrRejection:

@@ -26,6 +26,9 @@ class Withdrawn(Event):
     by: Person | None = None
     reason: str
 
+    def summary(self) -> str:
+        return f"withdrawn: {self.reason}"
+
 
 @command(Withdraw, BEFORE_SIGNING)
 def withdraw(state: PartnershipState, cmd: Withdraw, now: datetime) -> EventsOrRejection:

@@ -30,7 +30,7 @@ from runtime.settings import open_store
 from store.application import CommandMeta
 
 from .scenario import CUPERTINO, JING, MIANYANG, PID, T0, ZHANG
-from .test_refusals import CONTRACT_ALLOWED, ENGINE_ALLOWED
+from .test_stage_matrix import CONTRACT_ALLOWED, ENGINE_ALLOWED
 
 AUTHORITIES = [
     ("partner", "Cupertino City Council"),

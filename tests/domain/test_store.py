@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from domain import events as e
 from domain.decider import fold
 from domain.errors import IllegalEvent
 from domain.identity import aggregate_id
+from domain.slices.correct import Corrected
+from domain.slices.mark_dormant import BecameDormant
+from domain.slices.record_approval import ProposalRejected
+from domain.slices.record_exchange import Reactivated
+from domain.slices.withdraw import Withdrawn
 from domain.values import Stage
 from runtime.settings import open_store
 from store.application import (
@@ -115,7 +119,7 @@ def test_a_duplicate_of_a_multi_event_command_returns_its_last_version(store):
     propose(store)
     events = [
         approved(decision="denied"),
-        e.ProposalRejected(
+        ProposalRejected(
             at=at(4), side="partner", authority="Cupertino City Council", reason="denied"
         ),
     ]
@@ -129,7 +133,7 @@ def test_a_different_request_at_a_stale_version_is_a_conflict(store):
     propose(store)
     store.append(PID, [talks_opened()], meta("r-2"), 1)
     with pytest.raises(StoreConflict, match="the store is at version 2, the workflow expected 1"):
-        store.append(PID, [e.Withdrawn(at=at(2), reason="r")], meta("r-other"), 1)
+        store.append(PID, [Withdrawn(at=at(2), reason="r")], meta("r-other"), 1)
     with pytest.raises(StoreConflict):
         store.append(PID, [meeting()], meta("r-ahead"), 5)  # ahead of the store, too
     assert [h.event.type for h in store.history(PID)] == ["proposed", "talks_opened"]
@@ -152,7 +156,7 @@ def test_one_save_per_command_and_all_or_nothing(store):
     # record_approval denied on a required authority: two events, one save
     two = [
         approved(decision="denied"),
-        e.ProposalRejected(
+        ProposalRejected(
             at=at(4), side="partner", authority="Cupertino City Council", reason="denied"
         ),
     ]
@@ -194,7 +198,7 @@ def test_state_at_an_older_version(store):
 
 def test_a_proposal_after_a_terminal_stage_begins_a_new_life(store):
     propose(store)
-    store.append(PID, [e.Withdrawn(at=at(1), by=JING, reason="no budget")], meta("w"), 1)
+    store.append(PID, [Withdrawn(at=at(1), by=JING, reason="no budget")], meta("w"), 1)
     assert store.state(PID).stage == Stage.WITHDRAWN
     result = store.append(PID, [proposed(when=at(30), tier="sister_city")], meta("propose-2"), None)
     assert (result.version, result.duplicate) == (3, False)
@@ -253,7 +257,7 @@ def test_two_writers_on_one_store(store_url):
         first.append(PID, [talks_opened()], meta("r-2"), 1)
         assert second.append(PID, [talks_opened()], meta("r-2"), 1) == AppendResult(2, True)
         with pytest.raises(StoreConflict):
-            second.append(PID, [e.Withdrawn(at=at(2), reason="r")], meta("r-3"), 1)
+            second.append(PID, [Withdrawn(at=at(2), reason="r")], meta("r-3"), 1)
         assert second.state(PID).stage == Stage.IN_TALKS
         assert [h.request_id for h in first.history(PID)] == ["propose-1", "r-2"]
     finally:
@@ -295,8 +299,8 @@ def test_snapshot_interval_from_the_environment(store_url, monkeypatch):
         for snapshot in store.snapshots.get(aggregate_id(PID)):
             assert snapshot.state == fold(history[: snapshot.originator_version])
         # a two-event command (versions 12, 13) snapshots at 12, in its middle
-        store.append(PID, [e.BecameDormant(at=at(400), idle_since=at(22))], meta("r-11"), 10)
-        two = [e.Reactivated(at=at(401)), exchange(at(401))]
+        store.append(PID, [BecameDormant(at=at(400), idle_since=at(22))], meta("r-11"), 10)
+        two = [Reactivated(at=at(401)), exchange(at(401))]
         assert store.append(PID, two, meta("r-12"), 11).version == 13
         assert snapshot_versions(store) == [3, 6, 9, 12]
         assert store.snapshots is not None
@@ -337,7 +341,7 @@ def test_a_correction_of_an_old_record_is_checked_against_the_stored_event(store
     assert store.correction_target(PID, 999) is None
 
     def corrected(target_type, field, _n):
-        return e.Corrected(
+        return Corrected(
             at=at(90),
             target_version=first,
             target_type=target_type,
