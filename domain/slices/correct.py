@@ -12,11 +12,13 @@ and date), so the counts follow it without the record.
 
 from __future__ import annotations
 
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
+from domain.clock import effective_instant, future
 from domain.corrections import CORRECTABLE, correction_model
 from domain.errors import IllegalEvent, one_line
 from domain.messages import Command, Event
@@ -151,6 +153,11 @@ def correct(state: PartnershipState, cmd: Correct, now: datetime) -> EventsOrRej
     values = patch.model_dump(mode="json", exclude_unset=True)
     if not values:
         return Rejection("correction: give at least one field to correct")
+    if state.effective_clock and target_type != "invitation_extended":
+        day = getattr(patch, "date", None)
+        refused = future(f"the corrected date of {target_type}", day, now)
+        if refused is not None:
+            return Rejection(refused)
     if target_type == "proposed" and values.get("policy") is not None:
         # A policy correction changes the timers it names; the others stay as they were
         # (the event records the whole corrected policy, so it reads unambiguously).
@@ -180,6 +187,8 @@ def _apply_correction(state: PartnershipState, event: Corrected) -> dict[str, An
     values = {k: getattr(patch, k) for k in event.correction}
     v = event.target_version
     if event.target_type == "proposed":
+        if "date" in values:
+            values["proposed_on"] = values.pop("date")  # the state's name for it
         policy = values.get("policy")
         if policy is not None and state.term_started_at is not None:
             # A corrected term moves the running term's end (and so its timer).
@@ -187,7 +196,8 @@ def _apply_correction(state: PartnershipState, event: Corrected) -> dict[str, An
             values["renewal_due_noted"] = False
         return values
     if event.target_type == "memorandum_signed" and state.signing is not None:
-        return {"signing": _replace([state.signing], v, patch.model_dump(include=set(values)))[0]}
+        signing = _replace([state.signing], v, patch.model_dump(include=set(values)))[0]
+        return {"signing": signing, **_moved_term(state, signing.date)}
     attribute = RECORDS[event.target_type]
     records = getattr(state, attribute)
     old = next((r for r in records if r.version == v), None)
@@ -270,6 +280,23 @@ def some_dropped(state: PartnershipState, target_type: str) -> bool:
         "invitation_extended": (state.invitation_count, len(state.invitations)),
     }.get(target_type)
     return kept is not None and kept[0] > kept[1]
+
+
+def _moved_term(state: PartnershipState, signed: Day) -> dict[str, Any]:
+    """Under the effective clock a corrected signing date moves the term it started (not a
+    term a renewal started since): its end, and so the renewal notice and expiry timers."""
+    if not state.effective_clock or state.signing is None or state.term_started_at is None:
+        return {}
+    recorded = state.signed_at or state.term_started_at
+    if state.term_started_at != effective_instant(state.signing.date, recorded):
+        return {}  # renewed since: the running term did not start at the signing
+    start = effective_instant(signed, recorded)
+    term = state.policy.term
+    return {
+        "term_started_at": start,
+        "expires_at": start + term if term else state.expires_at,
+        "renewal_due_noted": False if term else state.renewal_due_noted,
+    }
 
 
 @evolves(Corrected, NON_TERMINAL)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.catalogue import EVENTS
 from domain.events import AnyEvent
-from domain.registry import EVENTS
 from domain.slices.propose import Proposed
 from domain.slices.record_meeting import MeetingRecorded
 
