@@ -275,7 +275,8 @@ class PartnershipState(BaseModel):
         dates under the effective clock, by when they were recorded before it)."""
         if not self.effective_clock:
             return self.last_exchange_at or self.signed_at
-        days = [exchange.date for exchange in self.exchanges]
+        # The latest exchange date over all of them (the state keeps only recent records).
+        days = [self.last_exchange_on] if self.last_exchange_on is not None else []
         days += [self.signing.date] if self.signing is not None else []
         if not days:
             return None
