@@ -37,11 +37,17 @@ def unprivileged_user() -> str:
         except KeyError:
             continue
     name = CANDIDATE_USERS[-1]
-    subprocess.run(
+    made = subprocess.run(
         ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        check=True,
         capture_output=True,
     )
+    # Under pytest-xdist several workers may try at once: one creates the user, the others'
+    # useradd fails because it exists by then, which is just as good.
+    if made.returncode != 0:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            raise RuntimeError(f"useradd {name}: {made.stderr.decode().strip()}") from None
     return name
 
 
