@@ -20,17 +20,18 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
 from activities.webhook import Webhook
 from audit.checkpointing import CheckpointActivities
+from runtime import metrics
 from runtime.connect import connect, for_worker
 from runtime.errors import UserError
 from runtime.failures import run_reporting
-from runtime.metrics import MetricsServer, RefusalCounter, configure_logging
+from runtime.metrics import RefusalCounter, configure_logging
 from runtime.settings import Settings, get_settings, open_store
 from store.application import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
@@ -80,7 +81,7 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
     """Run until `stop` is set (or SIGINT/SIGTERM when run as a program)."""
     settings = settings or get_settings()
     check_webhook(settings)  # a bad webhook is a one-line error before anything starts
-    runtime, metrics_server = metrics_runtime(settings.metrics_port, settings.metrics_host)
+    runtime = metrics_runtime(settings.metrics_port, settings.metrics_host)
     client = await connect(settings, runtime=runtime)
     store = open_store(settings=settings)
     stop = stop or asyncio.Event()
@@ -103,8 +104,6 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
             await stop.wait()
     finally:
         store.close()
-        if metrics_server is not None:
-            metrics_server.stop()
 
 
 def webhook_settings(settings: Settings) -> dict[str, Any]:
@@ -125,38 +124,20 @@ def check_webhook(settings: Settings) -> None:
     Webhook.configure(found["webhook_url"], found["webhook_secret"], found["webhook_timeout"])
 
 
-def metrics_runtime(
-    port: int | None, host: str = "127.0.0.1"
-) -> tuple[Runtime | None, MetricsServer | None]:
-    """With a metrics port: Temporal's runtime metrics on an internal loopback port, and
-    one endpoint on `host:port` (loopback unless configured) serving Amity's metrics
-    followed by Temporal's."""
+def metrics_runtime(port: int | None, host: str = "127.0.0.1") -> Runtime | None:
+    """With a metrics port: a Temporal runtime exporting the SDK's metrics and Amity's on
+    one endpoint, `host:port` (loopback unless configured)."""
     if port is None:
-        return None, None
-    from runtime.devserver import free_port
-
-    internal = free_port()
-    runtime = Runtime(
-        telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(
-                bind_address=f"127.0.0.1:{internal}",
-                counters_total_suffix=True,
-                durations_as_seconds=True,
-            )
-        )
-    )
+        return None
     try:
-        server = MetricsServer(
-            port, host=host, temporal_url=f"http://127.0.0.1:{internal}/metrics"
-        ).start()
-    except OSError as error:  # a taken port, an address not on this machine
-        reason = error.strerror or str(error)
+        runtime = metrics.metrics_runtime(host, port)
+    except metrics.MetricsUnavailable as error:  # a taken port, an address not on this machine
         raise UserError(
             f"metrics cannot listen on {host}:{port} (AMITY_METRICS_HOST / AMITY_METRICS_PORT):"
-            f" {reason}"
+            f" {error}"
         ) from None
-    logging.getLogger("amity").info("metrics on %s:%s/metrics", host, server.port)
-    return runtime, server
+    logging.getLogger("amity").info("metrics on %s:%s/metrics", host, port)
+    return runtime
 
 
 def main() -> None:

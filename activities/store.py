@@ -8,12 +8,13 @@ runs on a thread pool. Errors that retrying cannot fix are non-retryable; everyt
 from __future__ import annotations
 
 from temporalio import activity
+from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
 from activities.messages import RecordRequest, RecordResult
-from domain.decider import IllegalEvent
+from domain.errors import IllegalEvent
 from runtime import metrics
-from store.application import CommandMeta, PartnershipStore, StoreConflict
+from store.application import CommandMeta, PartnershipStore, RequestReused, StoreConflict
 
 
 class StoreActivities:
@@ -33,8 +34,9 @@ class StoreActivities:
             run_id=request.run_id,
             via=request.via,
         )
+        meter = activity.metric_meter()  # exported on the worker's one metrics endpoint
         try:
-            with metrics.timed_append():
+            with metrics.timed_append(meter):
                 result = self.store.append(
                     request.partnership_id, request.events, meta, request.expected_version
                 )
@@ -44,10 +46,12 @@ class StoreActivities:
                 type="IllegalEvent",
                 non_retryable=True,
             ) from None
+        except RequestReused as error:
+            raise ApplicationError(str(error), type="RequestIdReused", non_retryable=True) from None
         except StoreConflict as error:
-            metrics.STORE_CONFLICTS.inc()
+            metrics.counter(meter, metrics.STORE_CONFLICTS).add(1)
             raise ApplicationError(str(error), type="StoreConflict", non_retryable=True) from None
-        count_recorded(request, result.duplicate)
+        count_recorded(meter, request, result.duplicate)
         activity.logger.info(
             "recorded %s for %s at version %s%s",
             request.command,
@@ -67,13 +71,15 @@ class StoreActivities:
         )
 
 
-def count_recorded(request: RecordRequest, duplicate: bool) -> None:
-    """Prometheus counters: a rejected signal's record counts as that command rejected."""
+def count_recorded(meter: MetricMeter, request: RecordRequest, duplicate: bool) -> None:
+    """Amity's counters: a rejected signal's record counts as that command rejected."""
     if duplicate:
-        metrics.COMMANDS_DUPLICATE.labels(request.command).inc()
+        metrics.counter(meter, metrics.COMMANDS_DUPLICATE).add(1, {"command": request.command})
         return
     for event in request.events:
         if event.type == "signal_rejected":
-            metrics.COMMANDS_REJECTED.labels(event.command, "signal").inc()
+            labels = {"command": event.command, "via": "signal"}
+            metrics.counter(meter, metrics.COMMANDS_REJECTED).add(1, labels)
             return
-    metrics.COMMANDS_APPLIED.labels(request.command, request.via).inc()
+    labels = {"command": request.command, "via": request.via}
+    metrics.counter(meter, metrics.COMMANDS_APPLIED).add(1, labels)

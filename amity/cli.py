@@ -36,6 +36,7 @@ from amity.cli_common import (
 from amity.render import list_table, send_view, status_view
 from domain.values import Stage, Tier
 from runtime.connect import connect
+from runtime.sending import with_request_id
 from runtime.settings import Settings, get_settings
 
 
@@ -397,6 +398,10 @@ def send(
     if actor is not None:
         payload["actor"] = actor
     commands.check_command(command, payload)
+    # Generated here when the payload has none, and printed: resending with this id is safe
+    # (applied once); reusing it for other data is refused.
+    payload = with_request_id(payload)
+    request_id = payload["request_id"]
     current = settings()
 
     async def go() -> dict[str, Any] | None:
@@ -406,11 +411,18 @@ def send(
     result = run(go())
     if result is None:
         if as_json:
-            print_json({"partnership_id": partnership_id, "signal": command, "sent": True})
+            print_json(
+                {
+                    "partnership_id": partnership_id,
+                    "signal": command,
+                    "sent": True,
+                    "request_id": request_id,
+                }
+            )
         else:
             console.print(
-                f"signal {command} sent to {partnership_id}; it is applied asynchronously"
-                f" (see `amity status {partnership_id}`)",
+                f"signal {command} sent to {partnership_id} (request_id {request_id}); it is"
+                f" applied asynchronously (see `amity status {partnership_id}`)",
                 highlight=False,
             )
         return

@@ -341,6 +341,15 @@ def verify_command(
             "--allow-unwitnessed", help="Entries no witnessed checkpoint covers are not a failure"
         ),
     ] = False,
+    state_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Go on from the tree state saved in this file by an earlier verify (only"
+            " new entries are read; the entries it covers are trusted), and save the new one"
+            " when the log verifies; a full verify when the file does not exist yet",
+        ),
+    ] = None,
     witness: WitnessOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -351,7 +360,7 @@ def verify_command(
         _verify_bundle_file(bundle, bundle_trusted_key(public_key), as_json)
         return
     from amity.trust import Trust, configured_trust, trusted_checkpoints
-    from audit.verify import Outside, verify_store
+    from audit.verify import Outside, StateError, verify_store
 
     store = open_store()  # first: with no store there is nothing to ask a witness about
     settings = get_settings()
@@ -382,8 +391,14 @@ def verify_command(
             "no trusted key: give --public-key, set AMITY_AUDIT_PUBLIC_KEY or configure"
             " AMITY_AUDIT_KEY / AMITY_AUDIT_KEY_FILE (keys stored beside the log are not trusted)"
         )
+    since = _read_state(state_file)
     with progress("verifying the log", log_size(store), quiet=as_json) as advance:
-        report = verify_store(store, trust.key, origin=expected, outside=outside, progress=advance)
+        try:
+            report = verify_store(
+                store, trust.key, origin=expected, outside=outside, progress=advance, since=since
+            )
+        except StateError as error:
+            raise UserError(f"--state {state_file}: {error}") from None
     covered = report.witnessed if use_witness else report.covered
     unwitnessed = report.size - covered
     problems = [p.message for p in report.problems]
@@ -394,7 +409,8 @@ def verify_command(
             + f" covers positions {covered}..{report.size - 1}"
             " (run `amity audit checkpoint`, or pass --allow-unwitnessed)"
         )
-    rate = report.size / report.seconds if report.seconds else 0.0
+    hashed = report.size - report.resumed_from
+    rate = hashed / report.seconds if report.seconds else 0.0
     if as_json:
         print_json(
             {
@@ -409,6 +425,7 @@ def verify_command(
                 "key": trust.source,
                 "problems": problems,
                 "first_bad_position": report.first_bad_position,
+                "resumed_from": report.resumed_from,
                 "seconds": round(report.seconds, 3),
             }
         )
@@ -421,7 +438,16 @@ def verify_command(
                 f" {witnessed_by}; {len(trusted_files or [])} trusted file(s);"
                 f" signatures checked with {trust.source};"
                 f" {report.seconds:.2f} s ({rate:,.0f} entries/s)"
+                + (
+                    f"; went on from the saved tree state at {report.resumed_from} entries"
+                    f" (only the {report.size - report.resumed_from} after it read;"
+                    f" {report.before_state} older checkpoint(s) not checked again)"
+                    if report.resumed_from
+                    else ""
+                )
             )
+        if state_file is not None and report.state is not None:
+            _write_state(state_file, report.state.to_json())
         if save_checkpoint is not None:
             if not report.latest_note:
                 raise UserError("--save-checkpoint: no valid checkpoint to save yet")
@@ -437,6 +463,30 @@ def verify_command(
         + f": {problems[0]}",
         code=DISCREPANCY,
     )
+
+
+def _read_state(path: Path | None) -> Any:
+    """The tree state saved by an earlier `verify --state` (None: none yet)."""
+    from audit.verify import StateError, TreeState
+
+    if path is None or not path.exists():
+        return None
+    try:
+        return TreeState.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"--state {path}: cannot read it: {error}") from None
+    except StateError as error:
+        raise UserError(f"--state {path}: {error}") from None
+
+
+def _write_state(path: Path, text: str) -> None:
+    """Replace the state file whole (a crash leaves the old one, never half of one)."""
+    try:
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text + "\n", encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        raise UserError(f"--state {path}: cannot write it: {error}") from None
 
 
 @app.command("schedule")
@@ -798,18 +848,48 @@ def replay_command(
         fail("workflow histories do not replay against the current code", code=DISCREPANCY)
 
 
+class StatsFormat(StrEnum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
 @app.command("stats")
 @friendly
 def stats_command(
     as_json: JsonFlag = False,
+    format: Annotated[
+        StatsFormat | None,
+        typer.Option("--format", help="table (default), json, or html: a page of charts"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="The HTML page to write (with --format html)")
+    ] = None,
 ) -> None:
     """Partnerships in force per city and tier, the pipeline by stage, exchanges by field/year."""
     from audit.projections import ReadModels
 
+    html = format is StatsFormat.html
+    if html and out is None:
+        raise UserError("--format html writes a page: give --out FILE.html")
+    if out is not None and not html:
+        raise UserError("--out is for --format html")
+    if out is not None and out.parent and not out.parent.exists():
+        raise UserError(f"--out {out}: the folder {out.parent} does not exist")
+    as_json = as_json or format is StatsFormat.json
     models = ReadModels(open_store())
     with progress("catching up the read models", models.pending(), quiet=as_json) as advance:
         models.catch_up(progress=lambda done, _pos: advance(done))  # resume where they stopped
     stats = models.stats()
+    if html and out is not None:
+        from audit.portfolio import render_portfolio
+
+        out.write_text(render_portfolio(stats), encoding="utf-8")
+        if as_json:
+            print_json({"out": str(out), "format": "html", "position": stats.position})
+        else:
+            say(f"wrote {out}: the portfolio at log position {stats.position}")
+        return
     if as_json:
         print_json(stats.as_json())
         return
@@ -831,3 +911,41 @@ def stats_command(
     for table in (cities, pipeline, exchanges):
         console.print(table)
     say(f"read models at position {stats.position}")
+
+
+@app.command("report")
+@friendly
+def report_command(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for index.html and one page per partnership")
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Every partnership's report as pages in a folder, with an index (stage, tier, parties,
+    last event, tamper verdict)."""
+    from amity.trust import configured_trust
+    from audit.report_site import write_site
+
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out}: not a folder")
+    if not out.parent.exists():
+        raise UserError(f"--out {out}: the folder {out.parent} does not exist")
+    store = open_store()
+    settings = get_settings()
+    trust = configured_trust(None, settings)
+    with progress("writing the report", quiet=as_json):
+        site = write_site(store, out, trust.key if trust else None, origin=settings.audit_origin)
+    if as_json:
+        print_json(
+            {
+                "out": str(out),
+                "index": str(site.index),
+                "partnerships": len(site.rows),
+                "events": site.events,
+                "verdicts": {r.partnership_id: r.verdict for r in site.rows},
+            }
+        )
+    else:
+        say(f"wrote {site.index}: {len(site.rows)} partnership page(s), {site.events} events")
+    if not site.report.ok:
+        fail("the log does not verify: see the report's verdict", code=DISCREPANCY)

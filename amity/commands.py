@@ -28,8 +28,9 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from amity.cli_common import UserError
-from domain.commands import InvalidInput, Proposal, parse_command, parse_proposal
 from domain.identity import check_partnership_id, conventional_id
+from domain.parsing import InvalidInput, parse_command, parse_proposal
+from domain.slices.propose import Proposal
 from domain.values import Party
 from runtime.sending import send_update
 from workflows.search import CITIES, COUNTRIES, STAGE, TIER
@@ -87,6 +88,8 @@ async def translated(partnership_id: str, what: str) -> AsyncIterator[None]:
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         reason = cause.message if isinstance(cause, ApplicationError) else first_line(cause)
+        if isinstance(cause, ApplicationError) and cause.type == "RequestIdReused":
+            raise UserError(first_line(reason)) from None  # it names the command itself
         raise UserError(f"{what} refused: {first_line(reason)}") from None
     except WorkflowUpdateRPCTimeoutOrCancelledError:
         raise UserError(

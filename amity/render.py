@@ -49,6 +49,8 @@ def outcome_line(status: dict[str, Any]) -> str:
         )
     else:
         text = f"{command} applied: version {outcome.get('version', status['version'])}"
+        if outcome.get("request_id"):
+            text += f" (request_id {outcome['request_id']})"
     extras = []
     if outcome.get("draft_version") is not None:
         extras.append(f"draft version {outcome['draft_version']}")

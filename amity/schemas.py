@@ -22,8 +22,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from domain.commands import Proposal
-from domain.registry import USER_COMMANDS, user_commands
+from domain.catalogue import USER_COMMANDS, user_commands
+from domain.slices.propose import Proposal
 from domain.values import Stage
 
 ROOT = Path(__file__).resolve().parent.parent

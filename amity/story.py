@@ -38,7 +38,8 @@ def proposal() -> dict[str, Any]:
 
 
 def steps(without_request_ids: bool = False) -> list[tuple[str, dict[str, Any]]]:
-    """The story's commands; optionally without request ids (to run it more than once)."""
+    """The story's commands. The example files carry no request id (the CLI or the
+    workflow makes one); `without_request_ids` drops any a caller's copy of them has."""
     result = []
     for command, file in STEPS:
         payload = load(file)

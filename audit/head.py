@@ -22,7 +22,6 @@ import binascii
 from dataclasses import dataclass
 from uuid import UUID
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from domain.identity import aggregate_id
@@ -51,7 +50,7 @@ class Head:
 class SignedHead:
     head: Head
     body: str
-    signatures: tuple[tuple[str, bytes, bytes], ...]  # (name, key id, signature)
+    signatures: tuple[note.Signature, ...]
 
 
 def _plain(value: str, what: str) -> str:
@@ -122,35 +121,14 @@ def _parse_body(text: str) -> Head:
 
 
 def parse(signed: str) -> SignedHead:
-    text, separator, block = signed.partition("\n\n")
-    if not separator:
-        raise HeadError("no signature block")
-    text += "\n"
+    text, block = note.split(signed, HeadError)
     head = _parse_body(text)
-    signatures = []
-    for line in block.rstrip("\n").split("\n"):
-        prefix = f"{note.DASH} "
-        if not line.startswith(prefix):
-            raise HeadError(f"bad signature line {line[:40]!r}")
-        name, _, blob = line[len(prefix) :].rpartition(" ")
-        try:
-            raw = base64.b64decode(blob, validate=True)
-        except ValueError:  # binascii.Error, or non-ASCII text
-            raise HeadError("bad signature encoding") from None
-        if len(raw) != 4 + 64:
-            raise HeadError("an Ed25519 signature line holds a 4-byte key id and 64 bytes")
-        signatures.append((name, raw[:4], raw[4:]))
-    return SignedHead(head, text, tuple(signatures))
+    signatures = note.parse_signatures(block, HeadError)
+    if any(len(kid) + len(signature) != 4 + 64 for _, kid, signature in signatures):
+        raise HeadError("an Ed25519 signature line holds a 4-byte key id and 64 bytes")
+    return SignedHead(head, text, signatures)
 
 
 def verify(signed: SignedHead, name: str, public: Ed25519PublicKey) -> bool:
     """True when a signature line is by this key and verifies over the body."""
-    wanted = note.key_id(name, public)
-    for signer, kid, signature in signed.signatures:
-        if signer == name and kid == wanted:
-            try:
-                public.verify(signature, signed.body.encode())
-            except InvalidSignature:
-                return False
-            return True
-    return False
+    return note.verify_text(signed.body, signed.signatures, name, public)

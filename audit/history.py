@@ -8,7 +8,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from domain.aggregate import PartnershipEvent
-from domain.describe import summarise_event
 from store.application import PartnershipStore
 
 
@@ -31,7 +30,7 @@ class HistoryLine(BaseModel):
 
 def summarise(stored: PartnershipEvent) -> str:
     """A short readable sentence for one stored event."""
-    return summarise_event(stored.event)
+    return stored.event.summary()
 
 
 def history(store: PartnershipStore, partnership_id: str) -> list[HistoryLine]:

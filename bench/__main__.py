@@ -28,14 +28,16 @@ CASES = ("lifecycle", "append", "projections", "asof", "proofs", "memory")
 def parse(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--partnerships", type=int, help="N for the lifecycle (default 60)")
-    parser.add_argument("--events", type=int, help="log size for cases 4, 6 (default 1,000,000)")
+    parser.add_argument(
+        "--events", type=int, help="log size for projections and proofs (default 1,000,000)"
+    )
     parser.add_argument("--long-events", type=int, help="the as-of partnership (default 10,000)")
-    parser.add_argument("--appends", type=int, help="commands for case 3 (default 2,000)")
+    parser.add_argument("--appends", type=int, help="commands for append (default 2,000)")
     parser.add_argument("--repeat", type=int, help="repetitions per case (default 3)")
     parser.add_argument(
         "--proof-sizes", help="comma-separated log sizes for proofs and memory (10^3..10^6)"
     )
-    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL in case 3")
+    parser.add_argument("--no-postgres", action="store_true", help="skip PostgreSQL in append")
     parser.add_argument("--only", help=f"comma-separated subset of {', '.join(CASES)}")
     parser.add_argument("--out", type=Path, help="JSON path (default bench/results/<date>.json)")
     parser.add_argument("--markdown", type=Path, help="also write the table as Markdown here")

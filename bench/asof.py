@@ -1,4 +1,4 @@
-"""Case 5: a partnership's state as of version 9,000 of 10,000 (`amity audit as-of
+"""The as-of case: a partnership's state as of version 9,000 of 10,000 (`amity audit as-of
 --version`), as a fresh process does it (empty aggregate cache): with the store's
 snapshots (every AMITY_SNAPSHOT_INTERVAL events), and with snapshots switched off."""
 

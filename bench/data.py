@@ -16,11 +16,13 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from amity import story
-from domain import commands as c
 from domain.aggregate import PartnershipEvent
-from domain.decider import Rejection, decide, decide_proposal, evolve
+from domain.decider import decide, evolve
 from domain.events import AnyEvent
 from domain.identity import aggregate_id
+from domain.parsing import parse_command, parse_proposal
+from domain.registry import Rejection
+from domain.slices.propose import decide_proposal
 from store.application import CommandMeta, PartnershipStore
 from store.time_index import EVENT_TIMES, recorded_micros
 
@@ -36,14 +38,14 @@ def bench_id(number: int, prefix: str = "partnership-bench-") -> str:
 
 def story_commands(partnership_id: str) -> list[tuple[str, dict[str, Any], list[AnyEvent]]]:
     """(command, payload, events) of the whole story for one partnership, decided here."""
-    proposal = c.parse_proposal(story.proposal())
+    proposal = parse_proposal(story.proposal())
     proposed = decide_proposal(partnership_id, proposal, NOW)
     out: list[tuple[str, dict[str, Any], list[AnyEvent]]] = [
         ("propose", story.proposal(), proposed)
     ]
     state = evolve(None, proposed[0], 1)
     for name, payload in story.steps():
-        decision = decide(state, c.parse_command(name, payload), NOW)
+        decision = decide(state, parse_command(name, payload), NOW)
         assert not isinstance(decision, Rejection), decision.reason
         for event in decision:
             state = evolve(state, event, state.version + 1)

@@ -1,4 +1,4 @@
-"""Case 7: peak resident memory. The worker's comes from the lifecycle run (it runs both
+"""The memory case: peak resident memory. The worker's comes from the lifecycle run (it runs both
 workers, measured when it exits); `amity audit verify` runs as its own process on logs of
 10^3 .. 10^6 entries and reports its own peak (VmHWM)."""
 

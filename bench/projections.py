@@ -1,4 +1,4 @@
-"""Case 4: rebuilding the read models from the whole log, against only reading and
+"""The projections case: rebuilding the read models from the whole log, against only reading and
 decoding the same log (the same batches, the same mapper: what any rebuild must do)."""
 
 from __future__ import annotations

@@ -44,3 +44,7 @@ def shorten(text: str, limit: int = MAX_REASON) -> str:
     """One line, at most `limit` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class IllegalEvent(ValueError):  # noqa: N818 - a public name others import
+    """An event the rules do not allow in the current state (refused by the store)."""

@@ -1,8 +1,9 @@
 """The catalogue of commands and events: the one place that says what exists.
 
-Each command registers once, beside its decision in `domain/decider.py`: its name, its
-pydantic model, the stages it may be sent in and its decide function. Each event registers
-once, beside its evolution: the stages it may be applied in and how it changes the state.
+Each command registers once, in its own module of `domain/slices/`: its name, its pydantic
+model, the stages it may be sent in and its decide function. Each event registers once,
+beside its evolution in the slice of the command that causes it: the stages it may be
+applied in, the stage it leads to and how it changes the state.
 Everything else is read from here: the decider's dispatch, the aggregate's checks, the
 workflow's Update/Signal handlers, the JSON Schemas, the examples' check and the command
 table of docs/operators.md (tests/domain/test_registry.py fails when any of them disagree).
@@ -15,11 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from domain.messages import Command, Event
 from domain.values import Stage
 
 if TYPE_CHECKING:
-    from domain.commands import Command
-    from domain.events import Event
     from domain.state import PartnershipState
 
 
@@ -29,6 +29,9 @@ class Rejection:
 
     reason: str
 
+
+#: What a decision returns: the events a command causes, or why it is refused.
+EventsOrRejection = list[Event] | Rejection
 
 #: (state, command, now) -> the events it causes, or why it is refused.
 Decide = Callable[["PartnershipState", Any, datetime], Any]
@@ -62,6 +65,8 @@ class EventSpec:
     model: type[Event]
     stages: frozenset[Stage]
     evolve: Evolve
+    #: The stage the event moves a partnership to, if it moves it at all.
+    leads_to: Stage | None = None
 
 
 #: Every command by name, in the contract's order (people's commands, then the engine's).
@@ -91,15 +96,18 @@ def command(
     return register
 
 
-def evolves(model: type[Event], stages: frozenset[Stage]) -> Callable[[E], E]:
-    """Register how an event (the decorated function's) changes the state, and where."""
+def evolves(
+    model: type[Event], stages: frozenset[Stage], *, leads_to: Stage | None = None
+) -> Callable[[E], E]:
+    """Register how an event (the decorated function's) changes the state, where it may be
+    applied and the stage it leads to."""
     name = model.model_fields["type"].default
     assert isinstance(name, str), model
 
     def register(evolve: E) -> E:
         if name in EVENTS:
             raise ValueError(f"event {name!r} registered twice")
-        EVENTS[name] = EventSpec(name, model, frozenset(stages), evolve)
+        EVENTS[name] = EventSpec(name, model, frozenset(stages), evolve, leads_to)
         return evolve
 
     return register
@@ -107,8 +115,3 @@ def evolves(model: type[Event], stages: frozenset[Stage]) -> Callable[[E], E]:
 
 def user_commands() -> list[CommandSpec]:
     return [spec for spec in COMMANDS.values() if not spec.engine]
-
-
-# The decider's decorators fill the tables above; importing it here means that whoever reads
-# the catalogue finds it complete.
-import domain.decider  # noqa: E402, F401

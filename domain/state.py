@@ -33,6 +33,21 @@ class Record(BaseModel):
     version: int
 
 
+def carried_over(event: BaseModel, *leave: str) -> dict[str, Any]:
+    """An event's fields for the record it becomes, as the (already valid) objects they are:
+    no dump to dicts and no second validation of nested models (the fold's main cost)."""
+    names = _RECORD_FIELDS.get((type(event), leave))
+    if names is None:
+        skip = {"type", "at", *leave}
+        names = tuple(name for name in type(event).model_fields if name not in skip)
+        _RECORD_FIELDS[(type(event), leave)] = names
+    return {name: getattr(event, name) for name in names}
+
+
+#: (event class, fields left out) -> the field names a record takes over, computed once.
+_RECORD_FIELDS: dict[tuple[type, tuple[str, ...]], tuple[str, ...]] = {}
+
+
 class MeetingRecord(Record):
     date: Day
     place: str

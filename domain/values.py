@@ -7,6 +7,7 @@ that names the field instead of a silently ignored key.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -162,7 +163,8 @@ class Stage(StrEnum):
 TERMINAL_STAGES = frozenset({Stage.WITHDRAWN, Stage.REJECTED, Stage.EXPIRED, Stage.TERMINATED})
 
 
-def _check_date(value: date | None) -> date | None:
+def check_date(value: date | None) -> date | None:
+    """Reject dates that can only be typing mistakes."""
     if value is not None and not (EARLIEST_DATE <= value <= LATEST_DATE):
         raise ValueError(f"date must be between {EARLIEST_DATE} and {LATEST_DATE}")
     return value
@@ -192,6 +194,11 @@ class SidedPerson(Person):
     """A person whose side must be known (delegations, signatories, proposers)."""
 
     side: Side
+
+
+def people(persons: Sequence[Person]) -> str:
+    """`Name (Title), Name`: the persons named in a sentence about an event."""
+    return ", ".join(p.name + (f" ({p.title})" if p.title else "") for p in persons)
 
 
 Duration = Annotated[
@@ -238,8 +245,3 @@ Fields = Annotated[
 def unique_fields(value: list[FieldOfCooperation]) -> list[FieldOfCooperation]:
     """Keep the first occurrence of each field, in the caller's order."""
     return list(dict.fromkeys(value))
-
-
-def check_date(value: date | None) -> date | None:
-    """Reject dates that can only be typing mistakes."""
-    return _check_date(value)

@@ -33,9 +33,10 @@ WORKSPACE = ROOT / "var" / "mutation"
 #: The fast pure tests of the domain (not the store's, which need a database, nor the
 #: Hypothesis properties, which take seconds per run: both run in `make test`).
 DOMAIN_TESTS = [
-    "tests/domain/test_transitions.py",
+    "tests/domain/slices",
+    "tests/domain/test_stage_matrix.py",
+    "tests/domain/test_story.py",
     "tests/domain/test_evolve.py",
-    "tests/domain/test_refusals.py",
     "tests/domain/test_parse.py",
     "tests/domain/test_decider_details.py",
 ]
@@ -44,7 +45,9 @@ MODULES: dict[str, list[str]] = {
     "tlog/merkle.py": ["tests/audit/test_merkle.py"],
     "tlog/note.py": ["tests/audit/test_note.py", "tests/audit/test_note_formats.py"],
     "domain/decider.py": DOMAIN_TESTS,
-    "domain/commands.py": DOMAIN_TESTS,
+    "domain/slices/*": DOMAIN_TESTS,
+    "domain/parsing.py": DOMAIN_TESTS,
+    "domain/state.py": DOMAIN_TESTS,
     "domain/values.py": DOMAIN_TESTS,
 }
 #: Copied beside the mutated packages so the tests import as usual.

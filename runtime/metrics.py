@@ -1,31 +1,32 @@
 """Observability of a worker: Prometheus metrics and structured (JSON) logs.
 
 One endpoint, `http://AMITY_METRICS_HOST:AMITY_METRICS_PORT/metrics` (loopback unless set),
-serves both:
-- Amity's own metrics (prometheus-client): commands applied, rejected signals recorded,
-  repeats recognised, store conflicts, the append latency histogram;
-- Temporal's runtime metrics (workflow/activity task latencies, pollers, sticky cache...),
-  which the SDK's Rust core exports on an internal loopback port; the endpoint appends them.
+served by the Temporal SDK's runtime (its Rust core). Amity's own metrics are made through
+the same meter (`activity.metric_meter()` in the store activity, `workflow.metric_meter()`
+for refused updates), so one scrape returns both:
+- Amity's: commands applied, rejected signals recorded, repeats recognised, store conflicts,
+  refused updates, the append latency histogram (names below);
+- Temporal's: workflow/activity task latencies, pollers, sticky cache, requests (`temporal_*`).
 
-Refused updates never reach an activity (the workflow's validator refuses them before
-anything is recorded); the worker counts them with an interceptor (see worker.py).
+Counters carry `_total` (OpenMetrics) and durations are seconds. A series appears once it
+has a first value; every one also carries the SDK's labels (`service_name`, and for the
+activity's `namespace`, `task_queue`, `activity_type`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import threading
-import urllib.request
+import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from time import perf_counter
-from typing import Any
+from typing import Any, NamedTuple
 
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from temporalio import workflow
+from temporalio.common import MetricCounter, MetricMeter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import (
     HandleUpdateInput,
     Interceptor,
@@ -35,86 +36,74 @@ from temporalio.worker import (
 
 from runtime.redact import ScrubSecrets
 
-COMMANDS_APPLIED = Counter(
-    "amity_commands_applied",
-    "Commands whose events were appended to the event store",
-    ["command", "via"],
+
+class Metric(NamedTuple):
+    """One of Amity's metrics: its name as exported (counters gain `_total`) and its help."""
+
+    name: str
+    description: str
+
+
+COMMANDS_APPLIED = Metric(
+    "amity_commands_applied", "Commands whose events were appended to the event store"
 )
-COMMANDS_REJECTED = Counter(
-    "amity_commands_rejected",
-    "Commands refused: updates refused by the validator, signals recorded as rejected",
-    ["command", "via"],
+COMMANDS_REJECTED = Metric(
+    "amity_commands_rejected", "Signals refused and recorded as rejected (label via=signal)"
 )
-COMMANDS_DUPLICATE = Counter(
+COMMANDS_DUPLICATE = Metric(
     "amity_commands_duplicate",
     "Repeated commands (same request_id) recognised and not written again",
-    ["command"],
 )
-STORE_CONFLICTS = Counter(
+STORE_CONFLICTS = Metric(
     "amity_store_conflicts",
     "Appends refused by the store's optimistic concurrency (another writer was first)",
 )
-APPEND_SECONDS = Histogram(
-    "amity_append_seconds",
-    "Time to append one command's events to the event store",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+UPDATES_REFUSED = Metric(
+    "amity_updates_refused", "Updates refused by the validator (nothing recorded)"
 )
+APPEND_SECONDS = Metric(
+    "amity_append_seconds", "Time to append one command's events to the event store"
+)
+APPEND_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+def counter(meter: MetricMeter, metric: Metric) -> MetricCounter:
+    return meter.create_counter(metric.name, metric.description)
 
 
 @contextmanager
-def timed_append() -> Iterator[None]:
+def timed_append(meter: MetricMeter) -> Iterator[None]:
     began = perf_counter()
     try:
         yield
     finally:
-        APPEND_SECONDS.observe(perf_counter() - began)
+        meter.create_histogram_float(APPEND_SECONDS.name, APPEND_SECONDS.description, "s").record(
+            perf_counter() - began
+        )
 
 
-def exposition(temporal_url: str | None) -> bytes:
-    """Amity's metrics, then Temporal's runtime metrics (if they answer within 2 s)."""
-    body = generate_latest(REGISTRY)
-    if temporal_url:
-        try:
-            with urllib.request.urlopen(temporal_url, timeout=2) as reply:  # noqa: S310 - loopback
-                body += b"\n" + reply.read()
-        except OSError:
-            body += b"\n# Temporal runtime metrics unavailable\n"
-    return body
+class MetricsUnavailable(RuntimeError):  # noqa: N818 - reads as the situation it names
+    """The endpoint cannot listen where it was told to (the reason is the system's)."""
 
 
-class MetricsServer:
-    """A small threaded HTTP server for GET /metrics (and / for a health probe)."""
-
-    def __init__(self, port: int, host: str = "127.0.0.1", temporal_url: str | None = None) -> None:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                if self.path.split("?")[0] not in ("/metrics", "/"):
-                    self.send_error(404)
-                    return
-                body = exposition(outer.temporal_url) if self.path != "/" else b"ok\n"
-                self.send_response(200)
-                self.send_header("Content-Type", CONTENT_TYPE_LATEST)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-        self.temporal_url = temporal_url
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.port = int(self.httpd.server_address[1])
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def start(self) -> MetricsServer:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def metrics_runtime(host: str, port: int) -> Runtime:
+    """A Temporal runtime whose meter is exported on `host:port` (/metrics): the SDK's
+    metrics and Amity's on the one endpoint. MetricsUnavailable if it cannot listen."""
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        return Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(
+                    bind_address=address,
+                    counters_total_suffix=True,
+                    durations_as_seconds=True,
+                    histogram_bucket_overrides={APPEND_SECONDS.name: APPEND_BUCKETS},
+                )
+            )
+        )
+    except ValueError as error:  # "Failed starting Prometheus exporter: <the OS's reason>"
+        reason = str(error).rsplit(": ", 1)[-1]
+        raise MetricsUnavailable(re.sub(r" \(os error \d+\)$", "", reason)) from None
 
 
 # -- structured logs ------------------------------------------------------------------------
@@ -176,9 +165,7 @@ class _CountRefusals(WorkflowInboundInterceptor):
         except Exception:
             # Temporal's workflow metric meter: skipped on replay, exported with the
             # runtime's metrics (the same endpoint).
-            workflow.metric_meter().create_counter(
-                "amity_updates_refused", "Updates refused by the validator (nothing recorded)"
-            ).add(1, {"command": input.update})
+            counter(workflow.metric_meter(), UPDATES_REFUSED).add(1, {"command": input.update})
             raise
 
 

@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     PersistenceError,
     RecordConflictError,
     Recording,
+    StoredEvent,
 )
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
@@ -35,12 +36,14 @@ from eventsourcing.utils import get_topic
 from pydantic import SecretStr
 
 from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
-from domain.decider import IllegalEvent, evolve
+from domain.decider import evolve
+from domain.errors import IllegalEvent
 from domain.events import AnyEvent
 from domain.forgetting import replace_names
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
 from store.digest_key import DigestKeyError, digest_key
+from store.group_commit import GroupCommit
 from store.key_text import key_bytes
 from store.mapper import CanonicalJSON, PydanticMapper
 from store.options import DEFAULT_STORE_URL, StoreOptions
@@ -50,9 +53,12 @@ from store.personal_keys import (
 )
 from store.postgres import PostgresTimeIndexedRecorder, schema_lock
 from store.sqlite import SQLiteTimeIndexedRecorder
-from store.time_index import EVENT_TIMES, recorded_micros
+from store.time_index import EVENT_TIMES, CommandRows, EventTime, recorded_micros
 
 logger = logging.getLogger(__name__)
+
+#: Partnership ids whose aggregate ids are remembered (a few MB at most).
+ID_CACHE = 20_000
 
 #: The library's AES-GCM cipher on the `cryptography` package (a dependency already).
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
@@ -64,6 +70,11 @@ class StoreConfigError(ValueError):
 
 class StoreConflict(RuntimeError):  # noqa: N818 - a public name others import
     """The store holds other events where this command expected to append (a real error)."""
+
+
+class RequestReused(RuntimeError):  # noqa: N818 - reads as the situation it names
+    """The request_id is stored already, for another command or other events: a resend
+    must repeat the command it resends, so this is a mistake, never a duplicate."""
 
 
 def store_env(url: str, *, create_folder: bool = True) -> dict[str, str]:
@@ -178,6 +189,7 @@ class PartnershipStore(Application[UUID]):
         )
         self.personal_data_keys = options.personal_data_keys
         self._personal_keys: PersonalKeys | None = None
+        self._ids: dict[str, UUID] = {}
         self._tombstones_seen: int | None = None
         # Our variables win over stray PERSISTENCE_MODULE & co. in the process environment.
         library_env = {
@@ -187,6 +199,9 @@ class PartnershipStore(Application[UUID]):
         }
         with schema_lock(library_env):
             super().__init__(library_env)
+            recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
+            #: Every append goes through here: concurrent ones share a transaction.
+            self.group_commit: GroupCommit[CommandRows] = GroupCommit(recorder.insert_commands)
             if self.personal_data_keys:
                 keys = self.personal_keys()
                 keys.ensure_table()
@@ -287,7 +302,7 @@ class PartnershipStore(Application[UUID]):
     def aggregate(self, partnership_id: str, version: int | None = None) -> Partnership | None:
         self._drop_cache_after_forget()
         try:
-            found: Any = self.repository.get(aggregate_id(partnership_id), version=version)
+            found: Any = self.repository.get(self._aggregate_id(partnership_id), version=version)
         except AggregateNotFoundError:
             return None
         return cast(Partnership, found)
@@ -300,7 +315,7 @@ class PartnershipStore(Application[UUID]):
         self, partnership_id: str, *, gt: int | None = None, lte: int | None = None
     ) -> list[PartnershipEvent]:
         """The stored events of one partnership, in version order."""
-        found = self.events.get(aggregate_id(partnership_id), gt=gt, lte=lte)
+        found = self.events.get(self._aggregate_id(partnership_id), gt=gt, lte=lte)
         return cast(list[PartnershipEvent], list(found))
 
     def notifications(self, start: int = 1, limit: int = 1000) -> Sequence[Notification]:
@@ -341,7 +356,7 @@ class PartnershipStore(Application[UUID]):
         )
         current_version = current.version if current else 0
         earlier = self._find_request(
-            partnership_id, meta.request_id, expected_version, current_version
+            partnership_id, meta, events, expected_version, current_version
         )
         if earlier is not None:
             return earlier
@@ -352,7 +367,11 @@ class PartnershipStore(Application[UUID]):
             )
         state = current.state if current else None
         now = datetime.now(UTC)
-        stored: list[PartnershipEvent] = []
+        originator_id = self._aggregate_id(partnership_id)
+        micros = recorded_micros(now)
+        to_stored = self.mapper.to_stored_event
+        stored: list[StoredEvent] = []
+        times: list[EventTime] = []
         snapshots: list[PartnershipSnapshot] = []
         for offset, event in enumerate(events, start=1):
             version = current_version + offset
@@ -360,7 +379,7 @@ class PartnershipStore(Application[UUID]):
             if version % self.snapshot_interval == 0:
                 snapshots.append(
                     PartnershipSnapshot(
-                        originator_id=aggregate_id(partnership_id),
+                        originator_id=originator_id,
                         originator_version=version,
                         timestamp=now,
                         created_on=current.created_on if current else now,
@@ -368,28 +387,32 @@ class PartnershipStore(Application[UUID]):
                     )
                 )
             stored.append(
-                PartnershipEvent(
-                    originator_id=aggregate_id(partnership_id),
-                    originator_version=version,
-                    timestamp=now,
-                    command=meta.command,
-                    via=meta.via,
-                    actor=meta.actor,
-                    request_id=meta.request_id,
-                    workflow_id=meta.workflow_id,
-                    run_id=meta.run_id,
-                    event=event,
+                to_stored(
+                    PartnershipEvent(
+                        originator_id=originator_id,
+                        originator_version=version,
+                        timestamp=now,
+                        command=meta.command,
+                        via=meta.via,
+                        actor=meta.actor,
+                        request_id=meta.request_id,
+                        workflow_id=meta.workflow_id,
+                        run_id=meta.run_id,
+                        event=event,
+                    )
                 )
             )
+            times.append((originator_id, version, micros))
         try:
-            self.save(*stored)
+            # Waits for the transaction that holds these rows to commit (store.group_commit).
+            self.group_commit.submit((stored, times))
         except (IntegrityError, RecordConflictError, OperationalError) as error:
             # PostgreSQL's pipeline can report a lost race as "pipeline aborted" when the
             # failed insert is discovered at a later sync; any other operational error is real.
             if isinstance(error, OperationalError) and "pipeline aborted" not in str(error):
                 raise
             # Someone appended first: maybe our own earlier attempt (a retried activity).
-            earlier = self._find_request(partnership_id, meta.request_id, current_version, None)
+            earlier = self._find_request(partnership_id, meta, events, current_version, None)
             if earlier is not None:
                 return earlier
             raise StoreConflict(
@@ -400,9 +423,9 @@ class PartnershipStore(Application[UUID]):
             # The next command starts from here: without this, the cache would be
             # fast-forwarded by reading back and decoding the events just written.
             self.repository.cache.put(
-                aggregate_id(partnership_id),
+                originator_id,
                 Partnership(
-                    id=aggregate_id(partnership_id),
+                    id=originator_id,
                     version=current_version + len(events),
                     created_on=current.created_on if current else now,
                     modified_on=now,
@@ -410,6 +433,12 @@ class PartnershipStore(Application[UUID]):
                 ),
             )
         return AppendResult(version=current_version + len(events), duplicate=False, events=redacted)
+
+    def close(self) -> None:
+        close_writer = getattr(self.recorder, "close_writer", None)
+        if close_writer is not None:
+            close_writer()
+        super().close()
 
     def _put_snapshots(self, snapshots: list[PartnershipSnapshot]) -> None:
         """Snapshots only speed up reads: one that cannot be written is skipped."""
@@ -427,19 +456,34 @@ class PartnershipStore(Application[UUID]):
         if self.repository.cache is None or version is None:
             return None
         try:
-            cached = cast(Partnership, self.repository.cache.get(aggregate_id(partnership_id)))
+            cached = cast(
+                Partnership, self.repository.cache.get(self._aggregate_id(partnership_id))
+            )
         except KeyError:
             return None
         return cached if cached.version == version else None
 
+    def _aggregate_id(self, partnership_id: str) -> UUID:
+        """`aggregate_id` (a uuid5: a SHA-1 each time), remembered for the partnerships
+        this process appends to."""
+        found = self._ids.get(partnership_id)
+        if found is None:
+            if len(self._ids) >= ID_CACHE:
+                self._ids.clear()
+            found = self._ids[partnership_id] = aggregate_id(partnership_id)
+        return found
+
     def _find_request(
         self,
         partnership_id: str,
-        request_id: str,
+        meta: CommandMeta,
+        events: Sequence[AnyEvent],
         after_version: int | None,
         known_version: int | None,
     ) -> AppendResult | None:
-        """If events after `after_version` carry `request_id`, that command was stored."""
+        """If events after `after_version` carry the request_id, that command was stored:
+        the same command with the same events is a duplicate, anything else RequestReused
+        (the events follow from the command's payload, so other events mean another one)."""
         if (
             after_version is not None
             and known_version is not None
@@ -447,13 +491,18 @@ class PartnershipStore(Application[UUID]):
         ):
             return None
         found = [
-            stored.originator_version
+            stored
             for stored in self.history(partnership_id, gt=after_version)
-            if stored.request_id == request_id
+            if stored.request_id == meta.request_id
         ]
         if not found:
             return None
-        return AppendResult(version=max(found), duplicate=True)
+        if found[0].command != meta.command or [s.event for s in found] != list(events):
+            raise RequestReused(
+                f"request_id {meta.request_id} was already used for {found[0].command} with a"
+                " different payload; use a new request_id"
+            )
+        return AppendResult(version=max(s.originator_version for s in found), duplicate=True)
 
 
 def _empty(cache: Any) -> None:
@@ -476,6 +525,7 @@ __all__ = [
     "CommandMeta",
     "IllegalEvent",
     "PartnershipStore",
+    "RequestReused",
     "StoreConfigError",
     "StoreConflict",
     "store_env",

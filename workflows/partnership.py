@@ -28,14 +28,17 @@ with workflow.unsafe.imports_passed_through():
     from activities.messages import RecordRequest, RecordResult
     from activities.reminders import Reminder, ReminderActivities
     from activities.store import StoreActivities
-    from domain import commands as c
-    from domain.decider import decide, decide_proposal, evolve, fold
-    from domain.describe import summarise_event
+    from domain.catalogue import USER_COMMANDS, user_commands
+    from domain.decider import decide, evolve, fold
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
     from domain.forgetting import ForgetMark, holds, replace_names
     from domain.limits import MAX_STATE_BYTES, state_too_large
-    from domain.registry import USER_COMMANDS, Rejection, user_commands
+    from domain.messages import Command
+    from domain.parsing import InvalidInput, parse_command, parse_proposal
+    from domain.registry import Rejection
+    from domain.slices.propose import Proposal, decide_proposal
+    from domain.slices.record_rejected_signal import RecordRejectedSignal
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
     from workflows.command_handlers import with_command_handlers
     from workflows.handover import HandoverGate
@@ -44,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         HANDOVER_GATE,
         PRINTABLE_TEXT,
         QUIET_HISTORY,
+        REQUEST_FINGERPRINTS,
         STATE_BUDGET,
     )
     from workflows.payloads import (
@@ -55,15 +59,11 @@ with workflow.unsafe.imports_passed_through():
         parse_printable,
     )
     from workflows.policy_timer import PolicyTimer
+    from workflows.requests import AppliedRequests
     from workflows.search import search_key, search_updates, summary
     from workflows.timers import Timer, due_timer
 
 ENGINE = "amity-engine"
-#: How many applied request ids are remembered for idempotency (carried across runs).
-REMEMBERED_REQUESTS = 5_000
-#: ... within this many bytes, so that with a state of MAX_STATE_BYTES the continue-as-new
-#: input stays under Temporal's 2 MiB.
-REMEMBERED_BYTES = 600_000
 #: Continue as new at this many applied commands even if Temporal has not suggested it.
 COMMANDS_PER_RUN = 2_000
 #: Events that people should hear about, not only find in the history.
@@ -99,9 +99,9 @@ class PartnershipWorkflow:
     def __init__(self, input: RawValue = NOTHING) -> None:
         self._input_error: str | None = None
         self._unprintable_proposal: str | None = None
-        self._proposal: c.Proposal | None = None
+        self._proposal: Proposal | None = None
         self._state: PartnershipState | None = None
-        self._applied: dict[str, CommandOutcome] = {}
+        self._applied = AppliedRequests()
         self._runs = 1
         self._commands_this_run = 0
         self._state_bytes: int | None = None  # an upper bound of the state's JSON size
@@ -122,18 +122,18 @@ class PartnershipWorkflow:
             if isinstance(data, dict) and "carried" in data:
                 previous_run = Carried.model_validate(data)
                 self._state = previous_run.carried
-                self._applied = dict(previous_run.applied)
+                self._applied = AppliedRequests(previous_run.applied, previous_run.fingerprints)
                 self._carried_signals = list(previous_run.pending_signals)
                 self._runs = previous_run.runs
             else:
                 proposal, self._unprintable_proposal = parse_printable(
-                    lambda printable: c.parse_proposal(data, printable)
+                    lambda printable: parse_proposal(data, printable)
                 )
                 self._proposal = proposal
                 # Provisional state (version 0) so `status` answers before the store does.
                 proposed = decide_proposal(workflow.info().workflow_id, proposal, workflow.now())
                 self._state = evolve(None, proposed[0], 0)
-        except c.InvalidInput as error:
+        except InvalidInput as error:
             self._input_error = f"invalid proposal: {error}".replace("propose: ", "")
         except ValidationError as error:
             self._input_error = f"invalid carried state: {one_line(error)}"
@@ -200,18 +200,20 @@ class PartnershipWorkflow:
         if self._current.stage.is_terminal:
             self._gate.reopen()
             return
+        applied, fingerprints = self._applied.newest()
         workflow.continue_as_new(
             Carried(
                 carried=self._current,
-                applied=self._remembered(),
+                applied=applied,
+                fingerprints=fingerprints,
                 pending_signals=list(self._gate.waiting),
                 runs=self._runs + 1,
             )
         )
 
-    async def _record_proposal(self, proposal: c.Proposal) -> None:
+    async def _record_proposal(self, proposal: Proposal) -> None:
         info = workflow.info()
-        events = decide_proposal(info.workflow_id, proposal, workflow.now())
+        events: list[AnyEvent] = [*decide_proposal(info.workflow_id, proposal, workflow.now())]
         # Keyed by the first run, not the sender's request_id: a partnership id can begin a
         # new life after a terminal stage, and that proposal must not look like a repeat.
         request_id = f"propose:{info.first_execution_run_id}"
@@ -228,8 +230,8 @@ class PartnershipWorkflow:
         self._state = self._without_forgotten(
             evolve(None, stored[0], result.version - len(events) + 1)
         )
-        self._applied[request_id] = CommandOutcome(
-            command="propose", request_id=request_id, version=result.version
+        self._applied.remember(
+            CommandOutcome(command="propose", request_id=request_id, version=result.version)
         )
 
     @property
@@ -249,18 +251,6 @@ class PartnershipWorkflow:
             or workflow.info().is_continue_as_new_suggested()
             or self._commands_this_run >= COMMANDS_PER_RUN
         )
-
-    def _remembered(self) -> dict[str, CommandOutcome]:
-        """The newest applied request ids, as many as fit beside the state in the next
-        run's input (REMEMBERED_REQUESTS, at most REMEMBERED_BYTES)."""
-        kept: list[tuple[str, CommandOutcome]] = []
-        size = 0
-        for request_id, outcome in reversed(list(self._applied.items())[-REMEMBERED_REQUESTS:]):
-            size += 2 * len(request_id) + 160  # key, its copy in the outcome, the rest
-            if size > REMEMBERED_BYTES:
-                break
-            kept.append((request_id, outcome))
-        return dict(reversed(kept))
 
     def _publish(self) -> None:
         """Search attributes (when they change) and the UI's current details follow the state."""
@@ -301,7 +291,7 @@ class PartnershipWorkflow:
             summary=f"record {command}",
         )
 
-    async def _apply(self, command: c.Command, via: str) -> CommandOutcome:
+    async def _apply(self, command: Command, via: str) -> CommandOutcome:
         """Decide, record, evolve: one command at a time. Raises ApplicationError if refused."""
         await self._gate.admit()
         try:
@@ -309,11 +299,15 @@ class PartnershipWorkflow:
         finally:
             self._gate.leave()
 
-    async def _apply_now(self, command: c.Command, via: str) -> CommandOutcome:
+    async def _apply_now(self, command: Command, via: str) -> CommandOutcome:
         async with self._lock:
             request_id = command.request_id or str(workflow.uuid4())
-            earlier = self._applied.get(request_id)
+            earlier = self._applied.earlier(request_id)
             if earlier is not None:
+                reused = self._applied.reused(request_id, command)
+                # Runs from before the patch answered any repeat "already applied".
+                if reused is not None and REQUEST_FINGERPRINTS.new_code():
+                    raise ApplicationError(reused, type="RequestIdReused", non_retryable=True)
                 return earlier.model_copy(update={"duplicate": True})
             state = self._current
             decision = decide(state, command, workflow.now())
@@ -346,18 +340,16 @@ class PartnershipWorkflow:
                     (ev.invitation_id for ev in decision if ev.type == "invitation_extended"), None
                 ),
             )
-            self._applied[request_id] = outcome
+            self._applied.remember(outcome, command)
             self._commands_this_run += 1
             self._changed = True
             self._publish()
             return outcome
 
-    def _over_budget(
-        self, command: c.Command, events: Sequence[AnyEvent], growth: int
-    ) -> str | None:
+    def _over_budget(self, command: Command, events: Sequence[AnyEvent], growth: int) -> str | None:
         """Why applying `events` would make the state too large to carry, or None. Cheap:
         a running upper bound, measured exactly only when the bound passes the budget."""
-        if isinstance(command, c.RecordRejectedSignal):
+        if isinstance(command, RecordRejectedSignal):
             return None  # bounded list; refusing it would lose the refusal
         if self._state_bytes is None:
             self._state_bytes = len(self._current.model_dump_json())
@@ -369,7 +361,7 @@ class PartnershipWorkflow:
         self._state_bytes = len(self._current.model_dump_json())
         return state_too_large(command.name, exact)
 
-    async def _apply_engine(self, command: c.Command) -> None:
+    async def _apply_engine(self, command: Command) -> None:
         """A policy timer fired: record it unless a command got there first."""
         stamped = command.model_copy(
             update={
@@ -399,7 +391,7 @@ class PartnershipWorkflow:
                 partnership_id=partnership_id,
                 kind=event.type,
                 version=version,
-                summary=f"{summary(self._current)}: {summarise_event(event)}",
+                summary=f"{summary(self._current)}: {event.summary()}",
                 event=event.model_dump(mode="json"),
             )
             try:
@@ -417,7 +409,7 @@ class PartnershipWorkflow:
     # -- what every command's Update and Signal call (workflows/command_handlers.py) -------
 
     async def _update(self, name: str, raw: RawValue) -> Status:
-        command = c.parse_command(name, decode(raw))
+        command = parse_command(name, decode(raw))
         outcome = await self._apply(command, "update")
         return to_status(self._current, outcome)
 
@@ -429,10 +421,14 @@ class PartnershipWorkflow:
         if too_large is not None:
             raise ApplicationError(too_large, type="InvalidCommand")
         try:
-            command = c.parse_command(name, decode(raw), printable=True)
-        except c.InvalidInput as error:
+            command = parse_command(name, decode(raw), printable=True)
+        except InvalidInput as error:
             raise ApplicationError(str(error), type="InvalidCommand") from None
         if command.request_id and command.request_id in self._applied:
+            # The id's earlier command and payload, or a refusal that records nothing.
+            reused = self._applied.reused(command.request_id, command)
+            if reused is not None:
+                raise ApplicationError(reused, type="RequestIdReused")
             return  # a repeat: the handler answers with the earlier outcome
         decision = decide(self._current, command, workflow.now())
         if isinstance(decision, Rejection):
@@ -446,9 +442,9 @@ class PartnershipWorkflow:
         too_large = oversize(name, raw)
         try:
             if too_large is not None:
-                raise c.InvalidInput(too_large)
+                raise InvalidInput(too_large)
             pending = PendingSignal(name=name, data=decode(raw))
-        except c.InvalidInput as error:
+        except InvalidInput as error:
             pending = PendingSignal(name=name, error=str(error))
         self._gate.hold(pending)
         await self._process_signal(pending)
@@ -470,15 +466,15 @@ class PartnershipWorkflow:
             request_id = data["request_id"][:200]
         try:
             if pending.error is not None:
-                raise c.InvalidInput(pending.error)
+                raise InvalidInput(pending.error)
             command, unprintable = parse_printable(
-                lambda printable: c.parse_command(name, data, printable)
+                lambda printable: parse_command(name, data, printable)
             )
             if unprintable is not None and PRINTABLE_TEXT.new_code():
-                raise c.InvalidInput(unprintable)
+                raise InvalidInput(unprintable)
             await self._apply_now(command, "signal")
             return
-        except c.InvalidInput as error:
+        except InvalidInput as error:
             reason = str(error)
         except ApplicationError as error:
             reason = error.message
@@ -487,7 +483,7 @@ class PartnershipWorkflow:
             return
         if self._input_error is not None:
             return
-        record = c.RecordRejectedSignal(
+        record = RecordRejectedSignal(
             command=shorten(name, 100),
             reason=reason,
             sender_request_id=request_id,
@@ -522,7 +518,7 @@ class PartnershipWorkflow:
         state carried to the next run, `status` and Update results no longer hold it."""
         try:
             mark = ForgetMark.model_validate(decode(payload))
-        except (c.InvalidInput, ValidationError):
+        except (InvalidInput, ValidationError):
             workflow.logger.warning("forget_person without a valid mark: ignored")
             return
         self._forget_marks.append(mark)
@@ -540,7 +536,7 @@ class PartnershipWorkflow:
         Named to sort after `status`: the Web UI's Queries tab opens on the first name."""
         try:
             mark = ForgetMark.model_validate(decode(payload))
-        except (c.InvalidInput, ValidationError):
+        except (InvalidInput, ValidationError):
             raise ApplicationError(
                 "status_holds_person needs a forget mark (amity forget sends it)",
                 type="InvalidQuery",

@@ -82,6 +82,14 @@ FORGET_HANDS_OVER = Patch(
     " history was told to forget without it; not removed: v5-forget holds its marker.",
 )
 
+REQUEST_FINGERPRINTS = Patch(
+    "request-fingerprints",
+    PatchStage.PATCHED,
+    "A request_id already applied by another command or payload is refused (a signal is"
+    ' recorded as rejected) instead of answered "already applied", which lost the new data.'
+    " Not deprecated: v6-request-reuse-old answered such a signal as a repeat.",
+)
+
 PATCHES: tuple[Patch, ...] = (
     HANDOVER_GATE,
     QUIET_HISTORY,
@@ -89,4 +97,5 @@ PATCHES: tuple[Patch, ...] = (
     PRINTABLE_TEXT,
     STATE_BUDGET,
     FORGET_HANDS_OVER,
+    REQUEST_FINGERPRINTS,
 )

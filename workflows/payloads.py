@@ -11,8 +11,8 @@ from temporalio import workflow
 from temporalio.api.common.v1 import Payload
 from temporalio.common import RawValue
 
-from domain import commands as c
 from domain.limits import MAX_PAYLOAD_BYTES, too_large
+from domain.parsing import InvalidInput
 from domain.sealed import PLAINTEXT_REFUSED
 from domain.state import CommandOutcome, PartnershipState
 
@@ -35,6 +35,9 @@ class Carried(BaseModel):
 
     carried: PartnershipState
     applied: dict[str, CommandOutcome] = {}
+    #: request_id -> `command:sha256` of its payload (workflows/requests.py); ids carried
+    #: by runs from before fingerprints were kept have none.
+    fingerprints: dict[str, str] = {}
     pending_signals: list[PendingSignal] = []
     runs: int = 1
 
@@ -44,11 +47,11 @@ def decode(raw: RawValue) -> Any:
     if raw.payload is None or not raw.payload.metadata:
         return None
     if raw.payload.metadata.get("encoding") == PLAINTEXT_REFUSED:
-        raise c.InvalidInput(raw.payload.data.decode(errors="replace"))
+        raise InvalidInput(raw.payload.data.decode(errors="replace"))
     try:
         return workflow.payload_converter().from_payload(raw.payload)
     except Exception:  # noqa: BLE001 - any undecodable payload is the sender's mistake
-        raise c.InvalidInput("the payload must be one JSON object") from None
+        raise InvalidInput("the payload must be one JSON object") from None
 
 
 def oversize(name: str, raw: RawValue) -> str | None:
@@ -70,5 +73,5 @@ def parse_printable(parse: Callable[[bool], T]) -> tuple[T, str | None]:
     Any other mistake raises InvalidInput as the lenient parse says."""
     try:
         return parse(True), None
-    except c.InvalidInput as strict:
+    except InvalidInput as strict:
         return parse(False), str(strict)

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain import commands as c
+from domain.messages import Command
+from domain.slices.expire import Expire
+from domain.slices.mark_dormant import MarkDormant
+from domain.slices.note_renewal_due import NoteRenewalDue
+from domain.slices.note_talks_deadline import NoteTalksDeadline
 from domain.state import PartnershipState
 from domain.values import Stage
 
@@ -19,24 +23,24 @@ from domain.values import Stage
 class Timer:
     at: datetime
     wait: timedelta
-    command: c.Command
+    command: Command
 
 
-def _candidates(state: PartnershipState) -> list[tuple[datetime, c.Command]]:
-    found: list[tuple[datetime, c.Command]] = []
+def _candidates(state: PartnershipState) -> list[tuple[datetime, Command]]:
+    found: list[tuple[datetime, Command]] = []
     deadline = state.talks_deadline_at()
     talking = state.stage in (Stage.PROPOSED, Stage.IN_TALKS)
     if talking and deadline is not None and not state.talks_deadline_noted:
-        found.append((deadline, c.NoteTalksDeadline()))
+        found.append((deadline, NoteTalksDeadline()))
     if state.stage == Stage.ACTIVE:
         idle_since = state.idle_since()
         if state.policy.dormant_after is not None and idle_since is not None:
-            found.append((idle_since + state.policy.dormant_after, c.MarkDormant()))
+            found.append((idle_since + state.policy.dormant_after, MarkDormant()))
     if state.stage in (Stage.ACTIVE, Stage.DORMANT) and state.expires_at is not None:
         notice = state.policy.renewal_notice
         if notice is not None and not state.renewal_due_noted:
-            found.append((state.expires_at - notice, c.NoteRenewalDue()))
-        found.append((state.expires_at, c.Expire()))
+            found.append((state.expires_at - notice, NoteRenewalDue()))
+        found.append((state.expires_at, Expire()))
     return found
 
 

@@ -16,15 +16,19 @@ Every input is one payload: `{"metadata": {"encoding": base64("json/plain")},
         draft_memorandum examples/draft_memorandum.json
     python examples/integrations/http_api.py query partnership-mianyang-cupertino status
 
-Safe to retry: a signal carries a `request_id` for Temporal (the same request_id is
-delivered once) and the payload's own `request_id` makes Amity apply a command once;
-an update's id is derived from the payload's `request_id`, so a retried update returns the
-first one's result. Environment: TEMPORAL_HTTP (http://localhost:7243), TEMPORAL_NAMESPACE.
+A payload without a `request_id` is given a new one, printed on stderr (`request_id
+...`): resend the payload with that id and Amity applies it once. Temporal's own ids (a
+signal's requestId, an update's updateId) are that request_id plus a hash of the command
+and payload, so Temporal drops an exact repeat, while the same request_id on other data
+reaches Amity, which refuses it ("request_id ... was already used for ... with a different
+payload") instead of Temporal answering it with the first one's result.
+Environment: TEMPORAL_HTTP (http://localhost:7243), TEMPORAL_NAMESPACE.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -47,6 +51,20 @@ def payload(value: Any) -> dict[str, Any]:
     """One json/plain payload as the HTTP API wants it (metadata and data in base64)."""
     data = json.dumps(value, ensure_ascii=False).encode()
     return {"metadata": {"encoding": JSON_PLAIN}, "data": base64.b64encode(data).decode()}
+
+
+def with_request_id(value: dict[str, Any]) -> dict[str, Any]:
+    """`value` with a request_id: its own, or a new one (keep it to resend the command)."""
+    if value.get("request_id"):
+        return value
+    return {**value, "request_id": f"http-{uuid.uuid4()}"}
+
+
+def temporal_id(name: str, value: dict[str, Any]) -> str:
+    """Temporal's id for sending `value` as `name`: the same for an exact repeat only."""
+    canonical = json.dumps([name, value], sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return f"{value.get('request_id') or uuid.uuid4()}-{digest}"
 
 
 class TemporalHttp:
@@ -84,17 +102,18 @@ class TemporalHttp:
     def signal(
         self, workflow_id: str, name: str, value: dict[str, Any], request_id: str | None = None
     ) -> dict[str, Any]:
-        """Send a signal; `request_id` (default: the payload's) lets Temporal drop a repeat."""
+        """Send a signal; Temporal drops a repeat with the same `request_id` (by default
+        the payload's request_id and a hash of the payload)."""
         body = {
             "input": {"payloads": [payload(value)]},
             "identity": "http-api-example",
-            "requestId": request_id or value.get("request_id") or str(uuid.uuid4()),
+            "requestId": request_id or temporal_id(name, value),
         }
         return self.post(self._url(workflow_id, "signal", name), body)
 
     def update(self, workflow_id: str, name: str, value: dict[str, Any]) -> dict[str, Any]:
         """Run an update and wait for it: the new status, or HttpApiError with the refusal."""
-        update_id = str(value.get("request_id") or uuid.uuid4())
+        update_id = temporal_id(name, value)
         body = {
             "request": {
                 "meta": {"updateId": update_id, "identity": "http-api-example"},
@@ -139,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     value: dict[str, Any] = {}
     if len(args) > 3:
         value = json.loads(Path(args[3]).read_text(encoding="utf-8"))
+    if action != "query":
+        value = with_request_id(value)
+        print(f"request_id {value['request_id']}", file=sys.stderr)
     api = TemporalHttp()
     try:
         if action == "signal":

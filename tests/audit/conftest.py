@@ -13,26 +13,26 @@ from typer.testing import CliRunner
 
 from amity import story
 from amity.cli_audit import app
-from domain import commands as c
-from domain.decider import Rejection, decide, decide_proposal
+from domain.decider import decide
+from domain.parsing import parse_command, parse_proposal
+from domain.registry import Rejection
+from domain.slices.propose import decide_proposal
 from runtime.settings import get_settings
 from store.application import CommandMeta, PartnershipStore
 
 
 def tell_story(store: PartnershipStore, partnership_id: str) -> int:
     """Append the Mianyang–Cupertino story for `partnership_id`; returns the last version."""
-    proposal = c.parse_proposal(story.proposal())
+    proposal = parse_proposal(story.proposal())
     events = decide_proposal(partnership_id, proposal, datetime.now(UTC))
     meta = CommandMeta("propose", "tester", f"propose:{partnership_id}", partnership_id, "run-1")
     version = store.append(partnership_id, events, meta, None).version
-    for name, payload in story.steps():
+    for number, (name, payload) in enumerate(story.steps()):
         state = store.state(partnership_id)
         assert state is not None
-        decision = decide(state, c.parse_command(name, payload), datetime.now(UTC))
+        decision = decide(state, parse_command(name, payload), datetime.now(UTC))
         assert not isinstance(decision, Rejection), decision
-        meta = CommandMeta(
-            name, "tester", f"{partnership_id}:{payload['request_id']}", partnership_id, "run-1"
-        )
+        meta = CommandMeta(name, "tester", f"{partnership_id}:{number}", partnership_id, "run-1")
         version = store.append(partnership_id, decision, meta, state.version).version
     return version
 

@@ -1,6 +1,18 @@
-"""The Merkle tree against a naive RFC 6962 definition, and its proofs, for many sizes."""
+"""The Merkle tree and its proofs: against the RFC 6962 known answers published by
+transparency-dev/merkle (tests/audit/vectors/rfc6962.json, byte for byte), against pymerkle (an
+independent RFC 9162 implementation) on random trees, and against the RFC's recursive
+definition for many sizes."""
 
 from __future__ import annotations
+
+import hashlib
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pymerkle
+import pytest
 
 from tlog.merkle import (
     EMPTY_ROOT,
@@ -10,6 +22,128 @@ from tlog.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+
+VECTORS: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "vectors" / "rfc6962.json").read_text(encoding="utf-8")
+)
+
+
+def published_tree() -> tuple[list[bytes], Tree]:
+    inputs = [bytes.fromhex(text) for text in VECTORS["leaf_inputs"]]
+    return inputs, Tree(leaf_hash(data) for data in inputs)
+
+
+def test_the_published_hashes_leaves_nodes_and_roots() -> None:
+    for case in VECTORS["hasher"]:
+        if case.get("empty_root"):
+            got = EMPTY_ROOT
+        elif "leaf" in case:
+            got = leaf_hash(bytes.fromhex(case["leaf"]))
+        else:
+            got = node_hash(bytes.fromhex(case["left"]), bytes.fromhex(case["right"]))
+        assert got.hex() == case["want"], case["desc"]
+    inputs, tree = published_tree()
+    assert len(inputs) == 8
+    # every complete subtree: level k holds the nodes over 2**k leaves
+    for level, nodes in enumerate(VECTORS["node_hashes"]):
+        width = 1 << level
+        for index, node in enumerate(nodes):
+            assert tree.subtree(index * width, (index + 1) * width).hex() == node
+    assert [tree.root(n).hex() for n in range(9)] == VECTORS["root_hashes"]
+    for n, root in enumerate(VECTORS["root_hashes"]):
+        assert Tree(leaf_hash(data) for data in inputs[:n]).root().hex() == root
+
+
+def test_the_published_inclusion_probes() -> None:
+    """Each probe says whether transparency-dev's verifier accepts it (the happy paths) or not
+    (a bit flipped, a hash added or removed, the index or size changed, a wrong root ...)."""
+    _, tree = published_tree()
+    probes = VECTORS["inclusion_probes"]
+    assert len(probes) == 98
+    for probe in probes:
+        proof = [bytes.fromhex(node) for node in probe["proof"]]
+        index, size = probe["leafIdx"], probe["treeSize"]
+        leaf, root = bytes.fromhex(probe["leafHash"]), bytes.fromhex(probe["root"])
+        assert verify_inclusion(index, size, leaf, proof, root) is not probe["wantErr"], probe
+        if not probe["wantErr"] and size <= 8 and root == tree.root(size):
+            assert tree.inclusion_proof(index, size) == proof, probe  # built, not just checked
+    happy = [p for p in probes if not p["wantErr"]]
+    assert {(p["leafIdx"], p["treeSize"]) for p in happy} >= {(0, 8), (5, 8), (2, 3), (1, 5)}
+
+
+def test_the_published_consistency_probes() -> None:
+    _, tree = published_tree()
+    probes = VECTORS["consistency_probes"]
+    assert len(probes) == 98
+    built = 0
+    for probe in probes:
+        proof = [bytes.fromhex(node) for node in probe["proof"]]
+        m, n = probe["size1"], probe["size2"]
+        old, new = bytes.fromhex(probe["root1"]), bytes.fromhex(probe["root2"])
+        assert verify_consistency(m, n, old, new, proof) is not probe["wantErr"], probe
+        if not probe["wantErr"] and 0 < m <= n <= 8 and new == tree.root(n):
+            assert tree.consistency_proof(m, n) == proof, probe
+            built += 1
+    assert built >= 4  # 1 -> 8, 6 -> 8, 2 -> 5, 6 -> 7
+
+
+def _valid_subtree(start: int, end: int) -> bool:
+    width = end - start
+    return start == 0 or width == 0 or start % (1 << (width - 1).bit_length()) == 0
+
+
+def test_every_subtree_and_its_inclusion_proofs_up_to_130_leaves() -> None:
+    """The digests of the draft-ietf-plants-merkle-tree-certs appendix, as transparency-dev
+    checks them: one SHA-256 over the hash of every valid subtree of a 130-leaf tree, and one
+    over every inclusion proof inside each of them (for subtrees starting at 0: the RFC 6962
+    inclusion proof in every tree of 1 to 130 leaves)."""
+    digests = VECTORS["subtree_digests"]
+    leaves = [leaf_hash(bytes([i])) for i in range(130)]
+    tree = Tree(leaves)
+    hashes, proofs = hashlib.sha256(), hashlib.sha256()
+    for end in range(131):
+        for start in range(end + 1):
+            if not _valid_subtree(start, end):
+                continue
+            node = tree.subtree(start, end) if end > start else EMPTY_ROOT
+            hashes.update(f"[{start}, {end}) {node.hex()}\n".encode())
+            inner = tree if start == 0 else Tree(leaves[start:end])
+            for index in range(start, end):
+                path = inner.inclusion_proof(index - start, end - start)
+                line = f"{index} [{start}, {end})" + "".join(f" {p.hex()}" for p in path)
+                proofs.update(f"{line}\n".encode())
+    assert hashes.hexdigest() == digests["hashes"]["sha256"]
+    assert proofs.hexdigest() == digests["inclusion"]["sha256"]
+
+
+def test_pymerkle_builds_the_same_roots_and_inclusion_proofs() -> None:
+    """pymerkle, written apart from this code, on random trees of random entries: the same
+    root for every size, the same inclusion path (pymerkle lists the leaf first), and its
+    consistency proofs (another layout than RFC 6962's) accept our roots."""
+    rng = random.Random(6962)
+    for _ in range(4):
+        entries = [rng.randbytes(rng.randrange(0, 64)) for _ in range(rng.randrange(1, 80))]
+        theirs = pymerkle.InmemoryTree(algorithm="sha256")
+        for entry in entries:
+            theirs.append_entry(entry)
+        ours = Tree(leaf_hash(entry) for entry in entries)
+        total = len(entries)
+        assert theirs.get_root(0) == ours.root(0) == EMPTY_ROOT
+        for n in range(1, total + 1):
+            assert theirs.get_root(n) == ours.root(n), n
+        for _ in range(40):
+            n = rng.randrange(1, total + 1)
+            i = rng.randrange(n)
+            path = theirs.prove_inclusion(i + 1, n).path  # pymerkle counts leaves from 1
+            assert path == [ours.leaf(i), *ours.inclusion_proof(i, n)], (i, n)
+            m = rng.randrange(1, n + 1)
+            theirs.prove_consistency(m, n).verify(ours.root(m), ours.root(n))
+            assert verify_consistency(
+                m, n, ours.root(m), ours.root(n), ours.consistency_proof(m, n)
+            )
+            if m < n:
+                with pytest.raises(pymerkle.InvalidProof):
+                    theirs.prove_consistency(m, n).verify(leaf_hash(b"forged"), ours.root(n))
 
 
 def naive_root(leaves: list[bytes]) -> bytes:
@@ -165,3 +299,27 @@ def test_malformed_proofs_are_refused() -> None:
         assert not verify_consistency(m, n, old, new, [])  # sizes differ: a proof is needed
         assert not verify_consistency(n, m, new, old, proof)  # a tree never shrinks
         assert not verify_consistency(0, n, EMPTY_ROOT, new, proof)
+
+
+def test_a_tree_resumed_from_a_frontier_is_the_same_tree_from_there_on():
+    """An incremental verify keeps only the frontier: every root, consistency proof and leaf
+    at or after the frontier's size must be the full tree's, and nothing before is guessed."""
+    leaves = [hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(70)]
+    full = Tree(leaves)
+    for n in (1, 2, 3, 5, 8, 13, 32, 33, 63):
+        resumed = Tree.from_frontier(n, full.frontier(n))
+        assert resumed.root() == full.root(n)
+        middle = max(n, 37)  # in two goes, as two verifies would
+        resumed.extend(b"".join(leaves[n:middle]))
+        resumed.extend(b"".join(leaves[middle:]))
+        assert resumed.size == full.size
+        for k in range(n, full.size + 1):
+            assert resumed.root(k) == full.root(k)
+            if k > 0:
+                assert resumed.consistency_proof(k) == full.consistency_proof(k)
+        assert resumed.leaf(n) == full.leaf(n)
+        if n > 1:  # the first leaf is inside a frontier subtree (or, at n=1, is one)
+            with pytest.raises(ValueError):
+                resumed.leaf(0)
+    with pytest.raises(ValueError):
+        Tree.from_frontier(5, full.frontier(4))

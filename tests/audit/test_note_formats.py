@@ -1,7 +1,7 @@
 """Signed notes and verifier keys: every malformed input is refused with its reason, and
 the strict parts (base64 validation, key ids, one signature per line) stay strict.
 
-Written to kill the mutants mutmut found alive in audit/note.py (docs/testing.md)."""
+Written to kill the mutants mutmut found alive in tlog/note.py (docs/testing.md)."""
 
 from __future__ import annotations
 
@@ -130,3 +130,27 @@ def test_a_changed_body_does_not_verify() -> None:
     changed = replace(parsed, body=parsed.body.replace("\n7\n", "\n8\n"))
     assert not note.verify(changed, NAME, KEY.public_key())
     assert note.verify(parsed, NAME, KEY.public_key())
+
+
+def test_head_statements_read_their_signature_lines_with_the_same_reader() -> None:
+    """A head statement's signature block is refused for the same reasons, in the same words,
+    as a checkpoint's (as a HeadError); it must moreover hold exactly Ed25519 signatures."""
+    from audit import head as heads
+
+    statement = heads.body(heads.make(NAME, "partnership-a", 3, 7, ROOT))
+    cases = {
+        f"{statement}\n{'x' * 50}\n": f"bad signature line {'x' * 40!r}",
+        f"{statement}\n{note.DASH} {NAME} AAAA!AAA\n": "bad signature encoding",
+        f"{statement}\n{note.DASH} {NAME} AAAA\n": "signature too short",
+        f"{statement}\n" + f"{note.DASH} {NAME} AAAAAAAA\n" * 101: "more than 100 signature lines",
+        f"{statement}\n{note.DASH} {NAME} {base64.b64encode(b'12345').decode()}\n": (
+            "an Ed25519 signature line holds a 4-byte key id and 64 bytes"
+        ),
+    }
+    for text, reason in cases.items():
+        with pytest.raises(heads.HeadError) as raised:
+            heads.parse(text)
+        assert str(raised.value) == reason, text
+    signed = heads.sign(heads.make(NAME, "partnership-a", 3, 7, ROOT), NAME, KEY)
+    assert heads.verify(heads.parse(signed), NAME, KEY.public_key())
+    assert not heads.verify(heads.parse(signed), NAME, Ed25519PrivateKey.generate().public_key())

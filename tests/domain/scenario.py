@@ -1,4 +1,4 @@
-"""Given/when/then helpers for the decider's slice tests.
+"""Given/when/then helpers for the tests of each command (tests/domain/slices/).
 
 Histories are written out as events (the "given"), commands are parsed from the same JSON
 a client would send (the "when"), and the outcome is compared with the exact events or
@@ -10,9 +10,23 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from domain import events as e
-from domain.commands import Command, parse_command
-from domain.decider import Rejection, decide, fold
+from domain.decider import decide, fold
+from domain.events import AnyEvent
+from domain.messages import Command
+from domain.parsing import parse_command
+from domain.registry import Rejection
+from domain.slices.draft_memorandum import MemorandumDrafted
+from domain.slices.expire import Expired
+from domain.slices.extend_invitation import InvitationExtended
+from domain.slices.mark_dormant import BecameDormant
+from domain.slices.open_talks import TalksOpened
+from domain.slices.propose import Proposed
+from domain.slices.record_approval import ApprovalRecorded, ProposalRejected
+from domain.slices.record_exchange import ExchangeRecorded
+from domain.slices.record_meeting import MeetingRecorded
+from domain.slices.sign_memorandum import MemorandumSigned
+from domain.slices.terminate import Terminated
+from domain.slices.withdraw import Withdrawn
 from domain.state import PartnershipState
 from domain.values import Stage
 
@@ -41,14 +55,18 @@ def at(days: int) -> datetime:
     return T0 + days * DAY
 
 
+#: When the command under test is decided: after the signing of the histories below.
+NOW = at(10)
+
+
 def proposed(
     *,
     policy: dict[str, Any] | None = None,
     required_approvals: list[dict[str, Any]] | None = None,
     tier: str = "friendly_relations",
     when: datetime = T0,
-) -> e.Proposed:
-    return e.Proposed(
+) -> Proposed:
+    return Proposed(
         at=when,
         partnership_id=PID,
         initiator=MIANYANG,
@@ -62,12 +80,12 @@ def proposed(
     )
 
 
-def talks_opened(when: datetime = T0 + DAY) -> e.TalksOpened:
-    return e.TalksOpened(at=when, by=JING, note="Delegation to Cupertino")
+def talks_opened(when: datetime = T0 + DAY) -> TalksOpened:
+    return TalksOpened(at=when, by=JING, note="Delegation to Cupertino")
 
 
-def meeting(when: datetime = T0 + 2 * DAY) -> e.MeetingRecorded:
-    return e.MeetingRecorded(
+def meeting(when: datetime = T0 + 2 * DAY) -> MeetingRecorded:
+    return MeetingRecorded(
         at=when,
         date=date(2017, 11, 15),
         place="Cupertino City Hall",
@@ -77,10 +95,10 @@ def meeting(when: datetime = T0 + 2 * DAY) -> e.MeetingRecorded:
     )
 
 
-def drafted(version: int = 1, when: datetime = T0 + 3 * DAY) -> e.MemorandumDrafted:
-    from domain.decider import text_digest
+def drafted(version: int = 1, when: datetime = T0 + 3 * DAY) -> MemorandumDrafted:
+    from domain.slices.draft_memorandum import text_digest
 
-    return e.MemorandumDrafted(
+    return MemorandumDrafted(
         at=when,
         draft_version=version,
         title=f"Memorandum draft {version}",
@@ -91,8 +109,8 @@ def drafted(version: int = 1, when: datetime = T0 + 3 * DAY) -> e.MemorandumDraf
     )
 
 
-def approved(when: datetime = T0 + 4 * DAY, decision: str = "granted") -> e.ApprovalRecorded:
-    return e.ApprovalRecorded(
+def approved(when: datetime = T0 + 4 * DAY, decision: str = "granted") -> ApprovalRecorded:
+    return ApprovalRecorded(
         at=when,
         side="partner",
         authority="Cupertino City Council",
@@ -103,8 +121,8 @@ def approved(when: datetime = T0 + 4 * DAY, decision: str = "granted") -> e.Appr
     )
 
 
-def invited(number: int = 1, when: datetime = T0 + 4 * DAY) -> e.InvitationExtended:
-    return e.InvitationExtended(
+def invited(number: int = 1, when: datetime = T0 + 4 * DAY) -> InvitationExtended:
+    return InvitationExtended(
         at=when,
         invitation_id=f"inv-{number}",
         event="High-Tech Expo",
@@ -115,7 +133,7 @@ def invited(number: int = 1, when: datetime = T0 + 4 * DAY) -> e.InvitationExten
 
 
 def signed(when: datetime = T0 + 5 * DAY, term: timedelta | None = timedelta(days=730)):
-    return e.MemorandumSigned(
+    return MemorandumSigned(
         at=when,
         date=date(2017, 11, 15),
         place="Cupertino, California",
@@ -125,8 +143,8 @@ def signed(when: datetime = T0 + 5 * DAY, term: timedelta | None = timedelta(day
     )
 
 
-def exchange(when: datetime, field: str = "culture") -> e.ExchangeRecorded:
-    return e.ExchangeRecorded(
+def exchange(when: datetime, field: str = "culture") -> ExchangeRecorded:
+    return ExchangeRecorded(
         at=when, date=when.date(), field=field, kind="visit", title=f"{field} visit"
     )
 
@@ -135,27 +153,27 @@ def exchange(when: datetime, field: str = "culture") -> e.ExchangeRecorded:
 
 IN_TALKS = [proposed(), talks_opened(), meeting(), drafted(), approved(), invited()]
 ACTIVE = [*IN_TALKS, signed()]
-DORMANT = [*ACTIVE, e.BecameDormant(at=at(400), idle_since=at(5))]
+DORMANT = [*ACTIVE, BecameDormant(at=at(400), idle_since=at(5))]
 
-HISTORIES: dict[Stage, list[e.AnyEvent]] = {
+HISTORIES: dict[Stage, list[AnyEvent]] = {
     Stage.PROPOSED: [proposed()],
     Stage.IN_TALKS: IN_TALKS,
     Stage.ACTIVE: ACTIVE,
     Stage.DORMANT: DORMANT,
-    Stage.WITHDRAWN: [proposed(), e.Withdrawn(at=at(1), reason="no budget")],
+    Stage.WITHDRAWN: [proposed(), Withdrawn(at=at(1), reason="no budget")],
     Stage.REJECTED: [
         proposed(),
         approved(when=at(1), decision="denied"),
-        e.ProposalRejected(
+        ProposalRejected(
             at=at(1), side="partner", authority="Cupertino City Council", reason="denied"
         ),
     ],
-    Stage.EXPIRED: [*ACTIVE, e.Expired(at=at(800), expires_at=at(735))],
-    Stage.TERMINATED: [*ACTIVE, e.Terminated(at=at(30), reason="no exchanges")],
+    Stage.EXPIRED: [*ACTIVE, Expired(at=at(800), expires_at=at(735))],
+    Stage.TERMINATED: [*ACTIVE, Terminated(at=at(30), reason="no exchanges")],
 }
 
 
-def given(*events: e.AnyEvent) -> PartnershipState:
+def given(*events: AnyEvent) -> PartnershipState:
     state = fold(events)
     assert state is not None
     return state
@@ -167,19 +185,17 @@ def command(name: str, **payload: Any) -> Command:
 
 def when(
     state: PartnershipState, cmd: Command, now: datetime = LATER
-) -> list[e.AnyEvent] | Rejection:
+) -> list[AnyEvent] | Rejection:
     return decide(state, cmd, now)
 
 
-def then_events(
-    result: list[e.AnyEvent] | Rejection, expected: list[e.AnyEvent]
-) -> list[e.AnyEvent]:
+def then_events(result: list[AnyEvent] | Rejection, expected: list[AnyEvent]) -> list[AnyEvent]:
     assert not isinstance(result, Rejection), result.reason
     assert result == expected
     return result
 
 
-def then_rejected(result: list[e.AnyEvent] | Rejection, *fragments: str) -> str:
+def then_rejected(result: list[AnyEvent] | Rejection, *fragments: str) -> str:
     assert isinstance(result, Rejection), f"expected a rejection, got {result}"
     reason = result.reason
     assert "\n" not in reason and reason.strip() == reason and reason
@@ -188,7 +204,7 @@ def then_rejected(result: list[e.AnyEvent] | Rejection, *fragments: str) -> str:
     return reason
 
 
-def after(state: PartnershipState, result: list[e.AnyEvent] | Rejection) -> PartnershipState:
+def after(state: PartnershipState, result: list[AnyEvent] | Rejection) -> PartnershipState:
     """The state once `result`'s events are applied (the fold the store would do)."""
     assert not isinstance(result, Rejection), result.reason
     new = fold(result, state)

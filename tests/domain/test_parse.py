@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from amity.story import load
-from domain.commands import InvalidInput, parse_command, parse_proposal
+from domain.catalogue import USER_COMMANDS
 from domain.errors import MAX_REASON
-from domain.registry import USER_COMMANDS
+from domain.parsing import InvalidInput, parse_command, parse_payload, parse_proposal
 
 from .scenario import CUPERTINO, JING, MIANYANG, ZHANG
 
@@ -275,42 +275,40 @@ def test_control_characters_are_refused_only_when_asked() -> None:
     """New input is parsed with printable=True; replaying old histories parses leniently
     (the default), so a run that accepted such text before still replays."""
     from amity import story
-    from domain import commands as cmds
+    from domain.slices.open_talks import OpenTalks
 
     bell = {**story.load("open_talks.json"), "note": "ring\x07"}
-    assert cmds.parse_command("open_talks", bell).note == "ring\x07"
-    assert cmds.parse_payload(cmds.OpenTalks, bell).note == "ring\x07"
-    with pytest.raises(cmds.InvalidInput, match="open_talks: note"):
-        cmds.parse_command("open_talks", bell, printable=True)
+    assert parse_command("open_talks", bell).note == "ring\x07"
+    assert parse_payload(OpenTalks, bell).note == "ring\x07"
+    with pytest.raises(InvalidInput, match="open_talks: note"):
+        parse_command("open_talks", bell, printable=True)
     proposal = {**story.proposal(), "rationale": "ring\x07"}
-    assert cmds.parse_proposal(proposal).rationale == "ring\x07"
-    with pytest.raises(cmds.InvalidInput, match="propose: rationale"):
-        cmds.parse_proposal(proposal, printable=True)
+    assert parse_proposal(proposal).rationale == "ring\x07"
+    with pytest.raises(InvalidInput, match="propose: rationale"):
+        parse_proposal(proposal, printable=True)
 
 
 def test_an_unknown_command_name_is_cut_at_60_characters() -> None:
-    from domain import commands as cmds
 
-    known = ", ".join(cmds.USER_COMMANDS)
-    with pytest.raises(cmds.InvalidInput) as raised:
-        cmds.parse_command("x" * 61, {})
+    known = ", ".join(USER_COMMANDS)
+    with pytest.raises(InvalidInput) as raised:
+        parse_command("x" * 61, {})
     assert str(raised.value) == f"unknown command {'x' * 60!r}; known commands: {known}"
     assert known.startswith("open_talks, record_meeting, ")
 
 
 def test_dates_and_durations_at_their_bounds() -> None:
     from amity import story
-    from domain import commands as cmds
 
     meeting = story.load("record_meeting.json")
     for day in ("1900-01-01", "2200-12-31"):
-        assert str(cmds.parse_command("record_meeting", {**meeting, "date": day}).date) == day
+        assert str(parse_command("record_meeting", {**meeting, "date": day}).date) == day
     for day in ("1899-12-31", "2201-01-01"):
-        with pytest.raises(cmds.InvalidInput, match="date must be between 1900-01-01 and 2200"):
-            cmds.parse_command("record_meeting", {**meeting, "date": day})
+        with pytest.raises(InvalidInput, match="date must be between 1900-01-01 and 2200"):
+            parse_command("record_meeting", {**meeting, "date": day})
     proposal = story.proposal()
-    longest = cmds.parse_proposal({**proposal, "policy": {"term": "P73000D"}})  # 200 years
+    longest = parse_proposal({**proposal, "policy": {"term": "P73000D"}})  # 200 years
     assert longest.policy.term is not None and longest.policy.term.days == 73000
     for term in ("P73001D", "P73200D", "P73366D"):
-        with pytest.raises(cmds.InvalidInput, match=r"policy\.term"):
-            cmds.parse_proposal({**proposal, "policy": {"term": term}})
+        with pytest.raises(InvalidInput, match=r"policy\.term"):
+            parse_proposal({**proposal, "policy": {"term": term}})

@@ -14,17 +14,23 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import commands as c
-from domain.commands import InvalidInput, parse_command, parse_proposal
-from domain.decider import Rejection, decide, decide_proposal, fold
+from domain.decider import decide, fold
 from domain.events import EVENT_LIST_ADAPTER
+from domain.parsing import InvalidInput, parse_command, parse_proposal
+from domain.registry import Rejection
+from domain.slices.expire import Expire
+from domain.slices.mark_dormant import MarkDormant
+from domain.slices.note_renewal_due import NoteRenewalDue
+from domain.slices.note_talks_deadline import NoteTalksDeadline
+from domain.slices.propose import Proposal, decide_proposal
+from domain.slices.record_rejected_signal import RecordRejectedSignal
 from domain.state import PartnershipState, to_status
 from domain.values import Stage
 from runtime.settings import open_store
 from store.application import CommandMeta
 
 from .scenario import CUPERTINO, JING, MIANYANG, PID, T0, ZHANG
-from .test_refusals import CONTRACT_ALLOWED, ENGINE_ALLOWED
+from .test_stage_matrix import CONTRACT_ALLOWED, ENGINE_ALLOWED
 
 AUTHORITIES = [
     ("partner", "Cupertino City Council"),
@@ -193,11 +199,11 @@ def payloads(name, state):
 
 
 ENGINE = {
-    "note_talks_deadline": c.NoteTalksDeadline(),
-    "mark_dormant": c.MarkDormant(),
-    "note_renewal_due": c.NoteRenewalDue(),
-    "expire": c.Expire(),
-    "record_rejected_signal": c.RecordRejectedSignal(command="x", reason="y"),
+    "note_talks_deadline": NoteTalksDeadline(),
+    "mark_dormant": MarkDormant(),
+    "note_renewal_due": NoteRenewalDue(),
+    "expire": Expire(),
+    "record_rejected_signal": RecordRejectedSignal(command="x", reason="y"),
 }
 NAMES = sorted([*CONTRACT_ALLOWED, *ENGINE_ALLOWED])
 ALLOWED = {**CONTRACT_ALLOWED, **ENGINE_ALLOWED}
@@ -229,7 +235,7 @@ def lives(draw, max_steps=30):
             stage_before = state.stage
             state = fold(result, state)  # raises if decide emitted an event evolve refuses
             emitted.extend(result)
-            if isinstance(cmd, c.Proposal):
+            if isinstance(cmd, Proposal):
                 assert stage_before.is_terminal
             else:
                 assert stage_before in ALLOWED[cmd.name], (cmd.name, stage_before)
@@ -250,7 +256,7 @@ def test_any_sequence_keeps_version_and_never_emits_an_illegal_event(life):
     for cmd, _, result, after in steps:
         if isinstance(result, Rejection):
             assert result.reason and "\n" not in result.reason
-            if not isinstance(cmd, c.Proposal) and after.stage not in ALLOWED[cmd.name]:
+            if not isinstance(cmd, Proposal) and after.stage not in ALLOWED[cmd.name]:
                 assert "not allowed while" in result.reason
         else:
             assert result, "an applied command records at least one event"
@@ -279,7 +285,7 @@ def test_the_store_agrees_with_the_fold_after_any_sequence(life):
             for number, (cmd, _, result, after) in enumerate(steps, start=1):
                 if isinstance(result, Rejection):
                     continue
-                expected = None if isinstance(cmd, c.Proposal) else version
+                expected = None if isinstance(cmd, Proposal) else version
                 meta = CommandMeta(cmd.name, "a", f"r-{number}", PID, "run")
                 landed = store.append(PID, result, meta, expected)
                 assert landed.version == version + len(result) == after.version

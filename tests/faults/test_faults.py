@@ -1,4 +1,4 @@
-"""Issue 7 at a reduced size: crashes, a locked store, bad input, races (bench/faults.py).
+"""The fault suite at a reduced size: crashes, a locked store, bad input, races (bench/faults/).
 
 `python -m bench.faults --full` runs the same scenarios at full size.
 """

@@ -37,10 +37,44 @@ async def _wait_version(handle: Any, version: int) -> None:
     raise RuntimeError(f"{handle.id} did not reach version {version}")
 
 
+async def request_reuse(handle: Any) -> None:
+    """A request_id resent with its payload, then reused with another payload (as an
+    Update, as a Signal, and as a Signal after a hand-over carried the id): patch
+    request-fingerprints. Recorded on the code before that patch too, as
+    `request-reuse-old` (the repeats were answered "already applied")."""
+    for command, payload in story.steps()[:5]:
+        await handle.execute_update(command, payload)
+    exchange = {**story.load("record_exchange.json"), "request_id": "exchange-reuse"}
+    other = {**exchange, "title": "Another exchange", "date": "2019-05-01"}
+    await handle.execute_update("record_exchange", exchange)
+    await handle.execute_update("record_exchange", exchange)
+    try:
+        await handle.execute_update("record_exchange", other)
+    except Exception:  # noqa: BLE001 - refused on purpose (by the patched code)
+        pass
+    await handle.signal("record_exchange", other)
+    await handle.signal("record_exchange", {**exchange, "request_id": "exchange-after"})
+    await _wait_version(handle, 8)
+    for n in range(8):  # past the dev server's suggestion to continue as new
+        await handle.execute_update("record_exchange", {**exchange, "request_id": f"r-{n}"})
+    await handle.signal("record_exchange", other)
+    await handle.signal("record_exchange", {**exchange, "request_id": "exchange-last"})
+    await _wait_version(handle, 17)
+    await handle.execute_update("terminate", {"reason": "history recorded"})
+    await handle.result()
+
+
+#: Scenarios that can be recorded alone (on older code too).
+ALONE = {"request-reuse": request_reuse, "request-reuse-old": request_reuse}
+
+
 async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
-    """Run every scenario; save the histories of `only` those (all when empty)."""
+    """Run every scenario; save the histories of `only` those (all when empty). When every
+    one of `only` can run alone (ALONE), only they run."""
     folder = Path(tempfile.mkdtemp())
-    server = DevServer(search_attributes=SEARCH_ATTRIBUTES, port=free_port(),
+    server = DevServer(
+        search_attributes=SEARCH_ATTRIBUTES,
+        port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",
         extra_args=[
@@ -57,6 +91,7 @@ async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
         queue = f"histories-{uuid.uuid4().hex}"
         async with build_worker(client, store, queue, threads=4):
             scenarios: dict[str, Any] = {}
+            alone = bool(only) and set(only) <= set(ALONE)
 
             async def start(name: str, policy: dict[str, str] | None = None) -> Any:
                 proposal = story.proposal()
@@ -68,75 +103,80 @@ async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
                 scenarios[name] = handle
                 return handle
 
-            # 1. the whole story through updates, then terminated
-            handle = await start("story")
-            for command, payload in story.steps():
-                await handle.execute_update(command, payload)
-            await handle.execute_update("terminate", {"reason": "history recorded"})
-            await handle.result()
-            # 2. rejections: a refused update and a refused signal
-            handle = await start("rejection")
-            try:
-                await handle.execute_update("sign_memorandum", story.load("sign_memorandum.json"))
-            except Exception:  # noqa: BLE001 - refused on purpose
-                pass
-            await handle.signal("record_exchange", {"field": "magic"})
-            await _wait_version(handle, 2)
-            await handle.execute_update("withdraw", {"reason": "history recorded"})
-            await handle.result()
-            # 3. a timer firing: dormancy, then expiry completes the workflow
-            handle = await start("timers", {"dormant_after": "PT1S", "term": "PT3S"})
-            for command, payload in story.steps()[:5]:
-                await handle.execute_update(command, payload)
-            await handle.result()
-            # 4. continue-as-new (the server suggests it after 60 history events)
-            handle = await start("continue-as-new")
-            for command, payload in story.steps()[:5]:
-                await handle.execute_update(command, payload)
-            base = story.load("record_exchange.json")
-            for n in range(40):
-                await handle.execute_update("record_exchange", {**base, "request_id": f"x-{n}"})
-            await handle.execute_update("terminate", {"reason": "history recorded"})
-            await handle.result()
-            # 5. the input limits: control characters in a signal and in a start input
-            #    (patch printable-text), a signal that would overgrow the state (state-budget)
-            handle = await start("limits")
-            await _wait_version(handle, 1)
-            meeting = story.load("record_meeting.json")
-            meeting["delegation"] = [{**meeting["delegation"][0], "name": "Jing\x07Dazhong"}]
-            await handle.signal("record_meeting", meeting)
-            await _wait_version(handle, 2)
-            for command, payload in story.steps()[:5]:
-                await handle.execute_update(command, payload)
-            person = {"name": "N" * 200, "title": "T" * 500, "organisation": "O" * 500}
-            fat = {**story.load("record_exchange.json"), "participants": [person] * 200}
-            for n in range(6):
-                await handle.signal("record_exchange", {**fat, "request_id": f"fat-{n}"})
-            await _wait_version(handle, 13)
-            await handle.execute_update("terminate", {"reason": "history recorded"})
-            await handle.result()
-            bad_start = story.proposal()
-            bad_start["partner"]["name"] = "Cupertino\x00"
-            scenarios["bad-start"] = await client.start_workflow(
-                "PartnershipWorkflow", bad_start, id="history-bad-start", task_queue=queue
-            )
-            try:
-                await scenarios["bad-start"].result()
-            except Exception:  # noqa: BLE001 - fails on purpose
-                pass
-            # 6. `amity forget` while the partnership runs (signal forget_person, patch
-            #    forget-hands-over), then the forgotten person named again (the store's copy)
-            handle = await start("forget")
-            for command, payload in story.steps()[:5]:
-                await handle.execute_update(command, payload)
-            store.forget("Jing Dazhong")
-            told = await tell_workflows(client, store, "Jing Dazhong")
-            assert told.told == [handle.id], told
-            meeting = story.load("record_meeting.json")
-            meeting["request_id"] = "meeting-after-forget"
-            await handle.execute_update("record_meeting", meeting)
-            await handle.execute_update("terminate", {"reason": "history recorded"})
-            await handle.result()
+            for name in only if alone else ["request-reuse"]:
+                await ALONE[name](await start(name))
+            if not alone:
+                # 1. the whole story through updates, then terminated
+                handle = await start("story")
+                for command, payload in story.steps():
+                    await handle.execute_update(command, payload)
+                await handle.execute_update("terminate", {"reason": "history recorded"})
+                await handle.result()
+                # 2. rejections: a refused update and a refused signal
+                handle = await start("rejection")
+                try:
+                    await handle.execute_update(
+                        "sign_memorandum", story.load("sign_memorandum.json")
+                    )
+                except Exception:  # noqa: BLE001 - refused on purpose
+                    pass
+                await handle.signal("record_exchange", {"field": "magic"})
+                await _wait_version(handle, 2)
+                await handle.execute_update("withdraw", {"reason": "history recorded"})
+                await handle.result()
+                # 3. a timer firing: dormancy, then expiry completes the workflow
+                handle = await start("timers", {"dormant_after": "PT1S", "term": "PT3S"})
+                for command, payload in story.steps()[:5]:
+                    await handle.execute_update(command, payload)
+                await handle.result()
+                # 4. continue-as-new (the server suggests it after 60 history events)
+                handle = await start("continue-as-new")
+                for command, payload in story.steps()[:5]:
+                    await handle.execute_update(command, payload)
+                base = story.load("record_exchange.json")
+                for n in range(40):
+                    await handle.execute_update("record_exchange", {**base, "request_id": f"x-{n}"})
+                await handle.execute_update("terminate", {"reason": "history recorded"})
+                await handle.result()
+                # 5. the input limits: control characters in a signal and in a start input
+                #    (patch printable-text), a signal that would overgrow the state (state-budget)
+                handle = await start("limits")
+                await _wait_version(handle, 1)
+                meeting = story.load("record_meeting.json")
+                meeting["delegation"] = [{**meeting["delegation"][0], "name": "Jing\x07Dazhong"}]
+                await handle.signal("record_meeting", meeting)
+                await _wait_version(handle, 2)
+                for command, payload in story.steps()[:5]:
+                    await handle.execute_update(command, payload)
+                person = {"name": "N" * 200, "title": "T" * 500, "organisation": "O" * 500}
+                fat = {**story.load("record_exchange.json"), "participants": [person] * 200}
+                for n in range(6):
+                    await handle.signal("record_exchange", {**fat, "request_id": f"fat-{n}"})
+                await _wait_version(handle, 13)
+                await handle.execute_update("terminate", {"reason": "history recorded"})
+                await handle.result()
+                bad_start = story.proposal()
+                bad_start["partner"]["name"] = "Cupertino\x00"
+                scenarios["bad-start"] = await client.start_workflow(
+                    "PartnershipWorkflow", bad_start, id="history-bad-start", task_queue=queue
+                )
+                try:
+                    await scenarios["bad-start"].result()
+                except Exception:  # noqa: BLE001 - fails on purpose
+                    pass
+                # 6. `amity forget` while the partnership runs (signal forget_person, patch
+                #    forget-hands-over), then the forgotten person named again (the store's copy)
+                handle = await start("forget")
+                for command, payload in story.steps()[:5]:
+                    await handle.execute_update(command, payload)
+                store.forget("Jing Dazhong")
+                told = await tell_workflows(client, store, "Jing Dazhong")
+                assert told.told == [handle.id], told
+                meeting = story.load("record_meeting.json")
+                meeting["request_id"] = "meeting-after-forget"
+                await handle.execute_update("record_meeting", meeting)
+                await handle.execute_update("terminate", {"reason": "history recorded"})
+                await handle.result()
             for name, handle in scenarios.items():
                 if only and name not in only:
                     continue

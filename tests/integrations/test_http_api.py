@@ -71,8 +71,7 @@ async def test_the_same_http_signal_posted_twice_applies_once(
     await client.get_workflow_handle(partnership_id).execute_update(
         "open_talks", story.load("open_talks.json")
     )
-    meeting = story.load("record_meeting.json")
-    assert meeting["request_id"] == "mianyang-cupertino-meeting-1"
+    meeting = {**story.load("record_meeting.json"), "request_id": "meeting-1"}
 
     # The same request posted twice (a retry after a lost answer): one request_id.
     for _ in range(2):
@@ -80,7 +79,7 @@ async def test_the_same_http_signal_posted_twice_applies_once(
     # A third time through another HTTP request id: Amity's request_id still holds.
     await _in_thread(api.signal, partnership_id, "record_meeting", meeting, f"retry-{uuid.uuid4()}")
     # A different meeting afterwards, so we know every earlier signal has been handled.
-    second = {**meeting, "request_id": "mianyang-cupertino-meeting-2", "date": "2017-11-16"}
+    second = {**meeting, "request_id": "meeting-2", "date": "2017-11-16"}
     await _in_thread(api.signal, partnership_id, "record_meeting", second)
 
     status = await wait_for_version(client, partnership_id, 4)
@@ -114,17 +113,23 @@ async def test_the_curl_script(
     )  # fmt: skip
     assert opened.returncode == 0, opened.stderr
     assert json.loads(opened.stdout)["outcome"]["success"][0]["stage"] == "in_talks"
+    # the example has no request_id: the script made one, told it, and Amity recorded it
+    generated = opened.stderr.split("request_id ", 1)[1].split()[0]
+    assert generated.startswith("sh-")
+    assert engine.store.history(partnership_id)[-1].request_id == generated
 
+    # The same file twice (a retry after a lost answer): its request_id applies it once.
+    first = tmp_path / "record_meeting_1.json"
+    first.write_text(json.dumps({**story.load("record_meeting.json"), "request_id": "meeting-1"}))
     for _ in range(2):
         sent = await run_script(
-            integration_env, script, "signal", partnership_id, "record_meeting",
-            EXAMPLES / "record_meeting.json",
-        )  # fmt: skip
+            integration_env, script, "signal", partnership_id, "record_meeting", first
+        )
         assert sent.returncode == 0, sent.stderr
     # Another meeting afterwards proves both copies were handled (signals apply in order).
     second = tmp_path / "record_meeting_2.json"
     meeting = {**story.load("record_meeting.json"), "date": "2017-11-16"}
-    second.write_text(json.dumps({**meeting, "request_id": "mianyang-cupertino-meeting-2"}))
+    second.write_text(json.dumps({**meeting, "request_id": "meeting-2"}))
     sent = await run_script(
         integration_env, script, "signal", partnership_id, "record_meeting", second
     )
@@ -149,3 +154,27 @@ async def _in_thread(function, *args):  # type: ignore[no-untyped-def]
     import asyncio
 
     return await asyncio.to_thread(function, *args)
+
+
+async def test_a_request_id_reused_with_other_data_over_http_is_refused(
+    engine: Engine, client: Client, api: TemporalHttp
+) -> None:
+    """Temporal's ids are the request_id plus the payload's hash: an exact repeat is one
+    update, and the same request_id on other data reaches Amity, which refuses it."""
+    partnership_id = new_id()
+    await engine.start(story.proposal(), partnership_id)
+    talks = {**story.load("open_talks.json"), "request_id": "talks-1"}
+    first = await _in_thread(api.update, partnership_id, "open_talks", talks)
+    again = await _in_thread(api.update, partnership_id, "open_talks", talks)
+    assert again == first  # Temporal answered the repeat with the first result
+    line = (
+        "request_id talks-1 was already used for open_talks with a different payload;"
+        " use a new request_id"
+    )
+    other = {**talks, "note": "another note"}
+    with pytest.raises(HttpApiError, match=f"refused: {line}"):
+        await _in_thread(api.update, partnership_id, "open_talks", other)
+    await _in_thread(api.signal, partnership_id, "open_talks", other)
+    status = await wait_for_version(client, partnership_id, 3)  # the refusal is recorded
+    assert [(r["request_id"], r["reason"]) for r in status["rejected"]] == [("talks-1", line)]
+    assert [s.request_id for s in engine.store.history(partnership_id)].count("talks-1") == 1

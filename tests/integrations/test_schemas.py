@@ -11,8 +11,9 @@ import pytest
 from pydantic import Field
 
 from amity import schemas, story
-from domain.commands import OpenTalks, parse_command, parse_proposal
-from domain.registry import USER_COMMANDS
+from domain.catalogue import USER_COMMANDS
+from domain.parsing import parse_command, parse_proposal
+from domain.slices.open_talks import OpenTalks
 
 
 def test_schemas_folder_matches_the_models() -> None:

@@ -36,13 +36,15 @@ async def test_first_call_creates_second_advances_a_repeat_changes_nothing(
     assert (created["stage"], created["version"]) == ("in_talks", 2)
     assert created["outcome"]["command"] == "open_talks"
     first_run = (await client.get_workflow_handle(partnership_id).describe()).run_id
+    # a request_id makes the call safe to retry (the examples carry none)
+    meeting = {**story.load("record_meeting.json"), "request_id": "uws-meeting-1"}
 
     advanced = await create_or_advance(
         client,
         partnership_id,
         proposal,
         "record_meeting",
-        story.load("record_meeting.json"),
+        meeting,
         engine.task_queue,
     )
     assert (advanced["stage"], advanced["version"]) == ("in_talks", 3)
@@ -54,7 +56,7 @@ async def test_first_call_creates_second_advances_a_repeat_changes_nothing(
         partnership_id,
         proposal,
         "record_meeting",
-        story.load("record_meeting.json"),
+        meeting,
         engine.task_queue,
     )
     assert repeated["version"] == 3

@@ -11,9 +11,11 @@ import psycopg
 import pytest
 
 from amity import story
-from domain import commands as c
-from domain.decider import IllegalEvent, Rejection, decide
+from domain.decider import decide
+from domain.errors import IllegalEvent
 from domain.events import AnyEvent
+from domain.parsing import parse_command
+from domain.registry import Rejection
 from runtime.settings import open_store
 from store.application import CommandMeta, PartnershipStore, StoreConflict
 from tests.audit.conftest import AuditCli, tell_story
@@ -27,7 +29,7 @@ def exchange_events(store: PartnershipStore, pid: str, n: int) -> tuple[list[Any
     state = store.state(pid)
     assert state is not None
     payload = {**story.load("record_exchange.json"), "request_id": f"x-{n}"}
-    decision = decide(state, c.parse_command("record_exchange", payload), datetime.now(UTC))
+    decision = decide(state, parse_command("record_exchange", payload), datetime.now(UTC))
     assert not isinstance(decision, Rejection)
     return decision, state.version
 

@@ -8,6 +8,7 @@ workflow live in its "More Actions" menu; each dialog's name is its title.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from playwright.async_api import Locator, Page, expect
@@ -64,17 +65,25 @@ async def fill_message(page: Page, dialog: Locator, select: str, name: str, data
     await expect(dialog.get_by_role("button", name="Submit")).to_be_enabled()
 
 
-async def send_update(page: Page, name: str, data: str) -> Locator:
+#: Called with the filled dialog just before Submit (to photograph it).
+Filled = Callable[[Locator], Awaitable[object]] | None
+
+
+async def send_update(page: Page, name: str, data: str, filled: Filled = None) -> Locator:
     """Send an Update from the workflow's page; returns its dialog (still open on an error)."""
     dialog = await open_action(page, "Send an Update", "Send an Update")
     await fill_message(page, dialog, "update-select-button", name, data)
+    if filled:
+        await filled(dialog)
     await dialog.get_by_role("button", name="Submit").click()
     return dialog
 
 
-async def send_signal(page: Page, name: str, data: str) -> Locator:
+async def send_signal(page: Page, name: str, data: str, filled: Filled = None) -> Locator:
     dialog = await open_action(page, "Send a Signal", "Send a Signal")
     await fill_message(page, dialog, "signal-select-button", name, data)
+    if filled:
+        await filled(dialog)
     await dialog.get_by_role("button", name="Submit").click()
     return dialog
 

@@ -1,7 +1,9 @@
 """An operator runs the Mianyang–Cupertino partnership from the real Temporal Web UI.
 
 Every step is done in the browser (headless Chromium against the session dev server's UI),
-photographed under test-artifacts/ui/, and checked again through the Python client.
+photographed under test-artifacts/ui/, and checked again through the Python client. The
+steps docs/operators.md describes are photographed for it too (`DOC_PICTURES`), after the
+texts the doc quotes are seen on screen.
 """
 
 from __future__ import annotations
@@ -13,17 +15,31 @@ import uuid
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 
 from amity import story
 from runtime.devserver import DevServer
 from tests.conftest import Engine
 from tests.ui import pages
-from tests.ui.conftest import Shots
+from tests.ui.conftest import DocShots, Shots
 
 WORKFLOW_TYPE = "PartnershipWorkflow"
+#: The pictures of docs/img/ this test takes, in the order the doc's steps come.
+DOC_PICTURES = [
+    "ui-start-form",
+    "ui-started",
+    "ui-update-dialog",
+    "ui-update-successful",
+    "ui-update-outcome",
+    "ui-update-refused",
+    "ui-signal-dialog",
+    "ui-queries",
+    "ui-user-metadata",
+    "ui-list-query",
+]
 
 
 def example(name: str) -> str:
@@ -45,20 +61,37 @@ async def eventually(check, timeout: float = 10.0) -> Any:  # type: ignore[no-un
         await asyncio.sleep(0.1)
 
 
+async def free_id(client: Client, wanted: str) -> str:
+    """The doc's own id when this dev server has not seen it yet (so the pictures show it)."""
+    try:
+        await client.get_workflow_handle(wanted).describe()
+    except RPCError:
+        return wanted
+    return f"{wanted}-ui-{uuid.uuid4().hex[:6]}"
+
+
 async def test_operator_runs_the_partnership_from_the_ui(
-    page: Page, shots: Shots, dev_server: DevServer, engine: Engine, client: Client
+    page: Page,
+    shots: Shots,
+    doc_shots: DocShots,
+    dev_server: DevServer,
+    engine: Engine,
+    client: Client,
 ) -> None:
     ui = dev_server.ui_url
     assert ui is not None
-    partnership_id = f"partnership-mianyang-cupertino-ui-{uuid.uuid4().hex[:6]}"
+    partnership_id = await free_id(client, "partnership-mianyang-cupertino")
 
     # 1. Start Workflow with examples/proposal.json pasted into the form.
     await pages.start_workflow(
         page, ui, partnership_id, engine.task_queue, WORKFLOW_TYPE, example("proposal.json")
     )
     await shots("start-form-filled")
+    await expect(page.get_by_role("heading", name="Start Workflow")).to_be_visible()
+    await doc_shots("ui-start-form")
     await pages.click_start(page)
     await shots("started")
+    await doc_shots("ui-started")
     handle = client.get_workflow_handle(partnership_id)
     described = await handle.describe()
     assert described.workflow_type == WORKFLOW_TYPE
@@ -69,10 +102,16 @@ async def test_operator_runs_the_partnership_from_the_ui(
 
     # 2. open_talks as an Update: the UI confirms it, and the returned status is in the history.
     await pages.open_workflow(page, ui, partnership_id)
-    dialog = await pages.send_update(page, "open_talks", example("open_talks.json"))
+
+    async def update_filled(dialog: Locator) -> None:
+        await expect(dialog).to_contain_text("Name")
+        await doc_shots("ui-update-dialog", dialog)
+
+    dialog = await pages.send_update(page, "open_talks", example("open_talks.json"), update_filled)
     await expect(page.get_by_text("Update successful").first).to_be_visible()
     await expect(dialog).to_be_hidden()
     await shots("open-talks-update-sent")
+    await doc_shots("ui-update-successful")
     status = await status_of(client, partnership_id)
     assert (status["stage"], status["version"]) == ("in_talks", 2)
     await pages.open_tab(page, "Event History")
@@ -86,6 +125,9 @@ async def test_operator_runs_the_partnership_from_the_ui(
     await expect(outcome).to_contain_text(re.compile(r'"partnership_id":\s*"' + partnership_id))
     await outcome.scroll_into_view_if_needed()
     await shots("open-talks-update-result")
+    expanded = page.get_by_test_id("event-summary-row-expanded").filter(has=outcome)
+    await expect(expanded.get_by_text("Outcome", exact=True)).to_be_visible()
+    await doc_shots("ui-update-outcome", page.locator("div").filter(has=outcome).last)
 
     # 3. An illegal sign_memorandum as an Update: the UI shows the contract's refusal.
     await pages.open_workflow(page, ui, partnership_id)
@@ -93,6 +135,7 @@ async def test_operator_runs_the_partnership_from_the_ui(
     refusal = "cannot sign: no memorandum draft exists (send draft_memorandum first)"
     await expect(dialog.get_by_text(refusal)).to_be_visible()
     await shots("sign-memorandum-refused")
+    await doc_shots("ui-update-refused", dialog)
     await dialog.get_by_role("button", name="Cancel").first.click()
     status = await status_of(client, partnership_id)
     assert (status["stage"], status["version"], status["rejected"]) == ("in_talks", 2, [])
@@ -103,7 +146,14 @@ async def test_operator_runs_the_partnership_from_the_ui(
 
     # 4. record_meeting as a Signal.
     await pages.open_workflow(page, ui, partnership_id)
-    dialog = await pages.send_signal(page, "record_meeting", example("record_meeting.json"))
+
+    async def signal_filled(dialog: Locator) -> None:
+        await expect(dialog).to_contain_text("Signal name")
+        await doc_shots("ui-signal-dialog", dialog)
+
+    dialog = await pages.send_signal(
+        page, "record_meeting", example("record_meeting.json"), signal_filled
+    )
     await expect(dialog).to_be_hidden()
     await shots("record-meeting-signal-sent")
     status = await eventually(lambda: _at_version(client, partnership_id, 3))
@@ -112,12 +162,15 @@ async def test_operator_runs_the_partnership_from_the_ui(
 
     # 5. The status query from the Queries tab.
     await pages.open_tab(page, "Queries")
+    await expect(page.get_by_text("Query Type")).to_be_visible()
     await page.get_by_role("button", name="Run Query").click()
     result = page.get_by_test_id("query-result")
     await expect(result).to_contain_text('"stage": "in_talks"')
     await expect(result).to_contain_text('"version": 3')
     await expect(result).to_contain_text("Cupertino City Hall, Cupertino, California")
+    await expect(page.get_by_role("button", name="Refresh Query")).to_be_visible()
     await shots("status-query")
+    await doc_shots("ui-queries")
     assert (await status_of(client, partnership_id))["version"] == 3
 
     # The current details follow the stage (User Metadata tab).
@@ -125,7 +178,11 @@ async def test_operator_runs_the_partnership_from_the_ui(
     details = page.frame_locator("iframe").first.locator("body")  # rendered markdown
     await expect(details).to_contain_text("Mianyang (CN) ↔ Cupertino (US)")
     await expect(details).to_contain_text("in talks")
+    for panel in ("Summary", "Details", "Current Details"):
+        await expect(page.get_by_text(panel, exact=True)).to_be_visible()
+    await expect(page.get_by_text("No summary available")).to_be_visible()
     await shots("current-details")
+    await doc_shots("ui-user-metadata")
 
     # 6. The list, filtered by stage and city (a visibility query).
     query = (
@@ -138,12 +195,14 @@ async def test_operator_runs_the_partnership_from_the_ui(
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_contain_text(partnership_id)
     await shots("list-filtered-by-stage")
+    await doc_shots("ui-list-query")
     rows = await pages.search_workflows(
         page, ui, f'PartnershipStage="active" AND TaskQueue="{engine.task_queue}"'
     )
     await expect(page.get_by_text(partnership_id)).to_have_count(0)
     await expect(rows).to_have_count(0)
     await shots("list-other-stage-empty")
+    assert doc_shots.taken == DOC_PICTURES
 
 
 async def _at_version(client: Client, workflow_id: str, version: int) -> dict[str, Any] | None:

@@ -13,7 +13,10 @@ from amity.commands import start
 from runtime.devserver import DevServer
 from tests.conftest import Engine
 from tests.ui import pages
-from tests.ui.conftest import Shots
+from tests.ui.conftest import DocShots, Shots
+
+#: The picture of docs/img/ this test takes (the Summary of a partnership `amity start` made).
+DOC_PICTURES = ["ui-summary"]
 
 
 async def all_text(page: Page) -> str:
@@ -28,7 +31,12 @@ async def all_text(page: Page) -> str:
 
 
 async def test_a_refusal_shows_the_reason_only_and_the_summary_the_partnership(
-    page: Page, shots: Shots, dev_server: DevServer, engine: Engine, client: Client
+    page: Page,
+    shots: Shots,
+    doc_shots: DocShots,
+    dev_server: DevServer,
+    engine: Engine,
+    client: Client,
 ) -> None:
     ui = dev_server.ui_url
     assert ui is not None
@@ -51,6 +59,8 @@ async def test_a_refusal_shows_the_reason_only_and_the_summary_the_partnership(
     assert "No summary available" not in shown
     assert "between Mianyang (Sichuan, CN) and Cupertino (California, US)" in shown
     await shots("summary-and-details")
+    await doc_shots("ui-summary")
+    assert doc_shots.taken == DOC_PICTURES
 
     sign = (story.EXAMPLES / "sign_memorandum.json").read_text(encoding="utf-8")
     dialog = await pages.send_update(page, "sign_memorandum", sign)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain import commands as c
+    from domain.slices.mark_dormant import MarkDormant
     from workflows.handover import HandoverGate
     from workflows.payloads import PendingSignal
     from workflows.policy_timer import PolicyTimer
@@ -44,7 +44,7 @@ class PolicyTimerProbe:
     @workflow.run
     async def run(self, seconds: float) -> list[str]:
         while not self.stopped:
-            timer = Timer(at=self.at, wait=self.at - workflow.now(), command=c.MarkDormant())
+            timer = Timer(at=self.at, wait=self.at - workflow.now(), command=MarkDormant())
             fired = await self.timer.wait(timer, woken=lambda: self.woken)
             self.woken = False
             self.outcomes.append("fired" if fired else "woken")

@@ -101,7 +101,8 @@ def exchange(n: int) -> dict[str, Any]:
 async def signed_with_exchanges(small: Small, count: int) -> list[tuple[str, dict[str, Any]]]:
     """The story up to signing, then `count` exchanges, each its own command: with a cap
     of 3 that is several hand-overs. Returns every command sent."""
-    sent = [*story.steps()[:5], *(("record_exchange", exchange(n)) for n in range(count))]
+    steps = [(c, {**p, "request_id": f"step-{n}"}) for n, (c, p) in enumerate(story.steps()[:5])]
+    sent = [*steps, *(("record_exchange", exchange(n)) for n in range(count))]
     for command, payload in sent:
         await small.update(command, payload)
     return sent

@@ -1,0 +1,86 @@
+"""draft_memorandum: a numbered draft of the memorandum, its text or only its sha256."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from domain.errors import IllegalEvent
+from domain.messages import Command, Event
+from domain.registry import EventsOrRejection, Rejection, command, evolves
+from domain.state import DraftRecord, PartnershipState, carried_over
+from domain.values import DocumentText, FieldOfCooperation, Fields, Name, RequiredText, Stage
+
+
+class DraftMemorandum(Command):
+    """A draft of the memorandum (its text, or only the sha256 of it)."""
+
+    name: ClassVar[str] = "draft_memorandum"
+
+    title: RequiredText
+    languages: Annotated[
+        list[Annotated[Name, Field(max_length=40)]], Field(min_length=1, max_length=10)
+    ]
+    text: DocumentText | None = None
+    text_sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
+    fields: Fields | None = None
+
+    @model_validator(mode="after")
+    def _text_or_hash(self) -> DraftMemorandum:
+        if not (self.text and self.text.strip()) and not self.text_sha256:
+            raise ValueError("a draft needs its text or its text_sha256")
+        return self
+
+
+class MemorandumDrafted(Event):
+    type: Literal["memorandum_drafted"] = "memorandum_drafted"
+    draft_version: int
+    title: str
+    languages: list[str]
+    text_sha256: str
+    text: str | None = None
+    fields: list[FieldOfCooperation]
+
+    def summary(self) -> str:
+        return f"draft {self.draft_version}: {self.title} ({', '.join(self.languages)})"
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@command(DraftMemorandum, frozenset({Stage.IN_TALKS}))
+def draft_memorandum(
+    state: PartnershipState, cmd: DraftMemorandum, now: datetime
+) -> EventsOrRejection:
+    text = cmd.text if cmd.text and cmd.text.strip() else None
+    digest = text_digest(text) if text is not None else (cmd.text_sha256 or "").lower()
+    if text is not None and cmd.text_sha256 and cmd.text_sha256.lower() != digest:
+        return Rejection("text_sha256 does not match the sha256 of text")
+    fields = cmd.fields or state.fields
+    return [
+        MemorandumDrafted(
+            at=now,
+            draft_version=len(state.drafts) + 1,
+            title=cmd.title,
+            languages=cmd.languages,
+            text_sha256=digest,
+            text=text,
+            fields=list(dict.fromkeys(fields)),
+        )
+    ]
+
+
+@evolves(MemorandumDrafted, frozenset({Stage.IN_TALKS}))
+def memorandum_drafted(
+    state: PartnershipState, event: MemorandumDrafted, version: int
+) -> dict[str, Any]:
+    if event.draft_version != len(state.drafts) + 1:
+        raise IllegalEvent(
+            f"draft_version {event.draft_version} out of sequence (next is {len(state.drafts) + 1})"
+        )
+    draft = DraftRecord(version=version, **carried_over(event, "text"))
+    return {"drafts": [*state.drafts, draft]}

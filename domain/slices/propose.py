@@ -1,0 +1,118 @@
+"""propose: the start input of a partnership workflow and its first event.
+
+A proposal is not dispatched through the catalogue: it needs the partnership id the
+workflow is started with, and its event creates the state the other commands act on.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from domain.messages import Command, Event
+from domain.state import PartnershipState
+from domain.values import (
+    FieldOfCooperation,
+    Fields,
+    LongText,
+    Party,
+    Policy,
+    RequiredApproval,
+    SidedPerson,
+    Stage,
+    Tier,
+    unique_fields,
+)
+
+
+class Proposal(Command):
+    """The start input of a partnership workflow."""
+
+    name: ClassVar[str] = "propose"
+
+    initiator: Party
+    partner: Party
+    tier: Tier
+    proposed_by: SidedPerson
+    fields: Fields
+    rationale: LongText | None = None
+    required_approvals: Annotated[list[RequiredApproval], Field(max_length=20)] = []  # noqa: RUF012 - pydantic copies field defaults
+    policy: Policy = Policy()
+
+    _unique_fields = field_validator("fields")(unique_fields)
+
+    @model_validator(mode="after")
+    def _two_parties(self) -> Proposal:
+        if (self.initiator.name.casefold(), self.initiator.country) == (
+            self.partner.name.casefold(),
+            self.partner.country,
+        ):
+            raise ValueError("initiator and partner must be different parties")
+        seen = set()
+        for approval in self.required_approvals:
+            key = (approval.side, approval.authority.casefold())
+            if key in seen:
+                raise ValueError(
+                    f"required approval {approval.authority!r} ({approval.side}) is listed twice"
+                )
+            seen.add(key)
+        return self
+
+
+class Proposed(Event):
+    type: Literal["proposed"] = "proposed"
+    partnership_id: str
+    initiator: Party
+    partner: Party
+    tier: Tier
+    proposed_by: SidedPerson
+    fields: list[FieldOfCooperation]
+    rationale: str | None = None
+    required_approvals: list[RequiredApproval] = []  # noqa: RUF012 - pydantic copies field defaults
+    policy: Policy = Policy()
+
+    def summary(self) -> str:
+        return (
+            f"{self.initiator.name} ({self.initiator.country}) proposes {self.tier.label} with"
+            f" {self.partner.name} ({self.partner.country}); fields: {', '.join(self.fields)}"
+        )
+
+
+def decide_proposal(partnership_id: str, proposal: Proposal, now: datetime) -> list[Proposed]:
+    """The first event of a partnership (or of a new life after a terminal stage)."""
+    return [
+        Proposed(
+            at=now,
+            partnership_id=partnership_id,
+            initiator=proposal.initiator,
+            partner=proposal.partner,
+            tier=proposal.tier,
+            proposed_by=proposal.proposed_by,
+            fields=proposal.fields,
+            rationale=proposal.rationale,
+            required_approvals=proposal.required_approvals,
+            policy=proposal.policy,
+        )
+    ]
+
+
+def proposed(event: Proposed, version: int) -> PartnershipState:
+    """The state a proposal starts: everything it names, in the `proposed` stage."""
+    return PartnershipState(
+        partnership_id=event.partnership_id,
+        stage=Stage.PROPOSED,
+        tier=event.tier,
+        initiator=event.initiator,
+        partner=event.partner,
+        proposed_by=event.proposed_by,
+        fields=event.fields,
+        rationale=event.rationale,
+        required_approvals=event.required_approvals,
+        policy=event.policy,
+        proposed_at=event.at,
+        proposed_version=version,
+        stage_since=event.at,
+        version=version,
+    )

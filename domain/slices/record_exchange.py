@@ -1,0 +1,96 @@
+"""record_exchange: an exchange in one field of cooperation; it wakes a dormant partnership."""
+
+from __future__ import annotations
+
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import Field, field_validator
+
+from domain.messages import Command, Event
+from domain.registry import EventsOrRejection, command, evolves
+from domain.stages import ACTIVE_STAGES
+from domain.state import ExchangeRecord, PartnershipState, carried_over
+from domain.values import (
+    MAX_ITEMS,
+    EventDate,
+    ExchangeKind,
+    FieldOfCooperation,
+    LongText,
+    Person,
+    RequiredText,
+    Stage,
+    check_date,
+)
+
+
+class RecordExchange(Command):
+    """An exchange in one field of cooperation (reactivates a dormant partnership)."""
+
+    name: ClassVar[str] = "record_exchange"
+
+    date: EventDate
+    field: FieldOfCooperation
+    kind: ExchangeKind
+    title: RequiredText
+    participants: Annotated[list[Person], Field(max_length=MAX_ITEMS)] = []  # noqa: RUF012 - pydantic copies field defaults
+    outcome: LongText | None = None
+
+    _date = field_validator("date")(check_date)
+
+
+class ExchangeRecorded(Event):
+    type: Literal["exchange_recorded"] = "exchange_recorded"
+    date: Day
+    field: FieldOfCooperation
+    kind: ExchangeKind
+    title: str
+    participants: list[Person] = []  # noqa: RUF012 - pydantic copies field defaults
+    outcome: str | None = None
+
+    def summary(self) -> str:
+        return f"{self.kind.value} in {self.field.value} on {self.date}: {self.title}"
+
+
+class Reactivated(Event):
+    """A dormant partnership is active again (an exchange was recorded)."""
+
+    type: Literal["reactivated"] = "reactivated"
+
+    def summary(self) -> str:
+        return "active again after dormancy"
+
+
+@command(RecordExchange, ACTIVE_STAGES)
+def record_exchange(
+    state: PartnershipState, cmd: RecordExchange, now: datetime
+) -> EventsOrRejection:
+    result: list[Event] = []
+    if state.stage == Stage.DORMANT:
+        result.append(Reactivated(at=now))
+    result.append(
+        ExchangeRecorded(
+            at=now,
+            date=cmd.date,
+            field=cmd.field,
+            kind=cmd.kind,
+            title=cmd.title,
+            participants=cmd.participants,
+            outcome=cmd.outcome,
+        )
+    )
+    return result
+
+
+@evolves(Reactivated, frozenset({Stage.DORMANT}), leads_to=Stage.ACTIVE)
+def reactivated(state: PartnershipState, event: Reactivated, version: int) -> dict[str, Any]:
+    return {}  # the stage it leads to is all that changes
+
+
+@evolves(ExchangeRecorded, frozenset({Stage.ACTIVE}))
+def exchange_recorded(
+    state: PartnershipState, event: ExchangeRecorded, version: int
+) -> dict[str, Any]:
+    exchange = ExchangeRecord(version=version, **carried_over(event))
+    return {"exchanges": [*state.exchanges, exchange], "last_exchange_at": event.at}
