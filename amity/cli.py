@@ -33,6 +33,7 @@ from amity.cli_common import (
     run,
     unreachable,
 )
+from amity.cli_import import import_command
 from amity.render import list_table, send_view, status_view
 from domain.values import Stage, Tier
 from runtime.connect import connect
@@ -88,6 +89,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(audit_app, name="audit")
+app.command("import")(friendly(import_command))
 
 
 def _print_version(value: bool) -> None:

@@ -104,27 +104,40 @@ def as_of_command(
         str | None,
         typer.Option(
             "--at",
-            help="ISO 8601 time (no zone = UTC; a date alone = the end of that day)",
+            help="The state in effect on this date (signing, exchange... dates decide);"
+            " ISO 8601, no zone = UTC, a date alone = the end of that day",
+        ),
+    ] = None,
+    known_at: Annotated[
+        str | None,
+        typer.Option(
+            "--known-at",
+            help="Only what the register had recorded by then (same format); with --at:"
+            " what the register said then about --at",
         ),
     ] = None,
     version: Annotated[int | None, typer.Option("--version", help="Aggregate version")] = None,
     as_json: JsonFlag = False,
     format: FormatOption = None,
 ) -> None:
-    """The partnership's state as it was at a time or a version."""
+    """The partnership's state in effect on a date, as recorded by a date, or at a version."""
     from audit.asof import AsOfError, as_of, parse_moment
     from domain.state import to_status
 
     try:
         moment = parse_moment(at) if at is not None else None
-        state = as_of(open_store(), partnership_id, at=moment, version=version)
+        known = parse_moment(known_at, "--known-at") if known_at is not None else None
+        state = as_of(open_store(), partnership_id, at=moment, version=version, known_at=known)
     except AsOfError as error:
         raise UserError(str(error)) from None
     status = to_status(state).model_dump(mode="json")
     if wants_json(as_json, format):
         print_json(status)
         return
-    table = Table(title=f"{partnership_id} at version {state.version}", show_header=False)
+    when = [f"in effect on {at}"] if at else []
+    when += [f"as recorded by {known_at}"] if known_at else []
+    title = f"{partnership_id} {', '.join(when) or f'at version {state.version}'}"
+    table = Table(title=title, show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for key in (
@@ -341,6 +354,15 @@ def verify_command(
             "--allow-unwitnessed", help="Entries no witnessed checkpoint covers are not a failure"
         ),
     ] = False,
+    state_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--state",
+            help="Go on from the tree state saved in this file by an earlier verify (only"
+            " new entries are read; the entries it covers are trusted), and save the new one"
+            " when the log verifies; a full verify when the file does not exist yet",
+        ),
+    ] = None,
     witness: WitnessOption = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -351,7 +373,7 @@ def verify_command(
         _verify_bundle_file(bundle, bundle_trusted_key(public_key), as_json)
         return
     from amity.trust import Trust, configured_trust, trusted_checkpoints
-    from audit.verify import Outside, verify_store
+    from audit.verify import Outside, StateError, verify_store
 
     store = open_store()  # first: with no store there is nothing to ask a witness about
     settings = get_settings()
@@ -382,8 +404,14 @@ def verify_command(
             "no trusted key: give --public-key, set AMITY_AUDIT_PUBLIC_KEY or configure"
             " AMITY_AUDIT_KEY / AMITY_AUDIT_KEY_FILE (keys stored beside the log are not trusted)"
         )
+    since = _read_state(state_file)
     with progress("verifying the log", log_size(store), quiet=as_json) as advance:
-        report = verify_store(store, trust.key, origin=expected, outside=outside, progress=advance)
+        try:
+            report = verify_store(
+                store, trust.key, origin=expected, outside=outside, progress=advance, since=since
+            )
+        except StateError as error:
+            raise UserError(f"--state {state_file}: {error}") from None
     covered = report.witnessed if use_witness else report.covered
     unwitnessed = report.size - covered
     problems = [p.message for p in report.problems]
@@ -394,7 +422,8 @@ def verify_command(
             + f" covers positions {covered}..{report.size - 1}"
             " (run `amity audit checkpoint`, or pass --allow-unwitnessed)"
         )
-    rate = report.size / report.seconds if report.seconds else 0.0
+    hashed = report.size - report.resumed_from
+    rate = hashed / report.seconds if report.seconds else 0.0
     if as_json:
         print_json(
             {
@@ -409,6 +438,7 @@ def verify_command(
                 "key": trust.source,
                 "problems": problems,
                 "first_bad_position": report.first_bad_position,
+                "resumed_from": report.resumed_from,
                 "seconds": round(report.seconds, 3),
             }
         )
@@ -421,7 +451,16 @@ def verify_command(
                 f" {witnessed_by}; {len(trusted_files or [])} trusted file(s);"
                 f" signatures checked with {trust.source};"
                 f" {report.seconds:.2f} s ({rate:,.0f} entries/s)"
+                + (
+                    f"; went on from the saved tree state at {report.resumed_from} entries"
+                    f" (only the {report.size - report.resumed_from} after it read;"
+                    f" {report.before_state} older checkpoint(s) not checked again)"
+                    if report.resumed_from
+                    else ""
+                )
             )
+        if state_file is not None and report.state is not None:
+            _write_state(state_file, report.state.to_json())
         if save_checkpoint is not None:
             if not report.latest_note:
                 raise UserError("--save-checkpoint: no valid checkpoint to save yet")
@@ -437,6 +476,30 @@ def verify_command(
         + f": {problems[0]}",
         code=DISCREPANCY,
     )
+
+
+def _read_state(path: Path | None) -> Any:
+    """The tree state saved by an earlier `verify --state` (None: none yet)."""
+    from audit.verify import StateError, TreeState
+
+    if path is None or not path.exists():
+        return None
+    try:
+        return TreeState.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"--state {path}: cannot read it: {error}") from None
+    except StateError as error:
+        raise UserError(f"--state {path}: {error}") from None
+
+
+def _write_state(path: Path, text: str) -> None:
+    """Replace the state file whole (a crash leaves the old one, never half of one)."""
+    try:
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(text + "\n", encoding="utf-8")
+        partial.replace(path)
+    except OSError as error:
+        raise UserError(f"--state {path}: cannot write it: {error}") from None
 
 
 @app.command("schedule")
@@ -798,6 +861,39 @@ def replay_command(
         fail("workflow histories do not replay against the current code", code=DISCREPANCY)
 
 
+def pipeline_form_table(form: dict[str, int]) -> Table:
+    """The pipeline as a provincial foreign-affairs office reports it (audit/pipeline.py)."""
+    table = Table(title="Pipeline (report form)")
+    table.add_column("stage")
+    table.add_column("partnerships", justify="right")
+    for row, count in form.items():
+        table.add_row(row, str(count))
+    table.add_row("total", str(sum(form.values())), style="bold")
+    return table
+
+
+def _stats_on(store: PartnershipStore, ids: list[str], on: str, as_json: bool) -> None:
+    from audit.asof import AsOfError, parse_moment
+    from audit.on_date import portfolio_on, states_on
+
+    try:
+        moment = parse_moment(on, "--on")
+    except AsOfError as error:
+        raise UserError(str(error)) from None
+    with progress("folding histories", len(ids), quiet=as_json):
+        found = portfolio_on(states_on(store, ids, moment))
+    if as_json:
+        print_json({"on": on, **found})
+        return
+    cities = Table(title=f"In force on {on} per city and tier")
+    for column in ("city", "country", "tier", "partnerships"):
+        cities.add_column(column)
+    for row in found["in_force_by_city_and_tier"]:
+        cities.add_row(Text(row["city"]), row["country"], row["tier"], str(row["count"]))
+    console.print(cities)
+    console.print(pipeline_form_table(found["pipeline_form"]))
+
+
 class StatsFormat(StrEnum):
     table = "table"
     json = "json"
@@ -807,6 +903,14 @@ class StatsFormat(StrEnum):
 @app.command("stats")
 @friendly
 def stats_command(
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            help="As in effect on this date (effective dates): in force per city and tier,"
+            " and the report's pipeline",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
     format: Annotated[
         StatsFormat | None,
@@ -827,9 +931,13 @@ def stats_command(
     if out is not None and out.parent and not out.parent.exists():
         raise UserError(f"--out {out}: the folder {out.parent} does not exist")
     as_json = as_json or format is StatsFormat.json
-    models = ReadModels(open_store())
+    store = open_store()
+    models = ReadModels(store)
     with progress("catching up the read models", models.pending(), quiet=as_json) as advance:
         models.catch_up(progress=lambda done, _pos: advance(done))  # resume where they stopped
+    if on is not None:
+        _stats_on(store, models.partnership_ids(), on, as_json)
+        return
     stats = models.stats()
     if html and out is not None:
         from audit.portfolio import render_portfolio
@@ -853,12 +961,13 @@ def stats_command(
     pipeline.add_column("partnerships", justify="right")
     for stage, count in stats.pipeline.items():
         pipeline.add_row(stage, str(count))
+    form = pipeline_form_table(stats.form)
     exchanges = Table(title="Exchanges by field and year")
     for column in ("year", "field", "exchanges"):
         exchanges.add_column(column)
     for row in stats.exchanges:
         exchanges.add_row(str(row["year"]), row["field"], str(row["count"]))
-    for table in (cities, pipeline, exchanges):
+    for table in (cities, pipeline, form, exchanges):
         console.print(table)
     say(f"read models at position {stats.position}")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import (
@@ -30,7 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from amity.cli_common import UserError
 from domain.identity import check_partnership_id, conventional_id
 from domain.parsing import InvalidInput, parse_command, parse_proposal
-from domain.slices.propose import Proposal
+from domain.slices.propose import Proposal, refuse_proposal
 from domain.values import Party
 from runtime.sending import send_update
 from workflows.search import CITIES, COUNTRIES, STAGE, TIER
@@ -67,10 +67,14 @@ def _party(party: Party) -> str:
 
 def check_proposal(payload: dict[str, Any], source: str) -> Proposal:
     try:
-        return parse_proposal(payload, printable=True)
+        proposal = parse_proposal(payload, printable=True)
     except InvalidInput as error:
         reason = str(error).removeprefix("propose: ")
         raise UserError(f"{source}: invalid proposal: {reason}") from None
+    refused = refuse_proposal(proposal, datetime.now(UTC))
+    if refused is not None:  # the workflow would fail at its start for the same reason
+        raise UserError(f"{source}: invalid proposal: {refused}")
+    return proposal
 
 
 def check_id(partnership_id: str) -> str:

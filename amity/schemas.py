@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from domain.registry import USER_COMMANDS, user_commands
+from domain.catalogue import USER_COMMANDS, user_commands
 from domain.slices.propose import Proposal
 from domain.values import Stage
 

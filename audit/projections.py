@@ -7,7 +7,8 @@ never skips one. The per-partnership rows keep the decider's state (folded with 
 
 - in force (active or dormant) partnerships per city and tier;
 - the pipeline by stage;
-- exchanges by field and year.
+- exchanges by field and year;
+- the pipeline in the provincial report's form (audit/pipeline.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from audit.gc import paused_gc
+from audit.pipeline import pipeline_form
 from audit.sql import Database
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
@@ -182,7 +184,20 @@ class ReadModels:
                 {"field": f, "year": int(year), "count": int(count)}
                 for f, year, count in cursor.fetchall()
             ]
+            cursor.execute(
+                "SELECT state FROM amity_rm_partnerships WHERE stage IN (?, ?, ?, ?)",
+                ("proposed", "in_talks", *IN_FORCE),
+            )
+            stats.form = pipeline_form(
+                [PartnershipState.model_validate_json(state) for (state,) in cursor.fetchall()]
+            )
         return stats
+
+    def partnership_ids(self) -> list[str]:
+        """Every partnership the read models know, by id."""
+        with self.db.transaction(commit=False) as cursor:
+            cursor.execute("SELECT partnership_id FROM amity_rm_partnerships ORDER BY 1")
+            return [str(pid) for (pid,) in cursor.fetchall()]
 
     def rows(self) -> list[tuple[Any, ...]]:
         """Every partnership row (for comparing two builds)."""
@@ -197,6 +212,7 @@ class Stats:
     in_force: list[dict[str, Any]] = field(default_factory=list)
     pipeline: dict[str, int] = field(default_factory=dict)
     exchanges: list[dict[str, Any]] = field(default_factory=list)
+    form: dict[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -204,6 +220,7 @@ class Stats:
             "in_force_by_city_and_tier": self.in_force,
             "pipeline_by_stage": self.pipeline,
             "exchanges_by_field_and_year": self.exchanges,
+            "pipeline_form": self.form,
         }
 
 

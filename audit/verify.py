@@ -17,12 +17,13 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import count
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.checkpoints import CheckpointTable, StoredCheckpoint
-from audit.log import leaves
+from audit.log import leaves, versions_before
 from store.application import PartnershipStore
 from tlog import note
 from tlog.merkle import HASH_SIZE, Tree, verify_consistency
@@ -52,6 +53,12 @@ class VerifyReport:
     latest_note: str = ""
     problems: list[Problem] = field(default_factory=list)
     tree: Tree = field(default_factory=Tree, repr=False)
+    #: The size of the saved tree state this verify went on from (0: the whole log).
+    resumed_from: int = 0
+    #: Checkpoints older than that state: signatures checked, consistency taken as known.
+    before_state: int = 0
+    #: The tree state at `latest_note` (for the next verify to go on from), when it verifies.
+    state: TreeState | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -63,46 +70,177 @@ class VerifyReport:
         return min(positions) if positions else None
 
 
+class StateError(ValueError):
+    """A saved tree state that cannot be used (unreadable, or not its checkpoint's tree)."""
+
+
+@dataclass(frozen=True)
+class TreeState:
+    """What a later verify needs to go on from a verified checkpoint instead of rehashing
+    the log: the checkpoint (signed: the anchor), the roots of the perfect subtrees its
+    size splits into (log2 n hashes, checked against the signed root before use), and the
+    last entry it covers (notification id and leaf hash, checked against the store)."""
+
+    note: str
+    size: int
+    frontier: tuple[bytes, ...]
+    last_notification_id: int
+    last_leaf: bytes
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "format": STATE_FORMAT,
+                "checkpoint": self.note,
+                "size": self.size,
+                "frontier": [h.hex() for h in self.frontier],
+                "last_notification_id": self.last_notification_id,
+                "last_leaf": self.last_leaf.hex(),
+            },
+            indent=1,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> TreeState:
+        try:
+            data = json.loads(text)
+            if data.get("format") != STATE_FORMAT:
+                raise StateError(f"not a tree state of format {STATE_FORMAT}")
+            state = cls(
+                note=str(data["checkpoint"]),
+                size=int(data["size"]),
+                frontier=tuple(bytes.fromhex(h) for h in data["frontier"]),
+                last_notification_id=int(data["last_notification_id"]),
+                last_leaf=bytes.fromhex(data["last_leaf"]),
+            )
+        except StateError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise StateError(f"unreadable tree state: {error}") from None
+        if state.size < 1 or len(state.last_leaf) != HASH_SIZE:
+            raise StateError("unreadable tree state: no entries or a bad leaf hash")
+        return state
+
+
+STATE_FORMAT = "amity-verify-state/1"
+
+
+def _anchor(state: TreeState, trusted: TrustedKey | None, origin: str | None) -> Tree:
+    """The tree of the state's checkpoint, rebuilt from its frontier; only if the
+    checkpoint verifies with the trusted key and the frontier gives its signed root."""
+    if trusted is None:
+        raise StateError("going on from a saved tree state needs a trusted key")
+    try:
+        parsed = note.parse(state.note)
+    except note.NoteError as error:
+        raise StateError(f"the saved tree state's checkpoint: {error}") from None
+    if origin is not None and parsed.origin != origin:
+        raise StateError(f"the saved tree state is of log {parsed.origin!r}, not {origin!r}")
+    if not note.verify(parsed, *trusted):
+        raise StateError("the saved tree state's checkpoint does not verify with the trusted key")
+    if parsed.size != state.size:
+        raise StateError("the saved tree state's size is not its checkpoint's")
+    try:
+        tree = Tree.from_frontier(state.size, state.frontier)
+    except ValueError as error:
+        raise StateError(f"the saved tree state: {error}") from None
+    if tree.root() != parsed.root:
+        raise StateError("the saved tree state's hashes do not give its checkpoint's root")
+    return tree
+
+
+def _boundary_changed(store: PartnershipStore, state: TreeState) -> bool:
+    """Whether the last entry the state covers is no longer what it was (or is gone)."""
+    for found in leaves(store, 1, state.last_notification_id - 1):
+        return found.notification_ids[0] != state.last_notification_id or (
+            found.hashes != state.last_leaf
+        )
+    return True
+
+
+def _state_at(walk: _Walk, report: VerifyReport, since: TreeState | None) -> TreeState | None:
+    """The tree state at the latest valid checkpoint, for the next verify."""
+    if not report.latest_note:
+        return None
+    size = note.parse(report.latest_note).size
+    if since is not None and size == since.size:
+        return since
+    if size <= walk.base:
+        return None
+    last = walk.notification_id(size - 1)
+    if last is None:
+        return None
+    tree = walk.tree
+    return TreeState(
+        report.latest_note, size, tuple(tree.frontier(size)), last, tree.leaf(size - 1)
+    )
+
+
 @dataclass
 class _Walk:
     """What one pass over the log collects besides the tree."""
 
     tree: Tree = field(default_factory=Tree)
+    #: Notification ids of the positions walked (from `tree`'s size when the walk began).
     notification_ids: list[int] = field(default_factory=list)
+    base: int = 0
     problems: list[Problem] = field(default_factory=list)
     last_version: dict[bytes, int] = field(default_factory=dict)
 
     def walk(
-        self, store: PartnershipStore, batch: int, progress: Callable[[int], None] | None = None
+        self,
+        store: PartnershipStore,
+        batch: int,
+        progress: Callable[[int], None] | None = None,
+        after: int = 0,
     ) -> None:
-        """The whole log, a batch at a time (reading and hashing every event is most of what
-        `verify` does, so batches bound its memory, not its speed); `progress` hears how many
-        entries are done after each batch."""
+        """The log after notification `after` (the whole log by default), a batch at a time
+        (reading and hashing every event is most of what `verify` does, so batches bound
+        its memory, not its speed); `progress` hears how many entries are done after each
+        batch. Resuming (`after` > 0), the versions each partnership reached before it are
+        looked up in the store for the partnerships the new entries concern."""
         last = self.last_version
-        for found in leaves(store, batch):
+        self.base = self.tree.size
+        for found in leaves(store, batch, after):
             start = self.tree.size
-            for offset, (_id, originator, version, _leaf) in enumerate(found):
-                expected = last.get(originator, 0) + 1
-                if version != expected:
-                    self.problems.append(
-                        Problem(
-                            start + offset,
-                            f"aggregate {UUID(bytes=originator)} has version {version}"
-                            f" where {expected} was due",
-                        )
-                    )
+            if after:
+                unseen = set(found.originators).difference(last)
+                if unseen:
+                    last.update(dict.fromkeys(unseen, 0))
+                    last.update(versions_before(store, unseen, after))
+            get = last.get
+            for offset, originator, version in zip(
+                count(), found.originators, found.versions, strict=False
+            ):
+                if get(originator, 0) + 1 != version:
+                    self._gap(start + offset, originator, version, get(originator, 0) + 1)
                 last[originator] = version
-            self.notification_ids.extend([row[0] for row in found])
-            self.tree.extend(b"".join([row[3] for row in found]))
+            self.notification_ids.extend(found.notification_ids)
+            self.tree.extend(found.hashes)
             if progress is not None:
                 progress(self.tree.size)
+
+    def _gap(self, position: int, originator: bytes, version: int, expected: int) -> None:
+        self.problems.append(
+            Problem(
+                position,
+                f"aggregate {UUID(bytes=originator)} has version {version}"
+                f" where {expected} was due",
+            )
+        )
+
+    def notification_id(self, position: int) -> int | None:
+        index = position - self.base
+        return self.notification_ids[index] if 0 <= index < len(self.notification_ids) else None
 
 
 def describe(store: PartnershipStore, walk: _Walk, position: int) -> str:
     """`position 4 (notification 5: partnership-x version 5)` for a report line."""
-    if position >= len(walk.notification_ids):
-        return f"position {position} (missing: the log ends at {len(walk.notification_ids)})"
-    notification_id = walk.notification_ids[position]
+    if position >= walk.tree.size:
+        return f"position {position} (missing: the log ends at {walk.tree.size})"
+    notification_id = walk.notification_id(position)
+    if notification_id is None:
+        return f"position {position} (before the saved tree state)"
     found = store.recorder.select_notifications(start=notification_id, limit=1)
     if not found:
         return f"position {position} (notification {notification_id})"
@@ -151,7 +289,9 @@ def _locate(tree: Tree, witnessed: bytearray, parsed: note.Checkpoint) -> int | 
     )
     if witness.root() != parsed.root:
         return None
-    for position in range(min(parsed.size, tree.size)):
+    # A tree resumed from a saved state holds no leaves before its frontier's last one:
+    # those were verified when the state was saved.
+    for position in range(tree.offsets[0], min(parsed.size, tree.size)):
         if tree.leaf(position) != witness.leaf(position):
             return position
     return tree.size if tree.size < parsed.size else None
@@ -191,6 +331,9 @@ def _check_outside(
             )
         )
         return
+    if parsed.size < report.resumed_from:
+        report.before_state += 1
+        return
     if parsed.size and not verify_consistency(
         parsed.size,
         tree.size,
@@ -226,18 +369,41 @@ def verify_store(
     origin: str | None = None,
     outside: Sequence[Outside] = (),
     progress: Callable[[int], None] | None = None,
+    since: TreeState | None = None,
 ) -> VerifyReport:
     """The log against its stored checkpoints and any `outside` ones. Without a `trusted`
     key each stored checkpoint is checked with the key stored beside it (library callers;
     `amity audit verify` always passes a trusted key); with `origin`, every checkpoint
-    must name it."""
+    must name it.
+
+    With `since` (a state an earlier verify saved, `report.state`), only the entries after
+    its checkpoint are read and hashed, the tree going on from the state's frontier: the
+    work is O(new entries + log n). What that trusts: that the entries the state's
+    checkpoint covers are the ones verified when it was saved (a rewrite of them is caught
+    only by a full verify, or by checkpoints that are not consistent with the new tree),
+    and so checkpoints older than the state are not checked for consistency again."""
     started = time.perf_counter()
     table = CheckpointTable(store, create=False)
     checkpoints = table.all()
     walk = _Walk()
-    walk.walk(store, batch, progress)
+    resumed_problems: list[Problem] = []
+    if since is not None:
+        walk.tree = _anchor(since, trusted, origin)
+        if _boundary_changed(store, since):
+            resumed_problems.append(
+                Problem(
+                    since.size - 1,
+                    f"the last entry of the saved tree state (notification"
+                    f" {since.last_notification_id}) changed or is gone",
+                )
+            )
+    walk.walk(store, batch, progress, after=since.last_notification_id if since else 0)
     tree = walk.tree
     report = VerifyReport(size=tree.size, root=tree.root(), checkpoints=len(checkpoints), tree=tree)
+    if since is not None:
+        report.resumed_from = report.covered = since.size
+        report.latest_note = since.note
+    report.problems.extend(resumed_problems)
     report.problems.extend(walk.problems)
     witnessed: bytearray | None = None
     for checkpoint in checkpoints:
@@ -251,6 +417,9 @@ def verify_store(
             report.problems.append(Problem(None, bad_signature))
             continue
         if parsed.size == 0:
+            continue
+        if parsed.size < report.resumed_from:
+            report.before_state += 1
             continue
         if parsed.size > tree.size:
             report.problems.append(
@@ -301,5 +470,7 @@ def verify_store(
         for p in report.problems
     ]
     report.key_source = "trusted key" if trusted else "keys stored beside the checkpoints"
+    if report.ok:
+        report.state = _state_at(walk, report, since)
     report.seconds = time.perf_counter() - started
     return report

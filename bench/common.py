@@ -9,6 +9,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rich.console import Console
+
+#: Progress lines go to stderr (wide enough to read when piped); the table to stdout.
+log = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 180)
+
 
 @dataclass
 class Options:
@@ -104,6 +109,4 @@ def stopwatch() -> Iterator[Callable[[], float]]:
 
 
 def say(text: str) -> None:
-    from bench.report import log
-
     log.log(text)

@@ -179,7 +179,7 @@ def rows(bench: Lifecycle, opts: Options) -> list[Row]:
                 label,
                 better="lower",
             )
-            if q == 50:
+            if q in (50, 95):
                 check(row, row.ratio, "<=", 1.3)
             out.append(row)
     return out

@@ -15,9 +15,8 @@ from rich.text import Text
 
 from bench.common import Row
 
-#: The table goes to stdout (wide enough to read when piped); progress lines to stderr.
+#: The table goes to stdout (wide enough to read when piped); progress lines to `common.log`.
 console = Console(width=None if Console().is_terminal else 180)
-log = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 180)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 

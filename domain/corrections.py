@@ -66,6 +66,9 @@ class ProposalCorrection(Correction):
     rationale: LongText | None = None
     required_approvals: Annotated[list[RequiredApproval], Field(max_length=20)] | None = None
     policy: Policy | None = None
+    date: Day | None = None
+
+    _date = field_validator("date")(check_date)
 
 
 class MeetingCorrection(Correction):

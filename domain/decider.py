@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from domain.catalogue import COMMANDS, EVENTS
 from domain.errors import IllegalEvent
 from domain.events import AnyEvent
 from domain.messages import Command, Event
-from domain.registry import COMMANDS, EVENTS, Rejection
+from domain.registry import Rejection
 from domain.slices.propose import Proposal, Proposed, proposed
 from domain.state import PartnershipState
 from domain.values import Stage

@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from domain.catalogue import USER_COMMANDS
 from domain.errors import one_line
 from domain.messages import Command
-from domain.registry import USER_COMMANDS
 from domain.slices.propose import Proposal
 from domain.values import PRINTABLE
 

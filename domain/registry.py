@@ -115,8 +115,3 @@ def evolves(
 
 def user_commands() -> list[CommandSpec]:
     return [spec for spec in COMMANDS.values() if not spec.engine]
-
-
-# The slices' decorators fill the tables above, in the order domain/slices/__init__.py
-# imports them; importing them here means that whoever reads the catalogue finds it complete.
-import domain.slices  # noqa: E402, F401

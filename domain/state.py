@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.clock import effective_instant, start_of
 from domain.values import (
     Decision,
     ExchangeKind,
@@ -63,6 +64,7 @@ class DraftRecord(Record):
     languages: list[str]
     text_sha256: str
     fields: list[FieldOfCooperation]
+    date: Day | None = None
 
 
 class ApprovalRecord(Record):
@@ -131,6 +133,12 @@ class PartnershipState(BaseModel):
     required_approvals: list[RequiredApproval] = []
     policy: Policy = Policy()
     proposed_at: datetime
+    #: The effective dates of the first steps, where the commands gave them.
+    proposed_on: Day | None = None
+    talks_opened_on: Day | None = None
+    #: The business clock (domain/clock.py): timers run from effective dates. False for
+    #: partnerships proposed before it, whose timers run from recording times.
+    effective_clock: bool = False
     proposed_version: int
     stage_since: datetime
     meetings: list[MeetingRecord] = []
@@ -173,12 +181,23 @@ class PartnershipState(BaseModel):
         return None
 
     def idle_since(self) -> datetime | None:
-        """When the dormancy clock started: the last exchange, else the signing."""
-        return self.last_exchange_at or self.signed_at
+        """When the dormancy clock started: the last exchange, else the signing (by their
+        dates under the effective clock, by when they were recorded before it)."""
+        if not self.effective_clock:
+            return self.last_exchange_at or self.signed_at
+        days = [exchange.date for exchange in self.exchanges]
+        days += [self.signing.date] if self.signing is not None else []
+        if not days:
+            return None
+        recorded = self.last_exchange_at or self.signed_at
+        return effective_instant(max(days), recorded) if recorded else start_of(max(days))
 
     def talks_deadline_at(self) -> datetime | None:
         if self.policy.talks_deadline is None:
             return None
+        if self.effective_clock and self.proposed_on is not None:
+            began = effective_instant(self.proposed_on, self.proposed_at)
+            return began + self.policy.talks_deadline
         return self.proposed_at + self.policy.talks_deadline
 
 
@@ -205,6 +224,8 @@ class Status(BaseModel):
     initiator: Party
     partner: Party
     proposed_by: SidedPerson
+    proposed_on: Day | None = None
+    talks_opened_on: Day | None = None
     fields: list[FieldOfCooperation]
     rationale: str | None
     required_approvals: list[RequiredApproval]
@@ -243,6 +264,8 @@ def to_status(state: PartnershipState, outcome: CommandOutcome | None = None) ->
         initiator=state.initiator,
         partner=state.partner,
         proposed_by=state.proposed_by,
+        proposed_on=state.proposed_on,
+        talks_opened_on=state.talks_opened_on,
         fields=state.fields,
         rationale=state.rationale,
         required_approvals=state.required_approvals,

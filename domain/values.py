@@ -173,12 +173,20 @@ def check_date(value: date | None) -> date | None:
 EventDate = Annotated[date, Field(description="ISO date, e.g. 2017-11-08")]
 
 
+class PartyKind(StrEnum):
+    CITY = "city"
+    PROVINCE = "province"
+    COUNTY = "county"
+    INSTITUTION = "institution"
+
+
 class Party(Model):
     """A city, province or institution taking part in a partnership."""
 
     name: Name
     country: CountryCode = Field(description="ISO 3166-1 alpha-2 code, e.g. CN, US")
     region: Name | None = None
+    kind: PartyKind | None = Field(default=None, description="city, province, county, institution")
 
 
 class Person(Model):

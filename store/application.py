@@ -28,6 +28,7 @@ from eventsourcing.persistence import (
     PersistenceError,
     RecordConflictError,
     Recording,
+    StoredEvent,
 )
 from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
@@ -42,6 +43,7 @@ from domain.forgetting import replace_names
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
 from store.digest_key import DigestKeyError, digest_key
+from store.group_commit import GroupCommit
 from store.key_text import key_bytes
 from store.mapper import CanonicalJSON, PydanticMapper
 from store.options import DEFAULT_STORE_URL, StoreOptions
@@ -51,9 +53,12 @@ from store.personal_keys import (
 )
 from store.postgres import PostgresTimeIndexedRecorder, schema_lock
 from store.sqlite import SQLiteTimeIndexedRecorder
-from store.time_index import EVENT_TIMES, recorded_micros
+from store.time_index import EVENT_TIMES, CommandRows, EventTime, recorded_micros
 
 logger = logging.getLogger(__name__)
+
+#: Partnership ids whose aggregate ids are remembered (a few MB at most).
+ID_CACHE = 20_000
 
 #: The library's AES-GCM cipher on the `cryptography` package (a dependency already).
 CIPHER_TOPIC = "eventsourcing.cryptography:AESCipher"
@@ -184,6 +189,7 @@ class PartnershipStore(Application[UUID]):
         )
         self.personal_data_keys = options.personal_data_keys
         self._personal_keys: PersonalKeys | None = None
+        self._ids: dict[str, UUID] = {}
         self._tombstones_seen: int | None = None
         # Our variables win over stray PERSISTENCE_MODULE & co. in the process environment.
         library_env = {
@@ -193,6 +199,9 @@ class PartnershipStore(Application[UUID]):
         }
         with schema_lock(library_env):
             super().__init__(library_env)
+            recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
+            #: Every append goes through here: concurrent ones share a transaction.
+            self.group_commit: GroupCommit[CommandRows] = GroupCommit(recorder.insert_commands)
             if self.personal_data_keys:
                 keys = self.personal_keys()
                 keys.ensure_table()
@@ -293,7 +302,7 @@ class PartnershipStore(Application[UUID]):
     def aggregate(self, partnership_id: str, version: int | None = None) -> Partnership | None:
         self._drop_cache_after_forget()
         try:
-            found: Any = self.repository.get(aggregate_id(partnership_id), version=version)
+            found: Any = self.repository.get(self._aggregate_id(partnership_id), version=version)
         except AggregateNotFoundError:
             return None
         return cast(Partnership, found)
@@ -306,7 +315,7 @@ class PartnershipStore(Application[UUID]):
         self, partnership_id: str, *, gt: int | None = None, lte: int | None = None
     ) -> list[PartnershipEvent]:
         """The stored events of one partnership, in version order."""
-        found = self.events.get(aggregate_id(partnership_id), gt=gt, lte=lte)
+        found = self.events.get(self._aggregate_id(partnership_id), gt=gt, lte=lte)
         return cast(list[PartnershipEvent], list(found))
 
     def notifications(self, start: int = 1, limit: int = 1000) -> Sequence[Notification]:
@@ -358,7 +367,11 @@ class PartnershipStore(Application[UUID]):
             )
         state = current.state if current else None
         now = datetime.now(UTC)
-        stored: list[PartnershipEvent] = []
+        originator_id = self._aggregate_id(partnership_id)
+        micros = recorded_micros(now)
+        to_stored = self.mapper.to_stored_event
+        stored: list[StoredEvent] = []
+        times: list[EventTime] = []
         snapshots: list[PartnershipSnapshot] = []
         for offset, event in enumerate(events, start=1):
             version = current_version + offset
@@ -366,7 +379,7 @@ class PartnershipStore(Application[UUID]):
             if version % self.snapshot_interval == 0:
                 snapshots.append(
                     PartnershipSnapshot(
-                        originator_id=aggregate_id(partnership_id),
+                        originator_id=originator_id,
                         originator_version=version,
                         timestamp=now,
                         created_on=current.created_on if current else now,
@@ -374,21 +387,25 @@ class PartnershipStore(Application[UUID]):
                     )
                 )
             stored.append(
-                PartnershipEvent(
-                    originator_id=aggregate_id(partnership_id),
-                    originator_version=version,
-                    timestamp=now,
-                    command=meta.command,
-                    via=meta.via,
-                    actor=meta.actor,
-                    request_id=meta.request_id,
-                    workflow_id=meta.workflow_id,
-                    run_id=meta.run_id,
-                    event=event,
+                to_stored(
+                    PartnershipEvent(
+                        originator_id=originator_id,
+                        originator_version=version,
+                        timestamp=now,
+                        command=meta.command,
+                        via=meta.via,
+                        actor=meta.actor,
+                        request_id=meta.request_id,
+                        workflow_id=meta.workflow_id,
+                        run_id=meta.run_id,
+                        event=event,
+                    )
                 )
             )
+            times.append((originator_id, version, micros))
         try:
-            self.save(*stored)
+            # Waits for the transaction that holds these rows to commit (store.group_commit).
+            self.group_commit.submit((stored, times))
         except (IntegrityError, RecordConflictError, OperationalError) as error:
             # PostgreSQL's pipeline can report a lost race as "pipeline aborted" when the
             # failed insert is discovered at a later sync; any other operational error is real.
@@ -406,9 +423,9 @@ class PartnershipStore(Application[UUID]):
             # The next command starts from here: without this, the cache would be
             # fast-forwarded by reading back and decoding the events just written.
             self.repository.cache.put(
-                aggregate_id(partnership_id),
+                originator_id,
                 Partnership(
-                    id=aggregate_id(partnership_id),
+                    id=originator_id,
                     version=current_version + len(events),
                     created_on=current.created_on if current else now,
                     modified_on=now,
@@ -416,6 +433,12 @@ class PartnershipStore(Application[UUID]):
                 ),
             )
         return AppendResult(version=current_version + len(events), duplicate=False, events=redacted)
+
+    def close(self) -> None:
+        close_writer = getattr(self.recorder, "close_writer", None)
+        if close_writer is not None:
+            close_writer()
+        super().close()
 
     def _put_snapshots(self, snapshots: list[PartnershipSnapshot]) -> None:
         """Snapshots only speed up reads: one that cannot be written is skipped."""
@@ -433,10 +456,22 @@ class PartnershipStore(Application[UUID]):
         if self.repository.cache is None or version is None:
             return None
         try:
-            cached = cast(Partnership, self.repository.cache.get(aggregate_id(partnership_id)))
+            cached = cast(
+                Partnership, self.repository.cache.get(self._aggregate_id(partnership_id))
+            )
         except KeyError:
             return None
         return cached if cached.version == version else None
+
+    def _aggregate_id(self, partnership_id: str) -> UUID:
+        """`aggregate_id` (a uuid5: a SHA-1 each time), remembered for the partnerships
+        this process appends to."""
+        found = self._ids.get(partnership_id)
+        if found is None:
+            if len(self._ids) >= ID_CACHE:
+                self._ids.clear()
+            found = self._ids[partnership_id] = aggregate_id(partnership_id)
+        return found
 
     def _find_request(
         self,

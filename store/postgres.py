@@ -9,13 +9,13 @@ from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
+from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from store.time_index import EVENT_TIMES, EventTime
+from store.time_index import EVENT_TIMES, CommandRows, EventTime
 
 
 class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
@@ -65,6 +65,44 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         times = cast(list[EventTime], kwargs.get(EVENT_TIMES) or [])
         if times:
             curs.executemany(self.insert_time_statement, [self._id_row(t) for t in times])
+
+    def insert_commands(self, commands: Sequence[CommandRows]) -> None:
+        """Several commands' events and time-index rows in ONE transaction (group commit),
+        pipelined: the table lock and the notification once, then every insert; any
+        failure rolls back all of them (the caller sorts out whose)."""
+        failed: Exception | None = None
+        with self.datastore.get_connection() as conn:
+            # No statement is prepared inside the pipeline: when one insert fails, the server
+            # skips the rest of it, a PREPARE included, while psycopg would count that
+            # statement as prepared ("prepared statement ... does not exist" later on).
+            threshold, conn.prepare_threshold = conn.prepare_threshold, None
+            try:
+                with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+                    try:
+                        for statement in self.lock_table_statements:
+                            curs.execute(statement, prepare=False)
+                        self._notify_channel(curs)
+                        for stored_events, times in commands:
+                            # The events first: a lost race fails on their unique key.
+                            PostgresAggregateRecorder._insert_stored_events(
+                                self, curs, stored_events
+                            )
+                            if times:
+                                curs.executemany(
+                                    self.insert_time_statement, [self._id_row(t) for t in times]
+                                )
+                        pipeline.sync()
+                    except Exception as error:  # noqa: BLE001 - raised once the pipeline is closed
+                        failed = error
+            finally:
+                conn.prepare_threshold = threshold
+        if failed is None:
+            return
+        if isinstance(failed, psycopg.IntegrityError):
+            raise IntegrityError(str(failed)) from failed
+        if isinstance(failed, psycopg.OperationalError):
+            raise OperationalError(str(failed)) from failed
+        raise failed
 
     def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
         originator, version, micros = row

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any, cast
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
-from store.time_index import EVENT_TIMES, EventTime, recorded_micros, stored_timestamp
+from store.time_index import (
+    EVENT_TIMES,
+    CommandRows,
+    EventTime,
+    recorded_micros,
+    stored_timestamp,
+)
 
 
 class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
@@ -27,6 +40,9 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
         f"SELECT MAX(originator_version) FROM {times_table_name}"  # noqa: S608
         " WHERE originator_id = ? AND recorded_us <= ?"
     )
+
+    #: The group commit's own connection (made on first use; see insert_commands).
+    _writer: sqlite3.Connection | None = None
 
     def construct_create_table_statements(self) -> list[str]:
         statements = super().construct_create_table_statements()
@@ -70,6 +86,74 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
             [(originator.hex, version, micros) for originator, version, micros in times],
         )
         return notification_ids
+
+    def insert_commands(self, commands: Sequence[CommandRows]) -> None:
+        """Several commands' events and time-index rows in ONE transaction and one sync
+        (group commit); any failure rolls back all of them (the caller sorts out whose).
+
+        On a file, through a connection of its own: only the group commit's leader writes
+        with it (one at a time), so it needs none of the pool's per-transaction bookkeeping,
+        and BEGIN IMMEDIATE takes the write lock first (another process writing waits, up
+        to the lock timeout, instead of failing on a lock upgrade)."""
+        pool = self.datastore.pool
+        if pool.is_sqlite_memory_mode:  # one database per connection: use the pool's
+            with self.datastore.transaction(commit=True) as c:
+                self._write_commands(c.sqlite_cursor, commands)
+            return
+        connection = self._writer
+        if connection is None:
+            try:
+                connection = sqlite3.connect(
+                    pool.db_name,
+                    uri=True,
+                    check_same_thread=False,
+                    isolation_level=None,
+                    timeout=pool.lock_timeout or 5,
+                )
+            except sqlite3.Error as error:
+                raise InterfaceError(error) from error
+            self._writer = connection
+        try:
+            # The pool's writer lock still orders this process's writers (the person-key
+            # table reads then writes in one transaction: it must not interleave with us).
+            with pool._writer_lock:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    self._write_commands(connection.cursor(), commands)
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.rollback()
+                    raise
+        except sqlite3.IntegrityError as error:
+            raise IntegrityError(error) from error
+        except sqlite3.OperationalError as error:
+            raise OperationalError(error) from error
+        except sqlite3.Error as error:
+            raise PersistenceError(error) from error
+
+    def _write_commands(self, cursor: sqlite3.Cursor, commands: Sequence[CommandRows]) -> None:
+        events, times = self.insert_events_statement, self.insert_time
+        for stored_events, event_times in commands:
+            cursor.executemany(
+                events,
+                [
+                    (
+                        s.originator_id.hex
+                        if isinstance(s.originator_id, UUID)
+                        else s.originator_id,
+                        s.originator_version,
+                        s.topic,
+                        s.state,
+                    )
+                    for s in stored_events
+                ],
+            )
+            cursor.executemany(times, [(o.hex, version, us) for o, version, us in event_times])
+
+    def close_writer(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
 
     def version_at(self, originator_id: UUID, micros: int) -> int | None:
         """The last version of an aggregate recorded at or before `micros`."""

@@ -5,8 +5,11 @@ Both recorders keep it, so `as-of` finds the version at an instant with one inde
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 #: The kwarg by which `save()` hands each event's recorded time to the recorder.
 EVENT_TIMES = "amity_event_times"
@@ -28,3 +31,7 @@ EventTime = tuple[UUID, int, int]
 
 def stored_timestamp(state: bytes) -> datetime:
     return datetime.fromisoformat(json.loads(state)["timestamp"])
+
+
+#: One command's rows: its stored events and their time-index rows (written together).
+CommandRows = tuple[Sequence[StoredEvent], Sequence[EventTime]]

@@ -123,12 +123,74 @@ def package_cycles(root: Path = ROOT) -> list[list[str]]:
     return cycles
 
 
+def _module_name(root: Path, path: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def module_graph(root: Path = ROOT) -> dict[str, set[str]]:
+    """Which product module imports which (a `from package import module` names the module)."""
+    files = {_module_name(root, path): path for _, path in product_files(root)}
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        tree = ast.parse(path.read_text(), str(path))
+        skipped = {
+            id(inner) for node in tree.body if _is_main_guard(node) for inner in ast.walk(node)
+        }
+        for node in ast.walk(tree):
+            if id(node) in skipped:
+                continue
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                subs = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [sub for sub in subs if sub in files] or [node.module]
+            graph[name].update(t for t in targets if t in files and t != name)
+    return graph
+
+
+def module_cycles(root: Path = ROOT) -> list[list[str]]:
+    """Groups of modules that import each other, directly or round a loop (Tarjan)."""
+    graph = module_graph(root)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                connect(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group: list[str] = []
+            while not group or group[-1] != node:
+                group.append(stack.pop())
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return found
+
+
 def test_no_layer_imports_from_a_layer_above_it() -> None:
     assert upward() == []
 
 
 def test_no_cycle_between_packages() -> None:
     assert package_cycles() == []
+
+
+def test_no_cycle_between_modules() -> None:
+    """Not even inside a package: a module never needs, through any path, what needs it."""
+    assert module_cycles() == []
 
 
 def test_every_product_package_has_a_layer() -> None:
@@ -222,3 +284,15 @@ def test_a_script_entry_point_is_not_an_edge(tmp_path: Path) -> None:
         'if __name__ == "__main__":\n    from amity.cli import main\n'
     )
     assert upward(tmp_path) == []
+
+
+def test_a_cycle_between_modules_is_found(tmp_path: Path) -> None:
+    for name in LAYERS:
+        (tmp_path / name).mkdir()
+    (tmp_path / "domain" / "catalogue.py").write_text("from domain import slices\n")
+    (tmp_path / "domain" / "slices").mkdir()
+    (tmp_path / "domain" / "slices" / "__init__.py").write_text("from domain.slices import a\n")
+    (tmp_path / "domain" / "slices" / "a.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from domain.catalogue import X\n"
+    )
+    assert module_cycles(tmp_path) == [["domain.catalogue", "domain.slices", "domain.slices.a"]]

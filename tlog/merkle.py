@@ -10,10 +10,23 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from operator import methodcaller
 
 HASH_SIZE = 32
 _sha256 = hashlib.sha256
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+
+
+_digest = methodcaller("digest")
+_NODE = b"\x01"
+
+
+def pair_hashes(span: bytes) -> bytes:
+    """node_hash of each 64-byte pair of `span` (concatenated), with no Python code per pair:
+    slicing, prefixing, hashing and joining all run as C loops."""
+    pair = 2 * HASH_SIZE
+    cuts = map(slice, range(0, len(span), pair), range(pair, len(span) + 1, pair))
+    return b"".join(map(_digest, map(_sha256, map(_NODE.__add__, map(span.__getitem__, cuts)))))
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -30,60 +43,90 @@ def _split(n: int) -> int:
 
 
 class Tree:
-    """An append-only Merkle tree; `levels[k]` holds every complete subtree of 2**k leaves."""
+    """An append-only Merkle tree; `levels[k]` holds every complete subtree of 2**k leaves.
+
+    A tree resumed from a frontier (`from_frontier`) keeps nothing left of it: `offsets[k]`
+    nodes of level k are not held (asking for one raises ValueError). Everything the
+    tree's growth, its roots and its consistency proofs from any size at or above the
+    frontier's need is held: the frontier's subtrees and the nodes added since."""
 
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
         self.levels: list[bytearray] = [bytearray()]
+        self.offsets: list[int] = [0]
         self.size = 0
         for leaf in leaf_hashes:
             self.append(leaf)
 
+    @classmethod
+    def from_frontier(cls, size: int, frontier: Sequence[bytes]) -> Tree:
+        """The tree of `size` leaves known only by its frontier: the roots of the perfect
+        subtrees `size` splits into, largest first (what `frontier(size)` returns)."""
+        bits = [level for level in range(size.bit_length()) if size >> level & 1]
+        if len(frontier) != len(bits) or any(len(h) != HASH_SIZE for h in frontier):
+            raise ValueError(f"a frontier of {size} leaves has {len(bits)} hashes")
+        tree = cls()
+        tree.size = size
+        depth = max(size.bit_length(), 1)
+        tree.levels = [bytearray() for _ in range(depth)]
+        tree.offsets = [(size >> level) - (size >> level & 1) for level in range(depth)]
+        for level, node in zip(reversed(bits), frontier, strict=True):
+            tree.levels[level] += node
+        return tree
+
+    def frontier(self, size: int | None = None) -> list[bytes]:
+        """The roots of the perfect subtrees the first `size` leaves split into, largest
+        first: all a later verifier needs to go on from `size` (`from_frontier`)."""
+        size = self.size if size is None else size
+        out, start = [], 0
+        for level in reversed(range(size.bit_length())):
+            if size >> level & 1:
+                out.append(self.subtree(start, start + (1 << level)))
+                start += 1 << level
+        return out
+
+    def _level(self, level: int) -> bytearray:
+        if len(self.levels) == level:
+            self.levels.append(bytearray())
+            self.offsets.append(0)  # above a frontier's top: nothing left of it
+        return self.levels[level]
+
+    def _node(self, level: int, index: int) -> bytes:
+        at = index - self.offsets[level] if level < len(self.offsets) else -1
+        if at < 0:
+            raise ValueError(f"node {index} of level {level} is not kept (resumed tree)")
+        return bytes(self.levels[level][at * HASH_SIZE : (at + 1) * HASH_SIZE])
+
     def append(self, leaf: bytes) -> None:
-        """Add one leaf hash; complete the subtrees it closes (node_hash, inlined: this
-        runs once per entry of the log)."""
-        levels = self.levels
-        levels[0] += leaf
-        index = self.size
-        self.size = index + 1
-        level, node = 0, leaf
-        while index & 1:
-            start = (index - 1) * HASH_SIZE
-            node = _sha256(b"\x01" + levels[level][start : start + HASH_SIZE] + node).digest()
-            level += 1
-            index >>= 1
-            if len(levels) == level:
-                levels.append(bytearray())
-            levels[level] += node
+        """Add one leaf hash; complete the subtrees it closes."""
+        self.extend(leaf)
 
     def extend(self, leaf_hashes: bytes) -> None:
         """Add many leaf hashes at once (concatenated): the same tree as appending them one
-        by one, but each level's new nodes are hashed in one loop: verifying a whole log
-        appends every leaf, and a Python call per leaf per level dominated that."""
+        by one, but each level's new nodes are hashed in one pass of C loops (`map` over
+        hashlib): verifying a whole log appends every leaf, and a Python call per node
+        dominated that."""
         if len(leaf_hashes) % HASH_SIZE:
             raise ValueError("leaf hashes must be whole 32-byte hashes")
-        levels = self.levels
+        levels, offsets = self.levels, self.offsets
         levels[0] += leaf_hashes
         self.size += len(leaf_hashes) // HASH_SIZE
         level = 0
-        pair = 2 * HASH_SIZE
         while True:
             below = levels[level]
-            if level + 1 == len(levels):
-                if len(below) < pair:
-                    return
-                levels.append(bytearray())
-            above = levels[level + 1]
-            done, due = len(above) // HASH_SIZE, len(below) // pair
+            total = offsets[level] + len(below) // HASH_SIZE
+            if total < 2:
+                return
+            above = self._level(level + 1)
+            done, due = offsets[level + 1] + len(above) // HASH_SIZE, total // 2
             if done == due:
                 return
-            span = bytes(below[done * pair : due * pair])
-            above += b"".join(
-                [_sha256(b"\x01" + span[i : i + pair]).digest() for i in range(0, len(span), pair)]
-            )
+            first = 2 * done - offsets[level]
+            span = bytes(below[first * HASH_SIZE : (2 * due - offsets[level]) * HASH_SIZE])
+            above += pair_hashes(span)
             level += 1
 
     def leaf(self, index: int) -> bytes:
-        return bytes(self.levels[0][index * HASH_SIZE : (index + 1) * HASH_SIZE])
+        return self._node(0, index)
 
     def subtree(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) for a range the tree's shape produces (end <= size)."""
@@ -92,8 +135,7 @@ class Tree:
         width = end - start
         level = (width - 1).bit_length()
         if width == 1 << level and start % width == 0:
-            index = start >> level
-            return bytes(self.levels[level][index * HASH_SIZE : (index + 1) * HASH_SIZE])
+            return self._node(level, start >> level)
         k = _split(width)
         return node_hash(self.subtree(start, start + k), self.subtree(start + k, end))
 

@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.messages import RecordRequest, RecordResult
     from activities.reminders import Reminder, ReminderActivities
     from activities.store import StoreActivities
+    from domain.catalogue import USER_COMMANDS, user_commands
     from domain.decider import decide, evolve, fold
     from domain.errors import one_line, shorten
     from domain.events import AnyEvent
@@ -35,8 +36,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.limits import MAX_STATE_BYTES, state_too_large
     from domain.messages import Command
     from domain.parsing import InvalidInput, parse_command, parse_proposal
-    from domain.registry import USER_COMMANDS, Rejection, user_commands
-    from domain.slices.propose import Proposal, decide_proposal
+    from domain.registry import Rejection
+    from domain.slices.propose import Proposal, decide_proposal, refuse_proposal
     from domain.slices.record_rejected_signal import RecordRejectedSignal
     from domain.state import CommandOutcome, PartnershipState, Status, to_status
     from workflows.command_handlers import with_command_handlers
@@ -212,7 +213,18 @@ class PartnershipWorkflow:
 
     async def _record_proposal(self, proposal: Proposal) -> None:
         info = workflow.info()
-        events = decide_proposal(info.workflow_id, proposal, workflow.now())
+        # New partnerships run their timers from effective dates (domain/clock.py). No patch:
+        # the clock is data in the proposal's event, and the state is folded from the events
+        # the store returns, so a replayed older run keeps the recording clock it stored
+        # (tests/workflows/test_patches.py would fail a patch that no history needs).
+        refused = refuse_proposal(proposal, workflow.now())
+        if refused is not None:
+            raise ApplicationError(
+                f"invalid proposal: {refused}", type="InvalidProposal", non_retryable=True
+            )
+        events: list[AnyEvent] = [
+            *decide_proposal(info.workflow_id, proposal, workflow.now(), effective_clock=True)
+        ]
         # Keyed by the first run, not the sender's request_id: a partnership id can begin a
         # new life after a terminal stage, and that proposal must not look like a repeat.
         request_id = f"propose:{info.first_execution_run_id}"

@@ -10,8 +10,8 @@ from datetime import date
 from typing import Any
 
 from amity import story
+from domain.catalogue import USER_COMMANDS
 from domain.parsing import InvalidInput, parse_command, parse_proposal
-from domain.registry import USER_COMMANDS
 from domain.slices.propose import Proposal
 
 #: A valid payload of every user command (the story's, plus the commands it never sends).

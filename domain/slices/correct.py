@@ -6,11 +6,13 @@ What may be corrected in which event, and how each value is validated, is in
 
 from __future__ import annotations
 
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, ValidationError
 
+from domain.clock import effective_instant, future
 from domain.corrections import CORRECTABLE, correction_model
 from domain.errors import IllegalEvent, one_line
 from domain.messages import Command, Event
@@ -88,6 +90,11 @@ def correct(state: PartnershipState, cmd: Correct, now: datetime) -> EventsOrRej
     values = patch.model_dump(mode="json", exclude_unset=True)
     if not values:
         return Rejection("correction: give at least one field to correct")
+    if state.effective_clock and target_type != "invitation_extended":
+        day = getattr(patch, "date", None)
+        refused = future(f"the corrected date of {target_type}", day, now)
+        if refused is not None:
+            return Rejection(refused)
     if target_type == "proposed" and values.get("policy") is not None:
         # A policy correction changes the timers it names; the others stay as they were
         # (the event records the whole corrected policy, so it reads unambiguously).
@@ -116,6 +123,8 @@ def _apply_correction(state: PartnershipState, event: Corrected) -> dict[str, An
     values = {k: getattr(patch, k) for k in event.correction}
     v = event.target_version
     if event.target_type == "proposed":
+        if "date" in values:
+            values["proposed_on"] = values.pop("date")  # the state's name for it
         policy = values.get("policy")
         if policy is not None and state.term_started_at is not None:
             # A corrected term moves the running term's end (and so its timer).
@@ -123,10 +132,28 @@ def _apply_correction(state: PartnershipState, event: Corrected) -> dict[str, An
             values["renewal_due_noted"] = False
         return values
     if event.target_type == "memorandum_signed" and state.signing is not None:
-        return {"signing": _replace([state.signing], v, patch.model_dump(include=set(values)))[0]}
+        signing = _replace([state.signing], v, patch.model_dump(include=set(values)))[0]
+        return {"signing": signing, **_moved_term(state, signing.date)}
     attribute = RECORDS[event.target_type]
     return {
         attribute: _replace(getattr(state, attribute), v, patch.model_dump(include=set(values)))
+    }
+
+
+def _moved_term(state: PartnershipState, signed: Day) -> dict[str, Any]:
+    """Under the effective clock a corrected signing date moves the term it started (not a
+    term a renewal started since): its end, and so the renewal notice and expiry timers."""
+    if not state.effective_clock or state.signing is None or state.term_started_at is None:
+        return {}
+    recorded = state.signed_at or state.term_started_at
+    if state.term_started_at != effective_instant(state.signing.date, recorded):
+        return {}  # renewed since: the running term did not start at the signing
+    start = effective_instant(signed, recorded)
+    term = state.policy.term
+    return {
+        "term_started_at": start,
+        "expires_at": start + term if term else state.expires_at,
+        "renewal_due_noted": False if term else state.renewal_due_noted,
     }
 
 

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from domain.clock import future
 from domain.errors import IllegalEvent
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.state import DraftRecord, PartnershipState, carried_over
-from domain.values import DocumentText, FieldOfCooperation, Fields, Name, RequiredText, Stage
+from domain.values import (
+    DocumentText,
+    EventDate,
+    FieldOfCooperation,
+    Fields,
+    Name,
+    RequiredText,
+    Stage,
+    check_date,
+)
 
 
 class DraftMemorandum(Command):
@@ -27,6 +38,9 @@ class DraftMemorandum(Command):
     text: DocumentText | None = None
     text_sha256: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{64}$")] | None = None
     fields: Fields | None = None
+    date: EventDate | None = Field(default=None, description="The day of this draft")
+
+    _date = field_validator("date")(check_date)
 
     @model_validator(mode="after")
     def _text_or_hash(self) -> DraftMemorandum:
@@ -43,6 +57,7 @@ class MemorandumDrafted(Event):
     text_sha256: str
     text: str | None = None
     fields: list[FieldOfCooperation]
+    date: Day | None = None
 
     def summary(self) -> str:
         return f"draft {self.draft_version}: {self.title} ({', '.join(self.languages)})"
@@ -61,6 +76,8 @@ def draft_memorandum(
     if text is not None and cmd.text_sha256 and cmd.text_sha256.lower() != digest:
         return Rejection("text_sha256 does not match the sha256 of text")
     fields = cmd.fields or state.fields
+    if state.effective_clock and (refused := future("the draft's date", cmd.date, now)):
+        return Rejection(refused)
     return [
         MemorandumDrafted(
             at=now,
@@ -70,6 +87,7 @@ def draft_memorandum(
             text_sha256=digest,
             text=text,
             fields=list(dict.fromkeys(fields)),
+            date=cmd.date,
         )
     ]
 

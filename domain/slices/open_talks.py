@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
+from pydantic import Field, field_validator
+
+from domain.clock import future
 from domain.messages import Command, Event
-from domain.registry import EventsOrRejection, command, evolves
+from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.state import PartnershipState
-from domain.values import LongText, Person, Stage
+from domain.values import EventDate, LongText, Person, Stage, check_date
 
 
 class OpenTalks(Command):
@@ -18,12 +22,16 @@ class OpenTalks(Command):
 
     by: Person | None = None
     note: LongText | None = None
+    date: EventDate | None = Field(default=None, description="The day talks opened")
+
+    _date = field_validator("date")(check_date)
 
 
 class TalksOpened(Event):
     type: Literal["talks_opened"] = "talks_opened"
     by: Person | None = None
     note: str | None = None
+    date: Day | None = None
 
     def summary(self) -> str:
         return "talks opened" + (f" by {self.by.name}" if self.by else "")
@@ -31,9 +39,13 @@ class TalksOpened(Event):
 
 @command(OpenTalks, frozenset({Stage.PROPOSED}))
 def open_talks(state: PartnershipState, cmd: OpenTalks, now: datetime) -> EventsOrRejection:
-    return [TalksOpened(at=now, by=cmd.by, note=cmd.note)]
+    if state.effective_clock:
+        refused = future("the date talks opened", cmd.date, now)
+        if refused is not None:
+            return Rejection(refused)
+    return [TalksOpened(at=now, by=cmd.by, note=cmd.note, date=cmd.date)]
 
 
 @evolves(TalksOpened, frozenset({Stage.PROPOSED}), leads_to=Stage.IN_TALKS)
 def talks_opened(state: PartnershipState, event: TalksOpened, version: int) -> dict[str, Any]:
-    return {}  # the stage it leads to is all that changes
+    return {"talks_opened_on": event.date}

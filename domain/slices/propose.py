@@ -6,14 +6,17 @@ workflow is started with, and its event creates the state the other commands act
 
 from __future__ import annotations
 
+from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from domain.clock import future
 from domain.messages import Command, Event
 from domain.state import PartnershipState
 from domain.values import (
+    EventDate,
     FieldOfCooperation,
     Fields,
     LongText,
@@ -23,11 +26,9 @@ from domain.values import (
     SidedPerson,
     Stage,
     Tier,
+    check_date,
     unique_fields,
 )
-
-if TYPE_CHECKING:
-    from domain.events import AnyEvent
 
 
 class Proposal(Command):
@@ -43,8 +44,12 @@ class Proposal(Command):
     rationale: LongText | None = None
     required_approvals: Annotated[list[RequiredApproval], Field(max_length=20)] = []  # noqa: RUF012 - pydantic copies field defaults
     policy: Policy = Policy()
+    date: EventDate | None = Field(
+        default=None, description="The day it was proposed (first contact); today if omitted"
+    )
 
     _unique_fields = field_validator("fields")(unique_fields)
+    _date = field_validator("date")(check_date)
 
     @model_validator(mode="after")
     def _two_parties(self) -> Proposal:
@@ -75,6 +80,9 @@ class Proposed(Event):
     rationale: str | None = None
     required_approvals: list[RequiredApproval] = []  # noqa: RUF012 - pydantic copies field defaults
     policy: Policy = Policy()
+    date: Day | None = None
+    #: Its timers run from effective dates (domain/clock.py); absent in older histories.
+    effective_clock: bool = False
 
     def summary(self) -> str:
         return (
@@ -83,8 +91,17 @@ class Proposed(Event):
         )
 
 
-def decide_proposal(partnership_id: str, proposal: Proposal, now: datetime) -> list[AnyEvent]:
-    """The first event of a partnership (or of a new life after a terminal stage)."""
+def refuse_proposal(proposal: Proposal, now: datetime) -> str | None:
+    """Why the engine cannot record this proposal now (a date yet to come), or None."""
+    return future("the proposal date", proposal.date, now)
+
+
+def decide_proposal(
+    partnership_id: str, proposal: Proposal, now: datetime, effective_clock: bool = False
+) -> list[Proposed]:
+    """The first event of a partnership (or of a new life after a terminal stage). Under the
+    effective clock its talks deadline runs from its date (from when it is recorded when
+    it has none)."""
     return [
         Proposed(
             at=now,
@@ -97,6 +114,8 @@ def decide_proposal(partnership_id: str, proposal: Proposal, now: datetime) -> l
             rationale=proposal.rationale,
             required_approvals=proposal.required_approvals,
             policy=proposal.policy,
+            date=proposal.date,
+            effective_clock=effective_clock,
         )
     ]
 
@@ -115,6 +134,8 @@ def proposed(event: Proposed, version: int) -> PartnershipState:
         required_approvals=event.required_approvals,
         policy=event.policy,
         proposed_at=event.at,
+        proposed_on=event.date,
+        effective_clock=event.effective_clock,
         proposed_version=version,
         stage_since=event.at,
         version=version,

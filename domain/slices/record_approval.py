@@ -8,8 +8,9 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator
 
+from domain.clock import future
 from domain.messages import Command, Event
-from domain.registry import EventsOrRejection, command, evolves
+from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import BEFORE_SIGNING
 from domain.state import ApprovalRecord, PartnershipState, carried_over
 from domain.values import Decision, EventDate, RequiredText, ShortText, Side, Stage, check_date
@@ -57,6 +58,8 @@ class ProposalRejected(Event):
 def record_approval(
     state: PartnershipState, cmd: RecordApproval, now: datetime
 ) -> EventsOrRejection:
+    if state.effective_clock and (refused := future("the approval date", cmd.date, now)):
+        return Rejection(refused)
     required = any(
         r.side == cmd.side and r.authority.casefold() == cmd.authority.casefold()
         for r in state.required_approvals

@@ -8,8 +8,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from domain.clock import future
 from domain.messages import Command, Event
-from domain.registry import EventsOrRejection, command, evolves
+from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import ACTIVE_STAGES
 from domain.state import ExchangeRecord, PartnershipState, carried_over
 from domain.values import (
@@ -66,6 +67,8 @@ class Reactivated(Event):
 def record_exchange(
     state: PartnershipState, cmd: RecordExchange, now: datetime
 ) -> EventsOrRejection:
+    if state.effective_clock and (refused := future("the exchange date", cmd.date, now)):
+        return Rejection(refused)
     result: list[Event] = []
     if state.stage == Stage.DORMANT:
         result.append(Reactivated(at=now))

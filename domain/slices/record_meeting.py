@@ -8,8 +8,9 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
+from domain.clock import future
 from domain.messages import Command, Event
-from domain.registry import EventsOrRejection, command, evolves
+from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import TALKING
 from domain.state import MeetingRecord, PartnershipState, carried_over
 from domain.values import (
@@ -57,6 +58,8 @@ class MeetingRecorded(Event):
 
 @command(RecordMeeting, TALKING)
 def record_meeting(state: PartnershipState, cmd: RecordMeeting, now: datetime) -> EventsOrRejection:
+    if state.effective_clock and (refused := future("the meeting date", cmd.date, now)):
+        return Rejection(refused)
     return [
         MeetingRecorded(
             at=now,

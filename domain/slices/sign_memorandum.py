@@ -8,6 +8,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from domain.clock import effective_instant, future
 from domain.errors import IllegalEvent
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
@@ -77,7 +78,14 @@ def sign_memorandum(
     if missing:
         names = "; ".join(f"{m.authority} ({m.side.value})" for m in missing)
         return Rejection(f"cannot sign: required approval missing: {names}")
-    expires_at = now + state.policy.term if state.policy.term else None
+    if state.effective_clock:
+        refused = future("the signing date", cmd.date, now)
+        if refused is not None:
+            return Rejection(refused)
+    # The term runs from the signing date under the effective clock: a memorandum signed
+    # in 2017 with a two-year term, recorded today, has already expired.
+    start = effective_instant(cmd.date, now) if state.effective_clock else now
+    expires_at = start + state.policy.term if state.policy.term else None
     return [
         MemorandumSigned(
             at=now,
@@ -107,6 +115,8 @@ def memorandum_signed(
             signatories=event.signatories,
         ),
         "signed_at": event.at,
-        "term_started_at": event.at,
+        "term_started_at": effective_instant(event.date, event.at)
+        if state.effective_clock
+        else event.at,
         "expires_at": event.expires_at,
     }

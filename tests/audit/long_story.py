@@ -49,7 +49,10 @@ def tell_long_story(
     store: PartnershipStore, pid: str, proposal: dict[str, Any] | None = None
 ) -> list[datetime]:
     """Append the long story for `pid`; returns the decision date of every event in order."""
-    proposed = parse_proposal(proposal or story.proposal())
+    # The seed's dormancy period (examples/proposal.json has none: see test_clock.py).
+    proposal = dict(proposal or story.proposal())
+    proposal["policy"] = {"dormant_after": "P365D", **proposal.get("policy", {})}
+    proposed = parse_proposal(proposal)
     meta = CommandMeta("propose", "tester", f"propose:{pid}", pid, "run-1")
     store.append(pid, decide_proposal(pid, proposed, START), meta, None)
     when = START

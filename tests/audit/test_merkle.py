@@ -299,3 +299,27 @@ def test_malformed_proofs_are_refused() -> None:
         assert not verify_consistency(m, n, old, new, [])  # sizes differ: a proof is needed
         assert not verify_consistency(n, m, new, old, proof)  # a tree never shrinks
         assert not verify_consistency(0, n, EMPTY_ROOT, new, proof)
+
+
+def test_a_tree_resumed_from_a_frontier_is_the_same_tree_from_there_on():
+    """An incremental verify keeps only the frontier: every root, consistency proof and leaf
+    at or after the frontier's size must be the full tree's, and nothing before is guessed."""
+    leaves = [hashlib.sha256(bytes([i % 256, i // 256])).digest() for i in range(70)]
+    full = Tree(leaves)
+    for n in (1, 2, 3, 5, 8, 13, 32, 33, 63):
+        resumed = Tree.from_frontier(n, full.frontier(n))
+        assert resumed.root() == full.root(n)
+        middle = max(n, 37)  # in two goes, as two verifies would
+        resumed.extend(b"".join(leaves[n:middle]))
+        resumed.extend(b"".join(leaves[middle:]))
+        assert resumed.size == full.size
+        for k in range(n, full.size + 1):
+            assert resumed.root(k) == full.root(k)
+            if k > 0:
+                assert resumed.consistency_proof(k) == full.consistency_proof(k)
+        assert resumed.leaf(n) == full.leaf(n)
+        if n > 1:  # the first leaf is inside a frontier subtree (or, at n=1, is one)
+            with pytest.raises(ValueError):
+                resumed.leaf(0)
+    with pytest.raises(ValueError):
+        Tree.from_frontier(5, full.frontier(4))

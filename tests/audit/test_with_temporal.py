@@ -60,7 +60,7 @@ async def test_as_of_equals_the_status_reported_at_that_moment(
     # the command line says the same, for a moment in the middle of the story
     moment, status = seen[5]
     result = await asyncio.to_thread(
-        cli, "as-of", pid, "--at", moment.isoformat(), "--format", "json"
+        cli, "as-of", pid, "--known-at", moment.isoformat(), "--format", "json"
     )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == status

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from amity.story import load
+from domain.catalogue import USER_COMMANDS
 from domain.errors import MAX_REASON
 from domain.parsing import InvalidInput, parse_command, parse_payload, parse_proposal
-from domain.registry import USER_COMMANDS
 
 from .scenario import CUPERTINO, JING, MIANYANG, ZHANG
 

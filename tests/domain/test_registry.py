@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from domain.catalogue import COMMANDS, EVENTS, USER_COMMANDS
 from domain.decider import decide
 from domain.events import AnyEvent
 from domain.messages import Command
-from domain.registry import COMMANDS, EVENTS, USER_COMMANDS, command, evolves
+from domain.registry import command, evolves
 from domain.slices.open_talks import OpenTalks, TalksOpened
 from domain.slices.propose import Proposal
 from domain.values import Stage
@@ -121,6 +122,6 @@ def test_each_command_is_one_slice_with_its_own_tests() -> None:
 def test_the_catalogue_order_does_not_depend_on_what_is_imported_first(first: str) -> None:
     """The order of domain/slices/__init__.py is the catalogue's (and so the schemas', the
     docs table's and the workflow's handlers'), even when a slice is imported on its own."""
-    code = f"import {first}\nfrom domain.registry import COMMANDS\nprint(' '.join(COMMANDS))"
+    code = f"import {first}\nfrom domain.catalogue import COMMANDS\nprint(' '.join(COMMANDS))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.split() == list(COMMANDS)

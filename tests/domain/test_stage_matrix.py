@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from domain.catalogue import USER_COMMANDS
 from domain.decider import decide
 from domain.messages import Command
-from domain.registry import USER_COMMANDS, Rejection
+from domain.registry import Rejection
 from domain.slices.expire import Expire
 from domain.slices.mark_dormant import MarkDormant
 from domain.slices.note_renewal_due import NoteRenewalDue

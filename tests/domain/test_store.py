@@ -51,13 +51,12 @@ def meta(request_id: str, command: str = "cmd") -> CommandMeta:
 
 
 class CountingStore(PartnershipStore):
-    """The real store, counting its saves (one per command, never one per event)."""
+    """The real store, counting its writes (one transaction per command appended alone,
+    never one per event)."""
 
-    saves = 0
-
-    def save(self, *objs, **kwargs):
-        self.saves += 1
-        return super().save(*objs, **kwargs)
+    @property
+    def saves(self):
+        return self.group_commit.transactions
 
 
 @pytest.fixture

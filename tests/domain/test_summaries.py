@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from domain.catalogue import EVENTS
 from domain.events import AnyEvent
-from domain.registry import EVENTS
 from domain.slices.answer_invitation import InvitationAnswered
 from domain.slices.correct import Corrected
 from domain.slices.open_talks import TalksOpened

@@ -177,6 +177,12 @@ async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:
                 await handle.execute_update("record_meeting", meeting)
                 await handle.execute_update("terminate", {"reason": "history recorded"})
                 await handle.result()
+                # 7. the effective clock: the seed memorandum signed on 2017-11-15 with a
+                #    two-year term, recorded now: due for renewal and expired at once
+                handle = await start("clock", {"term": "P2Y", "renewal_notice": "P60D"})
+                for command, payload in story.steps()[:5]:
+                    await handle.execute_update(command, payload)
+                await handle.result()
             for name, handle in scenarios.items():
                 if only and name not in only:
                     continue

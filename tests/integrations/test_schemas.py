@@ -11,8 +11,8 @@ import pytest
 from pydantic import Field
 
 from amity import schemas, story
+from domain.catalogue import USER_COMMANDS
 from domain.parsing import parse_command, parse_proposal
-from domain.registry import USER_COMMANDS
 from domain.slices.open_talks import OpenTalks
 
 

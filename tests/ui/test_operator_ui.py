@@ -98,7 +98,12 @@ async def test_operator_runs_the_partnership_from_the_ui(
     assert described.task_queue == engine.task_queue
     started = await eventually(lambda: _at_version(client, partnership_id, 1))
     assert started["stage"] == "proposed"
-    assert started["initiator"] == {"name": "Mianyang", "country": "CN", "region": "Sichuan"}
+    assert started["initiator"] == {
+        "name": "Mianyang",
+        "country": "CN",
+        "region": "Sichuan",
+        "kind": None,
+    }
 
     # 2. open_talks as an Update: the UI confirms it, and the returned status is in the history.
     await pages.open_workflow(page, ui, partnership_id)

@@ -8,7 +8,7 @@ from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.workflow import HandlerUnfinishedPolicy
 
 from amity import story
-from domain.registry import USER_COMMANDS
+from domain.catalogue import USER_COMMANDS
 from tests.conftest import Engine
 from workflows.partnership import PartnershipWorkflow
 

@@ -9,6 +9,7 @@ import json
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -85,10 +86,14 @@ def proposal_with(**policy: str) -> dict[str, Any]:
 
 
 async def signed(engine: Engine, **policy: str) -> Any:
+    """Signed today: the term and the dormancy run from the signing (effective) date, so
+    terms of seconds run from now."""
     handle = await engine.start(
         proposal_with(**policy), f"partnership-timer-{uuid.uuid4().hex[:8]}"
     )
     for command, payload in story.steps()[:5]:
+        if command == "sign_memorandum":
+            payload = {**payload, "date": datetime.now(UTC).date().isoformat()}
         await handle.execute_update(command, payload)
     return handle
 
