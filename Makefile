@@ -31,9 +31,14 @@ $(TESTSTAMP): $(STAMP)
 up: $(STAMP)
 	$(BIN)/amity up
 
+# Test processes (pytest-xdist) for `make test`: most tests wait on Temporal, timers or
+# subprocesses rather than compute, so more workers than CI's two cores pays. Each worker has its
+# own dev server and PostgreSQL on free ports; PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 4
+
 ## Format check, lint, types, then the whole test suite (real Temporal, SQLite, PostgreSQL, Chromium).
 test: $(TESTSTAMP) lint
-	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 lint: $(TESTSTAMP)

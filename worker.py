@@ -68,6 +68,7 @@ def build_worker(
             workflows=[PartnershipWorkflow, CheckpointWitness, CheckpointLog],
             activities=[
                 bound.record_events,
+                bound.correction_target,
                 reminders.deliver_reminder,
                 checkpoints.checkpoint_log,
             ],

@@ -33,3 +33,10 @@ class RecordResult(BaseModel):
         description="The events as stored when the store wrote them otherwise than asked:"
         " a forgotten person's name replaced by [forgotten] (the workflow folds these)",
     )
+
+
+class TargetRequest(BaseModel):
+    """Read one earlier event of a partnership (a correction's target) from the store."""
+
+    partnership_id: str
+    version: int

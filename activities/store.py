@@ -11,8 +11,9 @@ from temporalio import activity
 from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
-from activities.messages import RecordRequest, RecordResult
+from activities.messages import RecordRequest, RecordResult, TargetRequest
 from domain.errors import IllegalEvent
+from domain.slices.correct import CorrectionTarget
 from runtime import metrics
 from store.application import CommandMeta, PartnershipStore, RequestReused, StoreConflict
 
@@ -69,6 +70,12 @@ class StoreActivities:
         return RecordResult(
             version=result.version, duplicate=result.duplicate, events=result.events
         )
+
+    @activity.defn(name="correction_target")
+    def correction_target(self, request: TargetRequest) -> CorrectionTarget | None:
+        """An earlier event as the store holds it now, for a correction of a record the
+        workflow's bounded state no longer keeps (None: no event at that version)."""
+        return self.store.correction_target(request.partnership_id, request.version)
 
 
 def count_recorded(meter: MetricMeter, request: RecordRequest, duplicate: bool) -> None:

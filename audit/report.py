@@ -130,9 +130,7 @@ def section(store: PartnershipStore, pid: str) -> Section | None:
         if state.signing
         else '<p class="muted">Not signed.</p>'
     )
-    by_field: dict[str, int] = {}
-    for exchange in state.exchanges:
-        by_field[exchange.field.value] = by_field.get(exchange.field.value, 0) + 1
+    by_field = dict(state.exchanges_by_field)
     anchor = safe_id(pid)
     html = f"""
 <section class="partnership" id="p-{anchor}" data-partnership="{escape(pid)}">

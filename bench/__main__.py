@@ -19,7 +19,7 @@ from typing import Any
 
 from bench import append, asof, lifecycle, memory, projections, proofs, report
 from bench.common import Options, Row, say
-from bench.data import write_log, write_long_partnership
+from bench.data import write_log
 from runtime.settings import open_store
 
 CASES = ("lifecycle", "append", "projections", "asof", "proofs", "memory")
@@ -32,6 +32,9 @@ def parse(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
         "--events", type=int, help="log size for projections and proofs (default 1,000,000)"
     )
     parser.add_argument("--long-events", type=int, help="the as-of partnership (default 10,000)")
+    parser.add_argument(
+        "--date-events", type=int, help="the as-of-by-date partnership (default 100,000)"
+    )
     parser.add_argument("--appends", type=int, help="commands for append (default 2,000)")
     parser.add_argument("--repeat", type=int, help="repetitions per case (default 3)")
     parser.add_argument(
@@ -52,12 +55,13 @@ def parse(argv: list[str] | None) -> tuple[Options, argparse.Namespace]:
             events=2_000,
             long_events=300,
             as_of_version=270,
+            date_events=1_000,
             appends=40,
             proof_sizes=(100, 1_000),
             repeat=2,
             smoke=True,
         )
-    for name in ("partnerships", "events", "long_events", "appends", "repeat"):
+    for name in ("partnerships", "events", "long_events", "date_events", "appends", "repeat"):
         value = getattr(args, name)
         if value is not None:
             setattr(opts, name, value)
@@ -93,15 +97,7 @@ def run(opts: Options, only: set[str], workdir: Path) -> tuple[list[Row], dict[s
     if "projections" in only:
         rows += projections.measure(opts, log_url, opts.events)
     if "asof" in only:
-        long_url = f"sqlite:///{workdir / 'long.db'}"
-        store = open_store(long_url)
-        started = time.perf_counter()
-        existing = store.aggregate(asof.LONG_ID)
-        if existing is None or existing.version != opts.long_events:
-            write_long_partnership(store, asof.LONG_ID, opts.long_events, per_command=2_000)
-        store.close()
-        extra["generate_long_seconds"] = time.perf_counter() - started
-        rows += asof.measure(opts, long_url, opts.long_events)
+        rows += asof.run(opts, workdir, extra)
     if "proofs" in only:
         found, tree = proofs.measure_verify(opts, log_url, opts.events)
         rows += found

@@ -24,6 +24,7 @@ class Options:
     events: int = 1_000_000
     long_events: int = 10_000
     as_of_version: int = 9_000
+    date_events: int = 100_000
     appends: int = 2_000
     proof_sizes: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
     repeat: int = 3

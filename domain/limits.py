@@ -30,8 +30,10 @@ def too_large(name: str, size: int, data: Any) -> str | None:
 
 #: The largest working state a partnership carries from one workflow run to the next
 #: (continue-as-new input, with the remembered request ids beside it, must stay under
-#: Temporal's 2 MiB). Typical partnerships use a few kilobytes; a thousand exchanges
-#: about 400 KB. The complete record is always the event store.
+#: Temporal's 2 MiB). The state keeps counts and recent records only (domain/state.py),
+#: a few kilobytes however long the partnership lives; only commands near the largest a
+#: person can send, of several kinds at once, come near it. The complete record is always
+#: the event store.
 MAX_STATE_BYTES = 1_100_000
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
 from domain.clock import effective_instant, start_of
 from domain.values import (
@@ -25,6 +25,19 @@ from domain.values import (
 
 #: status.rejected keeps the latest signals that were not applied; the store keeps all.
 MAX_REJECTED_IN_STATE = 50
+#: How many recent records of each kind (meetings, drafts, exchanges, answered invitations,
+#: corrections, approvals by authorities not required) the state keeps for people to read
+#: in `status`; the counts say how many exist and the event store holds them all. This is
+#: what keeps a partnership's working state the same size after fifty years as after one.
+RECENT = 20
+#: ... and within about this many bytes per kind: a few records of hundreds of
+#: participants each would otherwise fill the state that one workflow run hands the next.
+RECENT_BYTES = 64_000
+#: A record under this size joins a window without measuring the others (the window then
+#: holds at most RECENT_BYTES + RECENT * SMALL_RECORD bytes; see `push_recent`).
+SMALL_RECORD = 1_000
+#: At most this many invitations are open at once (each is kept until it is answered).
+MAX_OPEN_INVITATIONS = 100
 
 
 class Record(BaseModel):
@@ -118,7 +131,14 @@ class CorrectionRecord(Record):
 
 
 class PartnershipState(BaseModel):
-    """Everything the rules need, rebuilt by folding events with `evolve`."""
+    """Everything the rules need, rebuilt by folding events with `evolve`.
+
+    Its size does not depend on how many records the partnership has: counts, the latest
+    dates, the latest decision of each authority, the open invitations and short windows
+    of recent records (RECENT). Whatever needs a full record reads it from the event store.
+    A state carried in the older shape (every record in lists) is folded into this one as
+    it is read (`_fold_old_lists`), so runs and snapshots from before keep loading.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -141,22 +161,89 @@ class PartnershipState(BaseModel):
     effective_clock: bool = False
     proposed_version: int
     stage_since: datetime
+    #: The latest RECENT meetings; `meeting_count` of them exist.
     meetings: list[MeetingRecord] = []
+    meeting_count: int = 0
+    last_meeting_on: Day | None = None
+    #: The latest RECENT drafts; drafts are numbered 1..`draft_count`.
     drafts: list[DraftRecord] = []
+    draft_count: int = 0
+    #: The latest decision of each authority (`approval_count` decisions recorded).
     approvals: list[ApprovalRecord] = []
+    approval_count: int = 0
     signing: SigningRecord | None = None
     signed_at: datetime | None = None
+    #: The latest RECENT exchanges; the counts cover all of them.
     exchanges: list[ExchangeRecord] = []
+    exchange_count: int = 0
+    exchanges_by_field: dict[str, int] = {}
     last_exchange_at: datetime | None = None
+    last_exchange_on: Day | None = None
+    #: Every open invitation and the latest RECENT answered ones, in the order extended.
     invitations: list[InvitationRecord] = []
+    invitation_count: int = 0
     term_started_at: datetime | None = None
     expires_at: datetime | None = None
     talks_deadline_noted: bool = False
     renewal_due_noted: bool = False
     rejected: list[RejectedCommand] = []
+    #: The latest RECENT corrections; `correction_count` of them exist.
     corrections: list[CorrectionRecord] = []
+    correction_count: int = 0
     closing_reason: str | None = None
     version: int = 0
+
+    #: Keep every record, as states did before they were bounded: only for a workflow run
+    #: from before (replayed, it must decide exactly as it did then). Never serialised.
+    _keep_all: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_old_lists(cls, data: Any, info: ValidationInfo) -> Any:
+        """A state in the older shape (no counts, every record listed) as the bounded one
+        (with the context {KEEP_ALL: True}: counted, but every record kept)."""
+        if not isinstance(data, dict) or "exchange_count" in data:
+            return data
+        return fold_old_lists(data, keep_all=bool(info.context and info.context.get(KEEP_ALL)))
+
+    @property
+    def keeps_all(self) -> bool:
+        # Read from the private dict directly: pydantic's attribute lookup for private
+        # attributes costs more than the rest of an exchange's evolution.
+        private = self.__pydantic_private__
+        return bool(private and private.get("_keep_all"))
+
+    def keeping_all(self) -> PartnershipState:
+        """This state, keeping every record from now on (a run from before, replayed)."""
+        if self._keep_all:
+            return self
+        copy = self.model_copy()
+        copy._keep_all = True
+        return copy
+
+    def size(self) -> int:
+        """The bytes of this state's JSON (a run from before: as it measured it then)."""
+        exclude = set(COUNTS) if self._keep_all else None
+        return len(self.model_dump_json(exclude=exclude))
+
+    def bounded(self) -> PartnershipState:
+        """This state with only the records a bounded state keeps (the counts stay)."""
+        approvals: list[ApprovalRecord] = []
+        for approval in self.approvals:
+            approvals = with_approval(self.required_approvals, approvals, approval, False)
+        invitations: list[InvitationRecord] = []
+        for invitation in self.invitations:
+            invitations = with_invitation(invitations, invitation, False)
+        return self.model_copy(
+            update={
+                "meetings": trim_to_budget(self.meetings[-RECENT:]),
+                "drafts": trim_to_budget(self.drafts[-RECENT:]),
+                "approvals": approvals,
+                "exchanges": trim_to_budget(self.exchanges[-RECENT:]),
+                "invitations": invitations,
+                "corrections": trim_to_budget(self.corrections[-RECENT:]),
+            }
+        )
 
     def approval_for(self, side: Side, authority: str) -> ApprovalRecord | None:
         """The latest recorded decision of one authority."""
@@ -180,12 +267,16 @@ class PartnershipState(BaseModel):
                 return invitation
         return None
 
+    def open_invitations(self) -> list[InvitationRecord]:
+        return [i for i in self.invitations if i.accepted is None]
+
     def idle_since(self) -> datetime | None:
         """When the dormancy clock started: the last exchange, else the signing (by their
         dates under the effective clock, by when they were recorded before it)."""
         if not self.effective_clock:
             return self.last_exchange_at or self.signed_at
-        days = [exchange.date for exchange in self.exchanges]
+        # The latest exchange date over all of them (the state keeps only recent records).
+        days = [self.last_exchange_on] if self.last_exchange_on is not None else []
         days += [self.signing.date] if self.signing is not None else []
         if not days:
             return None
@@ -199,6 +290,153 @@ class PartnershipState(BaseModel):
             began = effective_instant(self.proposed_on, self.proposed_at)
             return began + self.policy.talks_deadline
         return self.proposed_at + self.policy.talks_deadline
+
+
+R = TypeVar("R", bound=BaseModel)
+
+
+def _size(record: BaseModel) -> int:
+    return len(record.__pydantic_serializer__.to_json(record))
+
+
+#: The fields a bounded state added to the earlier shape.
+COUNTS = frozenset(
+    {
+        "meeting_count",
+        "last_meeting_on",
+        "draft_count",
+        "approval_count",
+        "exchange_count",
+        "exchanges_by_field",
+        "last_exchange_on",
+        "invitation_count",
+        "correction_count",
+    }
+)
+
+#: Validation context key: fold an older state's lists into counts but keep every record.
+KEEP_ALL = "keep_all"
+
+
+def push_recent(records: list[R], record: R, keep_all: bool = False) -> list[R]:
+    """`records` with `record` appended, keeping the latest RECENT within RECENT_BYTES.
+
+    Only a large record makes the window measure itself: small ones add at most
+    RECENT * SMALL_RECORD bytes between two measures, which bounds the window anyway.
+    """
+    if keep_all:
+        return [*records, record]
+    window = [*records[-(RECENT - 1) :], record]
+    if _size(record) <= SMALL_RECORD:
+        return window
+    return trim_to_budget(window)
+
+
+def trim_to_budget(window: list[R], budget: int = RECENT_BYTES) -> list[R]:
+    """The newest records of `window` whose sizes add up to `budget` (the newest always)."""
+    kept: list[R] = []
+    total = 0
+    for record in reversed(window):
+        total += _size(record)
+        if kept and total > budget:
+            break
+        kept.append(record)
+    return kept[::-1]
+
+
+def with_invitation(
+    invitations: list[InvitationRecord], changed: InvitationRecord, keep_all: bool
+) -> list[InvitationRecord]:
+    """Every open invitation and the latest RECENT answered ones, in the order extended."""
+    others = [i for i in invitations if i.invitation_id != changed.invitation_id]
+    open_ones = [i for i in others if i.accepted is None]
+    answered = [i for i in others if i.accepted is not None]
+    if changed.accepted is None:
+        open_ones.append(changed)
+    else:
+        answered = push_recent(answered, changed, keep_all)
+    return sorted([*open_ones, *answered], key=lambda i: i.version)
+
+
+def with_approval(
+    required_approvals: list[RequiredApproval],
+    approvals: list[ApprovalRecord],
+    approval: ApprovalRecord,
+    keep_all: bool,
+) -> list[ApprovalRecord]:
+    """The latest decision per (side, authority): required authorities always kept, the
+    others only the latest RECENT."""
+    if keep_all:
+        return [*approvals, approval]
+    key = (approval.side, approval.authority.casefold())
+    kept = [a for a in approvals if (a.side, a.authority.casefold()) != key]
+    kept.append(approval)
+    required = {(r.side, r.authority.casefold()) for r in required_approvals}
+    others = [a for a in kept if (a.side, a.authority.casefold()) not in required]
+    drop = {id(a) for a in others[: max(0, len(others) - RECENT)]}
+    return [a for a in kept if id(a) not in drop]
+
+
+def _value(item: Any, name: str) -> Any:
+    return item.get(name) if isinstance(item, dict) else getattr(item, name, None)
+
+
+def _day(value: Any) -> Day | None:
+    if value is None or isinstance(value, Day):
+        return value
+    return Day.fromisoformat(str(value))
+
+
+def fold_old_lists(data: dict[str, Any], keep_all: bool = False) -> dict[str, Any]:
+    """The older state shape (every record in a list) folded into counts and windows
+    (`keep_all`: counted, every record kept)."""
+    data = dict(data)
+    meetings = list(data.get("meetings") or [])
+    drafts = list(data.get("drafts") or [])
+    approvals = list(data.get("approvals") or [])
+    exchanges = list(data.get("exchanges") or [])
+    invitations = list(data.get("invitations") or [])
+    corrections = list(data.get("corrections") or [])
+    meeting_days = [d for m in meetings if (d := _day(_value(m, "date"))) is not None]
+    exchange_days = [d for e in exchanges if (d := _day(_value(e, "date"))) is not None]
+    by_field: dict[str, int] = {}
+    for exchange in exchanges:
+        field = _value(exchange, "field")
+        name = str(getattr(field, "value", field))
+        by_field[name] = by_field.get(name, 0) + 1
+    latest: dict[tuple[str, str], Any] = {}
+    for approval in approvals:
+        side = _value(approval, "side")
+        key = (str(getattr(side, "value", side)), str(_value(approval, "authority")).casefold())
+        latest.pop(key, None)
+        latest[key] = approval
+    answered = [i for i in invitations if _value(i, "accepted") is not None]
+    recent_answers = {id(i) for i in answered[-RECENT:]}
+    counts = {
+        "meeting_count": len(meetings),
+        "last_meeting_on": max(meeting_days, default=None),
+        "draft_count": len(drafts),
+        "approval_count": len(approvals),
+        "exchange_count": len(exchanges),
+        "exchanges_by_field": by_field,
+        "last_exchange_on": max(exchange_days, default=None),
+        "invitation_count": len(invitations),
+        "correction_count": len(corrections),
+    }
+    data.update(counts)
+    if keep_all:
+        return data
+    data.update(
+        meetings=meetings[-RECENT:],
+        drafts=drafts[-RECENT:],
+        approvals=list(latest.values()),
+        exchanges=exchanges[-RECENT:],
+        invitations=[
+            i for i in invitations if _value(i, "accepted") is None or id(i) in recent_answers
+        ],
+        corrections=corrections[-RECENT:],
+    )
+    return data
 
 
 class CommandOutcome(BaseModel):
@@ -231,19 +469,28 @@ class Status(BaseModel):
     required_approvals: list[RequiredApproval]
     missing_approvals: list[RequiredApproval]
     policy: Policy
-    meetings: list[MeetingRecord]
-    drafts: list[DraftRecord]
-    approvals: list[ApprovalRecord]
+    meetings: list[MeetingRecord] = Field(description="The latest meetings (at most RECENT)")
+    meeting_count: int = 0
+    last_meeting_on: Day | None = None
+    drafts: list[DraftRecord] = Field(description="The latest drafts (at most RECENT)")
+    draft_count: int = 0
+    approvals: list[ApprovalRecord] = Field(description="The latest decision of each authority")
+    approval_count: int = 0
     signed_on: Day | None
     signing: SigningRecord | None
     exchanges: dict[str, int]
     exchange_count: int
+    recent_exchanges: list[ExchangeRecord] = []
     last_exchange_on: Day | None
-    invitations: list[InvitationRecord]
+    invitations: list[InvitationRecord] = Field(
+        description="Open invitations and the latest answered ones"
+    )
+    invitation_count: int = 0
     open_invitations: list[InvitationRecord]
     expires_on: datetime | None
     talks_deadline: datetime | None
-    corrections: list[CorrectionRecord]
+    corrections: list[CorrectionRecord] = Field(description="The latest corrections")
+    correction_count: int = 0
     rejected: list[RejectedCommand]
     closing_reason: str | None
     version: int
@@ -252,10 +499,6 @@ class Status(BaseModel):
 
 def to_status(state: PartnershipState, outcome: CommandOutcome | None = None) -> Status:
     """Render the public view; counts instead of long lists where the contract says so."""
-    by_field: dict[str, int] = {}
-    for exchange in state.exchanges:
-        by_field[exchange.field.value] = by_field.get(exchange.field.value, 0) + 1
-    last_exchange = max((e.date for e in state.exchanges), default=None)
     return Status(
         partnership_id=state.partnership_id,
         stage=state.stage,
@@ -272,18 +515,25 @@ def to_status(state: PartnershipState, outcome: CommandOutcome | None = None) ->
         missing_approvals=state.missing_approvals(),
         policy=state.policy,
         meetings=state.meetings,
+        meeting_count=state.meeting_count,
+        last_meeting_on=state.last_meeting_on,
         drafts=state.drafts,
+        draft_count=state.draft_count,
         approvals=state.approvals,
+        approval_count=state.approval_count,
         signed_on=state.signing.date if state.signing else None,
         signing=state.signing,
-        exchanges=by_field,
-        exchange_count=len(state.exchanges),
-        last_exchange_on=last_exchange,
+        exchanges=dict(state.exchanges_by_field),
+        exchange_count=state.exchange_count,
+        recent_exchanges=state.exchanges,
+        last_exchange_on=state.last_exchange_on,
         invitations=state.invitations,
-        open_invitations=[i for i in state.invitations if i.accepted is None],
+        invitation_count=state.invitation_count,
+        open_invitations=state.open_invitations(),
         expires_on=state.expires_at,
         talks_deadline=state.talks_deadline_at(),
         corrections=state.corrections,
+        correction_count=state.correction_count,
         rejected=state.rejected,
         closing_reason=state.closing_reason,
         version=state.version,

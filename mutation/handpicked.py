@@ -57,9 +57,9 @@ MUTATIONS = [
     ),
     Mutation(
         name="carried-ids",
-        file="workflows/partnership.py",
-        old="        return dict(reversed(kept))",
-        new="        return {}",
+        file="workflows/requests.py",
+        old="        return outcomes, fingerprints",
+        new="        return {}, {}",
         tests=(
             "tests/workflows/test_handover.py::test_a_resent_update_after_a_handover_is_answered_once",
             "tests/workflows/test_handover.py::test_a_resent_signal_after_a_handover_is_applied_once",
@@ -114,9 +114,9 @@ MUTATIONS = [
         file="workflows/partnership.py",
         old="""        if self._input_error is not None:
             return
-        record = c.RecordRejectedSignal(""",
+        record = RecordRejectedSignal(""",
         new="""        return
-        record = c.RecordRejectedSignal(""",
+        record = RecordRejectedSignal(""",
         tests=(
             "tests/workflows/test_refusals.py::test_refused_signal_is_listed_and_the_workflow_goes_on",
         ),

@@ -20,6 +20,7 @@ Exit 0 when no mutant survives that is not listed as equivalent in mutation/equi
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -39,6 +40,7 @@ DOMAIN_TESTS = [
     "tests/domain/test_evolve.py",
     "tests/domain/test_parse.py",
     "tests/domain/test_decider_details.py",
+    "tests/domain/test_summaries.py",
 ]
 #: The pure modules and the fast tests that exercise them (no Temporal, no server).
 MODULES: dict[str, list[str]] = {
@@ -49,10 +51,14 @@ MODULES: dict[str, list[str]] = {
     "domain/parsing.py": DOMAIN_TESTS,
     "domain/state.py": DOMAIN_TESTS,
     "domain/values.py": DOMAIN_TESTS,
+    "domain/limits.py": ["tests/domain/test_limits.py", "tests/runtime/test_guard.py"],
+    "runtime/guard.py": ["tests/runtime/test_guard.py"],
 }
 #: Copied beside the mutated packages so the tests import as usual.
 COPY = [
     "domain",
+    "tlog",
+    "runtime",
     "audit",
     "amity",
     "activities",
@@ -63,6 +69,11 @@ COPY = [
     "schemas",
     "pyproject.toml",
 ]
+#: Decorators that only register the function and return it unchanged (domain/registry.py).
+#: mutmut skips every decorated function, so in the copy they are applied after the `def`
+#: instead (`f = command(...)(f)`): the same registration, in the same order, of a
+#: function mutmut now mutates.
+REGISTERING = {"command", "evolves"}
 EQUIVALENT = Path(__file__).resolve().parent / "equivalent.txt"
 #: A mutant whose tests fail, or never finish (an endless loop), was caught.
 DETECTED = {"killed", "timeout"}
@@ -81,6 +92,30 @@ def equivalent_names() -> set[str]:
     return names
 
 
+def undecorate(path: Path) -> None:
+    """Rewrite the registering decorators of `path`'s top-level functions as calls after them."""
+    source = path.read_text()
+    lines = source.splitlines(keepends=True)
+    edits: list[tuple[int, int, str]] = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
+            continue
+        if not all(
+            isinstance(d, ast.Call) and isinstance(d.func, ast.Name) and d.func.id in REGISTERING
+            for d in node.decorator_list
+        ):
+            continue
+        first = min(d.lineno for d in node.decorator_list) - 1
+        wrapped = node.name
+        for decorator in reversed(node.decorator_list):
+            wrapped = f"{ast.get_source_segment(source, decorator)}({wrapped})"
+        body = lines[node.lineno - 1 : node.end_lineno]
+        edits.append((first, node.end_lineno or node.lineno, "".join(body) + f"\n{wrapped}\n"))
+    for start, end, text in reversed(edits):
+        lines[start:end] = [text]
+    path.write_text("".join(lines))
+
+
 def prepare(modules: list[str]) -> None:
     shutil.rmtree(WORKSPACE, ignore_errors=True)
     WORKSPACE.mkdir(parents=True)
@@ -91,6 +126,10 @@ def prepare(modules: list[str]) -> None:
             shutil.copytree(source, WORKSPACE / name, ignore=ignore)
         else:
             shutil.copy2(source, WORKSPACE / name)
+    for module in modules:
+        for path in sorted(WORKSPACE.glob(module)):
+            if path.suffix == ".py":
+                undecorate(path)
     tests = sorted({t for m in modules for t in MODULES[m]})
     packages = sorted({m.split("/")[0] for m in modules})
     others = [n for n in COPY if n not in packages and n not in {"tests", "pyproject.toml"}]
@@ -127,11 +166,16 @@ def module_of(name: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global WORKSPACE
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help=f"some of: {', '.join(MODULES)}")
     parser.add_argument("--survivors", action="store_true", help="print each survivor's diff")
     parser.add_argument("--max-children", default="2", help="parallel test processes")
+    parser.add_argument(
+        "--workspace", type=Path, default=WORKSPACE, help="where the copy is made (one per run)"
+    )
     args = parser.parse_args(argv)
+    WORKSPACE = args.workspace.resolve()
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
         print(f"unknown module {unknown[0]}; choose from {', '.join(MODULES)}", file=sys.stderr)

@@ -36,11 +36,13 @@ from eventsourcing.utils import get_topic
 from pydantic import SecretStr
 
 from domain.aggregate import Partnership, PartnershipEvent, PartnershipSnapshot
+from domain.corrections import CORRECTABLE
 from domain.decider import evolve
 from domain.errors import IllegalEvent
 from domain.events import AnyEvent
 from domain.forgetting import replace_names
 from domain.identity import aggregate_id
+from domain.slices.correct import Corrected, CorrectionTarget, find_correctable
 from domain.state import PartnershipState
 from store.digest_key import DigestKeyError, digest_key
 from store.group_commit import GroupCommit
@@ -331,6 +333,53 @@ class PartnershipStore(Application[UUID]):
         version = self.version_at(partnership_id, moment)
         return None if version is None else self.state(partnership_id, version)
 
+    def correction_target(self, partnership_id: str, version: int) -> CorrectionTarget | None:
+        """The event at `version` as it reads now (every correction of it applied), for a
+        correction whose target the working state no longer keeps; None if there is none."""
+        found = self.history(partnership_id, gt=version - 1, lte=version)
+        if not found:
+            return None
+        event = found[0].event
+        if event.type not in CORRECTABLE:
+            return CorrectionTarget(version=version, event_type=event.type)
+        names = set(CORRECTABLE[event.type])
+        values = {k: v for k, v in event.model_dump(mode="json").items() if k in names}
+        for later in self._corrections_of(partnership_id, version):
+            values.update(later.correction)
+        return CorrectionTarget(
+            version=version, event_type=event.type, target_type=event.type, values=values
+        )
+
+    def _corrections_of(self, partnership_id: str, version: int) -> list[Corrected]:
+        """The corrections of the event at `version`, in order. Only events that may be
+        corrections are decoded (a plain stored record names its type in clear)."""
+        plain = self.mapper.cipher is None and self.mapper.compressor is None
+        found: list[Corrected] = []
+        for stored in self.recorder.select_events(aggregate_id(partnership_id), gt=version):
+            if plain and b'"type":"corrected"' not in stored.state:
+                continue
+            event = cast(PartnershipEvent, self.mapper.to_domain_event(stored)).event
+            if isinstance(event, Corrected) and event.target_version == version:
+                found.append(event)
+        return found
+
+    def _check_correction(
+        self, partnership_id: str, state: PartnershipState | None, event: Corrected
+    ) -> None:
+        """A correction of a record the state no longer keeps is checked against the
+        stored event itself: it must exist in this life and be of the type corrected."""
+        if state is None or find_correctable(state, event.target_version) is not None:
+            return  # the state holds it (or there is no state): evolve checks it
+        if event.target_version <= state.proposed_version:
+            return  # an earlier life: evolve refuses it
+        target = self.correction_target(partnership_id, event.target_version)
+        if target is None or target.target_type != event.target_type:
+            found = target.event_type if target else "nothing"
+            raise IllegalEvent(
+                f"correction of version {event.target_version} as {event.target_type},"
+                f" but the store holds {found} there"
+            )
+
     # -- writing -----------------------------------------------------------------------
 
     def append(
@@ -375,6 +424,8 @@ class PartnershipStore(Application[UUID]):
         snapshots: list[PartnershipSnapshot] = []
         for offset, event in enumerate(events, start=1):
             version = current_version + offset
+            if isinstance(event, Corrected):
+                self._check_correction(partnership_id, state, event)
             state = evolve(state, event, version)  # raises IllegalEvent
             if version % self.snapshot_interval == 0:
                 snapshots.append(

@@ -4,7 +4,7 @@ lets several workers start at once on a new database."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, cast
 from uuid import UUID
 
@@ -77,7 +77,11 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             # statement as prepared ("prepared statement ... does not exist" later on).
             threshold, conn.prepare_threshold = conn.prepare_threshold, None
             try:
-                with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+                # A command alone is not pipelined: a pipeline reports a failed insert either as
+                # itself or as "pipeline aborted" on a later statement, and a caller alone
+                # (including each one retried after its batch failed) must get its own error.
+                pipelining = conn.pipeline() if len(commands) > 1 else nullcontext()
+                with pipelining as pipeline, conn.transaction(), conn.cursor() as curs:
                     try:
                         for statement in self.lock_table_statements:
                             curs.execute(statement, prepare=False)
@@ -91,7 +95,8 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                                 curs.executemany(
                                     self.insert_time_statement, [self._id_row(t) for t in times]
                                 )
-                        pipeline.sync()
+                        if pipeline is not None:
+                            pipeline.sync()
                     except Exception as error:  # noqa: BLE001 - raised once the pipeline is closed
                         failed = error
             finally:

@@ -12,6 +12,7 @@ for them; every other test uses SQLite only.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -87,6 +88,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "both_stores: run this test on SQLite and on PostgreSQL (store_url)"
     )
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # An xdist worker starts with COLUMNS=80 and LINES=24 in its environment: the CLI's
+        # rich consoles, created when amity is imported, would then keep 80 columns for good
+        # and ignore the COLUMNS a test's CliRunner sets. Without them a worker behaves as a
+        # single pytest process does.
+        for name in ("COLUMNS", "LINES"):
+            os.environ.pop(name, None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -25,7 +25,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.messages import RecordRequest, RecordResult
+    from activities.messages import RecordRequest, RecordResult, TargetRequest
     from activities.reminders import Reminder, ReminderActivities
     from activities.store import StoreActivities
     from domain.catalogue import USER_COMMANDS, user_commands
@@ -37,12 +37,14 @@ with workflow.unsafe.imports_passed_through():
     from domain.messages import Command
     from domain.parsing import InvalidInput, parse_command, parse_proposal
     from domain.registry import Rejection
+    from domain.slices.correct import Correct, CorrectionTarget, needs_stored_target
     from domain.slices.propose import Proposal, decide_proposal, refuse_proposal
     from domain.slices.record_rejected_signal import RecordRejectedSignal
-    from domain.state import CommandOutcome, PartnershipState, Status, to_status
+    from domain.state import KEEP_ALL, CommandOutcome, PartnershipState, Status, to_status
     from workflows.command_handlers import with_command_handlers
     from workflows.handover import HandoverGate
     from workflows.patches import (
+        BOUNDED_STATE,
         FORGET_HANDS_OVER,
         HANDOVER_GATE,
         PRINTABLE_TEXT,
@@ -101,6 +103,7 @@ class PartnershipWorkflow:
         self._unprintable_proposal: str | None = None
         self._proposal: Proposal | None = None
         self._state: PartnershipState | None = None
+        self._keep_all = False
         self._applied = AppliedRequests()
         self._runs = 1
         self._commands_this_run = 0
@@ -120,7 +123,8 @@ class PartnershipWorkflow:
         try:
             data = decode(input)
             if isinstance(data, dict) and "carried" in data:
-                previous_run = Carried.model_validate(data)
+                # Every record kept until the run knows whether it keeps them (`run`).
+                previous_run = Carried.model_validate(data, context={KEEP_ALL: True})
                 self._state = previous_run.carried
                 self._applied = AppliedRequests(previous_run.applied, previous_run.fingerprints)
                 self._carried_signals = list(previous_run.pending_signals)
@@ -142,6 +146,7 @@ class PartnershipWorkflow:
 
     @workflow.run
     async def run(self, input: RawValue = NOTHING) -> Status:
+        self._choose_state_shape()
         self._refuse_a_bad_start()
         if self._proposal is not None:
             await self._record_proposal(self._proposal)
@@ -168,6 +173,17 @@ class PartnershipWorkflow:
         self._timer.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return to_status(self._current)
+
+    def _choose_state_shape(self) -> None:
+        """A new run keeps a bounded state; a run from before, replayed, keeps every record
+        (its decisions, the state-size refusal among them, depended on them)."""
+        self._keep_all = not BOUNDED_STATE.new_code()
+        if self._state is not None:
+            self._state = self._hold(self._state if self._keep_all else self._state.bounded())
+
+    def _hold(self, state: PartnershipState) -> PartnershipState:
+        """`state` in this run's shape (every record kept only in a run from before)."""
+        return state.keeping_all() if self._keep_all else state
 
     def _refuse_a_bad_start(self) -> None:
         """A proposal that does not validate fails the workflow at once, with its reason."""
@@ -238,8 +254,8 @@ class PartnershipWorkflow:
                 f"cannot start {info.workflow_id}: {cause}", type="StoreRefused", non_retryable=True
             ) from None
         stored = result.events or events  # the store's copy drops forgotten persons
-        self._state = self._without_forgotten(
-            evolve(None, stored[0], result.version - len(events) + 1)
+        self._state = self._hold(
+            self._without_forgotten(evolve(None, stored[0], result.version - len(events) + 1))
         )
         self._applied.remember(
             CommandOutcome(command="propose", request_id=request_id, version=result.version)
@@ -321,6 +337,8 @@ class PartnershipWorkflow:
                     raise ApplicationError(reused, type="RequestIdReused", non_retryable=True)
                 return earlier.model_copy(update={"duplicate": True})
             state = self._current
+            if isinstance(command, Correct) and needs_stored_target(state, command):
+                command = await self._with_stored_target(command)
             decision = decide(state, command, workflow.now())
             if isinstance(decision, Rejection):
                 raise ApplicationError(decision.reason, type="CommandRejected", non_retryable=True)
@@ -336,7 +354,7 @@ class PartnershipWorkflow:
             # The store's copy drops forgotten persons: fold what it stored.
             folded = fold(result.events or decision, state)
             assert folded is not None
-            self._state = self._without_forgotten(folded)
+            self._state = self._hold(self._without_forgotten(folded))
             self._last_events = decision
             if self._state_bytes is not None:
                 self._state_bytes += growth
@@ -357,19 +375,32 @@ class PartnershipWorkflow:
             self._publish()
             return outcome
 
+    async def _with_stored_target(self, command: Correct) -> Correct:
+        """A correction of a record the state no longer keeps: its target as the event
+        store holds it, read before deciding (the decision stays pure)."""
+        version = command.target_version
+        found = await workflow.execute_activity_method(
+            StoreActivities.correction_target,
+            TargetRequest(partnership_id=workflow.info().workflow_id, version=version),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+            summary=f"read version {version}",
+        )
+        return command.with_target(found or CorrectionTarget(version=version, event_type="none"))
+
     def _over_budget(self, command: Command, events: Sequence[AnyEvent], growth: int) -> str | None:
         """Why applying `events` would make the state too large to carry, or None. Cheap:
         a running upper bound, measured exactly only when the bound passes the budget."""
         if isinstance(command, RecordRejectedSignal):
             return None  # bounded list; refusing it would lose the refusal
         if self._state_bytes is None:
-            self._state_bytes = len(self._current.model_dump_json())
+            self._state_bytes = self._current.size()
         if self._state_bytes + growth <= MAX_STATE_BYTES:
             return None
         state = fold(events, self._current)
         assert state is not None
-        exact = len(state.model_dump_json())
-        self._state_bytes = len(self._current.model_dump_json())
+        exact = state.size()
+        self._state_bytes = self._current.size()
         return state_too_large(command.name, exact)
 
     async def _apply_engine(self, command: Command) -> None:
@@ -441,6 +472,8 @@ class PartnershipWorkflow:
             if reused is not None:
                 raise ApplicationError(reused, type="RequestIdReused")
             return  # a repeat: the handler answers with the earlier outcome
+        if isinstance(command, Correct) and needs_stored_target(self._current, command):
+            return  # its target is read from the store first: the handler decides
         decision = decide(self._current, command, workflow.now())
         if isinstance(decision, Rejection):
             raise ApplicationError(decision.reason, type="CommandRejected")
@@ -536,7 +569,7 @@ class PartnershipWorkflow:
         if FORGET_HANDS_OVER.new_code():
             self._hand_over_now = True
         if self._state is not None:
-            self._state = self._without_forgotten(self._state)
+            self._state = self._hold(self._without_forgotten(self._state))
         for pending in [*self._gate.waiting, *self._carried_signals]:
             pending.data = replace_names(pending.data, mark.matches)  # in place: tracked by id
 

@@ -82,6 +82,15 @@ FORGET_HANDS_OVER = Patch(
     " history was told to forget without it; not removed: v5-forget holds its marker.",
 )
 
+BOUNDED_STATE = Patch(
+    "bounded-state",
+    PatchStage.PATCHED,
+    "A run keeps counts and recent records instead of every record (domain/state.py), so it"
+    " never refuses a command for its size, and a correction of an older record reads its"
+    " target from the event store first (the correction_target activity). Asked once as a"
+    " run starts. Not deprecated: runs from before keep every record to replay as they ran"
+    " (v4-limits refused a command for the size of the state it held).",
+)
 REQUEST_FINGERPRINTS = Patch(
     "request-fingerprints",
     PatchStage.PATCHED,
@@ -97,5 +106,6 @@ PATCHES: tuple[Patch, ...] = (
     PRINTABLE_TEXT,
     STATE_BUDGET,
     FORGET_HANDS_OVER,
+    BOUNDED_STATE,
     REQUEST_FINGERPRINTS,
 )

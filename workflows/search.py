@@ -46,7 +46,7 @@ def search_key(state: PartnershipState) -> tuple[str, ...]:
 
 def summary(state: PartnershipState) -> str:
     """One line for the UI: `Mianyang (CN) ↔ Cupertino (US) · friendly relations · in talks`."""
-    exchanges = len(state.exchanges)
+    exchanges = state.exchange_count
     parts = [
         f"{state.initiator.name} ({state.initiator.country}) ↔"
         f" {state.partner.name} ({state.partner.country})",

@@ -9,7 +9,7 @@ from domain.errors import IllegalEvent
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import TALKING
-from domain.state import PartnershipState
+from domain.state import PartnershipState, with_invitation
 from domain.values import LongText, Token
 
 
@@ -38,6 +38,9 @@ def answer_invitation(
     state: PartnershipState, cmd: AnswerInvitation, now: datetime
 ) -> EventsOrRejection:
     invitation = state.invitation(cmd.invitation_id)
+    if invitation is None and _extended(state, cmd.invitation_id):
+        # Answered long ago: the state keeps only the latest answered invitations.
+        return Rejection(f"invitation {cmd.invitation_id} was already answered")
     if invitation is None:
         known = ", ".join(i.invitation_id for i in state.invitations) or "none"
         return Rejection(f"unknown invitation_id {cmd.invitation_id!r} (known: {known})")
@@ -51,6 +54,12 @@ def answer_invitation(
     ]
 
 
+def _extended(state: PartnershipState, invitation_id: str) -> bool:
+    """Whether `invitation_id` names one of the invitations extended (inv-1..inv-N)."""
+    number = invitation_id.removeprefix("inv-")
+    return number.isdigit() and 1 <= int(number) <= state.invitation_count
+
+
 @evolves(InvitationAnswered, TALKING)
 def invitation_answered(
     state: PartnershipState, event: InvitationAnswered, version: int
@@ -58,11 +67,5 @@ def invitation_answered(
     found = state.invitation(event.invitation_id)
     if found is None or found.accepted is not None:
         raise IllegalEvent(f"answer to unknown or answered {event.invitation_id}")
-    return {
-        "invitations": [
-            i.model_copy(update={"accepted": event.accepted, "note": event.note})
-            if i.invitation_id == event.invitation_id
-            else i
-            for i in state.invitations
-        ]
-    }
+    answered = found.model_copy(update={"accepted": event.accepted, "note": event.note})
+    return {"invitations": with_invitation(state.invitations, answered, state.keeps_all)}

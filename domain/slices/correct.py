@@ -2,6 +2,12 @@
 
 What may be corrected in which event, and how each value is validated, is in
 `domain/corrections.py`; this slice finds the target, checks the patch and applies it.
+
+The state keeps only recent records (domain/state.py), so an older target is read from
+the event store (`CorrectionTarget`, given to the command by the workflow, which asks the
+store in an activity; the store checks its own copy again when it appends). Such a
+correction carries `before`: the corrected values the state counts by (an exchange's field
+and date), so the counts follow it without the record.
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from domain.clock import effective_instant, future
 from domain.corrections import CORRECTABLE, correction_model
@@ -18,8 +24,21 @@ from domain.errors import IllegalEvent, one_line
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import NON_TERMINAL
-from domain.state import CorrectionRecord, PartnershipState
+from domain.state import CorrectionRecord, PartnershipState, push_recent
 from domain.values import Policy, RequiredText
+
+
+class CorrectionTarget(BaseModel):
+    """An earlier event as the event store holds it, for a correction of a record the state
+    no longer keeps: its type, and its correctable fields' values with every correction
+    made since applied (JSON). `target_type` is None when that event cannot be corrected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int
+    event_type: str
+    target_type: str | None = None
+    values: dict[str, Any] = {}
 
 
 class Correct(Command):
@@ -31,6 +50,15 @@ class Correct(Command):
     reason: RequiredText
     correction: dict[str, Any] = Field(min_length=1)
 
+    #: The target read from the event store (never from the sender: a private attribute).
+    _stored_target: CorrectionTarget | None = PrivateAttr(default=None)
+
+    def with_target(self, target: CorrectionTarget) -> Correct:
+        """This command with its target as the event store holds it."""
+        copy = self.model_copy()
+        copy._stored_target = target
+        return copy
+
 
 class Corrected(Event):
     type: Literal["corrected"] = "corrected"
@@ -38,11 +66,20 @@ class Corrected(Event):
     target_type: str
     reason: str
     correction: dict[str, Any]
+    #: The corrected values the state counts by, as they were, for a target outside the
+    #: state's recent records (None when the state held the target).
+    before: dict[str, Any] | None = None
 
     def summary(self) -> str:
         target = f"version {self.target_version} ({self.target_type})"
         return f"correction of {target}: {', '.join(self.correction)} — {self.reason}"
 
+
+#: The fields of a record the state counts by (domain/state.py), per target type.
+COUNTED: dict[str, tuple[str, ...]] = {
+    "exchange_recorded": ("field", "date"),
+    "meeting_recorded": ("date",),
+}
 
 #: The state's list of records each correctable event type adds to (the proposal and the
 #: signing, one each, are found apart).
@@ -68,16 +105,42 @@ def find_correctable(state: PartnershipState, version: int) -> tuple[str, Any] |
     return None
 
 
+def needs_stored_target(state: PartnershipState, cmd: Correct) -> bool:
+    """Whether the target is an earlier event of this life that the state no longer keeps
+    (so it must be read from the event store before deciding)."""
+    version = cmd.target_version
+    return (
+        state.proposed_version < version <= state.version
+        and find_correctable(state, version) is None
+    )
+
+
+def _not_correctable(state: PartnershipState, version: int) -> Rejection:
+    return Rejection(
+        f"target_version {version} is not a correctable event"
+        f" (the proposal, meetings, drafts, approvals, the signing, exchanges"
+        f" and invitations can be corrected; current version is {state.version})"
+    )
+
+
 @command(Correct, NON_TERMINAL)
 def correct(state: PartnershipState, cmd: Correct, now: datetime) -> EventsOrRejection:
+    before: dict[str, Any] | None = None
     target = find_correctable(state, cmd.target_version)
-    if target is None:
-        return Rejection(
-            f"target_version {cmd.target_version} is not a correctable event"
-            f" (the proposal, meetings, drafts, approvals, the signing, exchanges"
-            f" and invitations can be corrected; current version is {state.version})"
-        )
-    target_type, _ = target
+    if target is not None:
+        target_type = target[0]
+    else:
+        stored = cmd._stored_target  # set by with_target, never by senders
+        if (
+            stored is None
+            or stored.version != cmd.target_version
+            or stored.target_type is None
+            or not needs_stored_target(state, cmd)
+        ):
+            return _not_correctable(state, cmd.target_version)
+        target_type = stored.target_type
+        counted = COUNTED.get(target_type, ())
+        before = {k: stored.values.get(k) for k in counted if k in cmd.correction}
     model = correction_model(target_type)
     try:
         patch = model.model_validate(cmd.correction)
@@ -107,6 +170,7 @@ def correct(state: PartnershipState, cmd: Correct, now: datetime) -> EventsOrRej
             target_type=target_type,
             reason=cmd.reason,
             correction=values,
+            before=before,
         )
     ]
 
@@ -135,9 +199,87 @@ def _apply_correction(state: PartnershipState, event: Corrected) -> dict[str, An
         signing = _replace([state.signing], v, patch.model_dump(include=set(values)))[0]
         return {"signing": signing, **_moved_term(state, signing.date)}
     attribute = RECORDS[event.target_type]
-    return {
-        attribute: _replace(getattr(state, attribute), v, patch.model_dump(include=set(values)))
-    }
+    records = getattr(state, attribute)
+    old = next((r for r in records if r.version == v), None)
+    changes: dict[str, Any] = {}
+    if old is not None:
+        changes[attribute] = _replace(records, v, patch.model_dump(include=set(values)))
+    before = (
+        {k: getattr(old, k) for k in COUNTED.get(event.target_type, ())}
+        if old is not None
+        else _parsed_before(event)
+    )
+    changes.update(_recounted(state, event.target_type, before, values, changes.get(attribute)))
+    return changes
+
+
+def _parsed_before(event: Corrected) -> dict[str, Any]:
+    """The counted values a correction of a record outside the state carried, parsed."""
+    if not event.before:
+        return {}
+    model = correction_model(event.target_type)
+    known = {k: v for k, v in event.before.items() if v is not None and k in model.model_fields}
+    try:
+        patch = model.model_validate(known)
+    except ValidationError:
+        return {}
+    return {k: getattr(patch, k) for k in known}
+
+
+def _recounted(
+    state: PartnershipState,
+    target_type: str,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    window: list[Any] | None,
+) -> dict[str, Any]:
+    """The counts and latest dates after a correction of a counted field."""
+    changes: dict[str, Any] = {}
+    if target_type == "exchange_recorded":
+        old_field, new_field = before.get("field"), after.get("field")
+        if old_field is not None and new_field is not None and old_field != new_field:
+            by_field = dict(state.exchanges_by_field)
+            by_field[old_field.value] = by_field.get(old_field.value, 0) - 1
+            if by_field[old_field.value] <= 0:
+                del by_field[old_field.value]
+            by_field[new_field.value] = by_field.get(new_field.value, 0) + 1
+            changes["exchanges_by_field"] = by_field
+        latest = _latest_day(state.last_exchange_on, before.get("date"), after.get("date"), window)
+        if latest != state.last_exchange_on:
+            changes["last_exchange_on"] = latest
+    if target_type == "meeting_recorded":
+        latest = _latest_day(state.last_meeting_on, before.get("date"), after.get("date"), window)
+        if latest != state.last_meeting_on:
+            changes["last_meeting_on"] = latest
+    return changes
+
+
+def _latest_day(current: Any, old: Any, new: Any, window: list[Any] | None) -> Any:
+    """The latest date after one record's date moved from `old` to `new`. When the latest
+    one moved earlier, the latest of the records the state still keeps (the recent ones:
+    where the latest date is, unless an old record was dated later than every recent one)."""
+    if new is None or current is None:
+        return current
+    if new >= current:
+        return new
+    if old is not None and old == current and window is not None:
+        return max((r.date for r in window), default=new)
+    if old is not None and old == current:
+        return new
+    return current
+
+
+def some_dropped(state: PartnershipState, target_type: str) -> bool:
+    """Whether the state let go of some records of this kind (so a target it does not
+    hold may still be one of them)."""
+    kept = {
+        "meeting_recorded": (state.meeting_count, len(state.meetings)),
+        "memorandum_drafted": (state.draft_count, len(state.drafts)),
+        "approval_recorded": (state.approval_count, len(state.approvals)),
+        "exchange_recorded": (state.exchange_count, len(state.exchanges)),
+        "invitation_extended": (state.invitation_count, len(state.invitations)),
+    }.get(target_type)
+    return kept is not None and kept[0] > kept[1]
 
 
 def _moved_term(state: PartnershipState, signed: Day) -> dict[str, Any]:
@@ -161,8 +303,14 @@ def _moved_term(state: PartnershipState, signed: Day) -> dict[str, Any]:
 def corrected(state: PartnershipState, event: Corrected, version: int) -> dict[str, Any]:
     target = find_correctable(state, event.target_version)
     if target is None:
-        raise IllegalEvent(f"correction of unknown version {event.target_version}")
-    if target[0] != event.target_type:
+        # Not a record the state keeps: an earlier event of this life is accepted as the
+        # store found it when it appended this one (store/application.py checks the type).
+        if not (
+            state.proposed_version < event.target_version < version
+            and some_dropped(state, event.target_type)
+        ):
+            raise IllegalEvent(f"correction of unknown version {event.target_version}")
+    elif target[0] != event.target_type:
         raise IllegalEvent(
             f"correction of version {event.target_version} as {event.target_type},"
             f" but it is {target[0]}"
@@ -174,4 +322,8 @@ def corrected(state: PartnershipState, event: Corrected, version: int) -> dict[s
         reason=event.reason,
         correction=event.correction,
     )
-    return {**_apply_correction(state, event), "corrections": [*state.corrections, record]}
+    return {
+        **_apply_correction(state, event),
+        "corrections": push_recent(state.corrections, record, state.keeps_all),
+        "correction_count": state.correction_count + 1,
+    }

@@ -13,7 +13,7 @@ from domain.clock import future
 from domain.errors import IllegalEvent
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
-from domain.state import DraftRecord, PartnershipState, carried_over
+from domain.state import DraftRecord, PartnershipState, carried_over, push_recent
 from domain.values import (
     DocumentText,
     EventDate,
@@ -81,7 +81,7 @@ def draft_memorandum(
     return [
         MemorandumDrafted(
             at=now,
-            draft_version=len(state.drafts) + 1,
+            draft_version=state.draft_count + 1,
             title=cmd.title,
             languages=cmd.languages,
             text_sha256=digest,
@@ -96,9 +96,12 @@ def draft_memorandum(
 def memorandum_drafted(
     state: PartnershipState, event: MemorandumDrafted, version: int
 ) -> dict[str, Any]:
-    if event.draft_version != len(state.drafts) + 1:
+    if event.draft_version != state.draft_count + 1:
         raise IllegalEvent(
-            f"draft_version {event.draft_version} out of sequence (next is {len(state.drafts) + 1})"
+            f"draft_version {event.draft_version} out of sequence (next is {state.draft_count + 1})"
         )
     draft = DraftRecord(version=version, **carried_over(event, "text"))
-    return {"drafts": [*state.drafts, draft]}
+    return {
+        "drafts": push_recent(state.drafts, draft, state.keeps_all),
+        "draft_count": event.draft_version,
+    }

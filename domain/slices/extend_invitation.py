@@ -10,9 +10,15 @@ from pydantic import field_validator, model_validator
 
 from domain.errors import IllegalEvent
 from domain.messages import Command, Event
-from domain.registry import EventsOrRejection, command, evolves
+from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import TALKING
-from domain.state import InvitationRecord, PartnershipState, carried_over
+from domain.state import (
+    MAX_OPEN_INVITATIONS,
+    InvitationRecord,
+    PartnershipState,
+    carried_over,
+    with_invitation,
+)
 from domain.values import EventDate, RequiredText, Side, check_date
 
 
@@ -54,10 +60,12 @@ class InvitationExtended(Event):
 def extend_invitation(
     state: PartnershipState, cmd: ExtendInvitation, now: datetime
 ) -> EventsOrRejection:
+    if not state.keeps_all and len(state.open_invitations()) >= MAX_OPEN_INVITATIONS:
+        return Rejection(f"{MAX_OPEN_INVITATIONS} invitations are open already: answer some first")
     return [
         InvitationExtended(
             at=now,
-            invitation_id=f"inv-{len(state.invitations) + 1}",
+            invitation_id=f"inv-{state.invitation_count + 1}",
             event=cmd.event,
             date=cmd.date,
             from_side=cmd.from_side,
@@ -73,4 +81,7 @@ def invitation_extended(
     if state.invitation(event.invitation_id) is not None:
         raise IllegalEvent(f"invitation {event.invitation_id} extended twice")
     invitation = InvitationRecord(version=version, **carried_over(event))
-    return {"invitations": [*state.invitations, invitation]}
+    return {
+        "invitations": with_invitation(state.invitations, invitation, state.keeps_all),
+        "invitation_count": state.invitation_count + 1,
+    }

@@ -12,7 +12,7 @@ from domain.clock import future
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import BEFORE_SIGNING
-from domain.state import ApprovalRecord, PartnershipState, carried_over
+from domain.state import ApprovalRecord, PartnershipState, carried_over, with_approval
 from domain.values import Decision, EventDate, RequiredText, ShortText, Side, Stage, check_date
 
 
@@ -92,7 +92,8 @@ def approval_recorded(
     state: PartnershipState, event: ApprovalRecorded, version: int
 ) -> dict[str, Any]:
     approval = ApprovalRecord(version=version, **carried_over(event))
-    return {"approvals": [*state.approvals, approval]}
+    approvals = with_approval(state.required_approvals, state.approvals, approval, state.keeps_all)
+    return {"approvals": approvals, "approval_count": state.approval_count + 1}
 
 
 @evolves(ProposalRejected, BEFORE_SIGNING, leads_to=Stage.REJECTED)

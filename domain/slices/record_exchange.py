@@ -12,7 +12,7 @@ from domain.clock import future
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import ACTIVE_STAGES
-from domain.state import ExchangeRecord, PartnershipState, carried_over
+from domain.state import ExchangeRecord, PartnershipState, carried_over, push_recent
 from domain.values import (
     MAX_ITEMS,
     EventDate,
@@ -96,4 +96,13 @@ def exchange_recorded(
     state: PartnershipState, event: ExchangeRecorded, version: int
 ) -> dict[str, Any]:
     exchange = ExchangeRecord(version=version, **carried_over(event))
-    return {"exchanges": [*state.exchanges, exchange], "last_exchange_at": event.at}
+    by_field = dict(state.exchanges_by_field)
+    by_field[event.field.value] = by_field.get(event.field.value, 0) + 1
+    last = state.last_exchange_on
+    return {
+        "exchanges": push_recent(state.exchanges, exchange, state.keeps_all),
+        "exchange_count": state.exchange_count + 1,
+        "exchanges_by_field": by_field,
+        "last_exchange_on": event.date if last is None or event.date > last else last,
+        "last_exchange_at": event.at,
+    }

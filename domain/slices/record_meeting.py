@@ -12,7 +12,7 @@ from domain.clock import future
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import TALKING
-from domain.state import MeetingRecord, PartnershipState, carried_over
+from domain.state import MeetingRecord, PartnershipState, carried_over, push_recent
 from domain.values import (
     MAX_ITEMS,
     EventDate,
@@ -78,4 +78,9 @@ def meeting_recorded(
     state: PartnershipState, event: MeetingRecorded, version: int
 ) -> dict[str, Any]:
     record = MeetingRecord(version=version, **carried_over(event))
-    return {"meetings": [*state.meetings, record]}
+    last = state.last_meeting_on
+    return {
+        "meetings": push_recent(state.meetings, record, state.keeps_all),
+        "meeting_count": state.meeting_count + 1,
+        "last_meeting_on": event.date if last is None or event.date > last else last,
+    }

@@ -67,12 +67,12 @@ class MemorandumSigned(Event):
 def sign_memorandum(
     state: PartnershipState, cmd: SignMemorandum, now: datetime
 ) -> EventsOrRejection:
-    if not state.drafts:
+    if not state.draft_count:
         return Rejection("cannot sign: no memorandum draft exists (send draft_memorandum first)")
-    version = cmd.draft_version or state.drafts[-1].draft_version
-    if version > len(state.drafts):
+    version = cmd.draft_version or state.draft_count
+    if version > state.draft_count:
         return Rejection(
-            f"draft_version {version} does not exist (latest draft is {len(state.drafts)})"
+            f"draft_version {version} does not exist (latest draft is {state.draft_count})"
         )
     missing = state.missing_approvals()
     if missing:
@@ -102,7 +102,7 @@ def sign_memorandum(
 def memorandum_signed(
     state: PartnershipState, event: MemorandumSigned, version: int
 ) -> dict[str, Any]:
-    if not 1 <= event.draft_version <= len(state.drafts):
+    if not 1 <= event.draft_version <= state.draft_count:
         raise IllegalEvent(f"signing unknown draft {event.draft_version}")
     if state.missing_approvals():
         raise IllegalEvent("signing while a required approval is missing")

@@ -113,6 +113,17 @@ def test_signature_blobs_are_taken_whole() -> None:
     assert note.parse(signed() + "\n").signatures == note.parse(signed()).signatures
 
 
+def test_a_note_may_carry_exactly_the_most_signature_lines() -> None:
+    """100 lines (Go's limit) are read, the real one among them verifies; 101 are refused."""
+    cosigner = f"{note.DASH} witness.example {base64.b64encode(b'12345').decode()}\n"
+    most = signed() + cosigner * (note.MAX_SIGNATURES - 1)
+    parsed = note.parse(most)
+    assert len(parsed.signatures) == note.MAX_SIGNATURES == 100
+    assert note.verify(parsed, NAME, KEY.public_key())
+    with pytest.raises(note.NoteError, match=r"^more than 100 signature lines$"):
+        note.parse(most + cosigner)
+
+
 def test_several_signers_each_verify() -> None:
     other = Ed25519PrivateKey.generate()
     body = note.body(NAME, 7, ROOT)

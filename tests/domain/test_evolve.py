@@ -23,7 +23,7 @@ from domain.slices.renew import Renewed
 from domain.slices.terminate import Terminated
 from domain.slices.upgrade import Upgraded
 from domain.slices.withdraw import Withdrawn
-from domain.state import to_status
+from domain.state import CommandOutcome, to_status
 from domain.values import Stage
 
 from .scenario import (
@@ -277,6 +277,17 @@ def test_to_status():
     ):
         assert key in data
     assert data["exchanges"] == {"culture": 2, "trade": 1} and data["signed_on"] == "2017-11-15"
+
+
+def test_to_status_carries_the_rationale_signing_closing_reason_and_outcome():
+    state = given(*ACTIVE, Terminated(at=at(40), reason="the city merged"))
+    outcome = CommandOutcome(command="terminate", request_id="r-1", version=state.version)
+    status = to_status(state, outcome)
+    assert status.rationale == "Both are science and technology cities."
+    assert status.signing == state.signing and status.signing.place == "Cupertino, California"
+    assert status.closing_reason == "the city merged"
+    assert status.outcome == outcome
+    assert to_status(state).outcome is None
 
 
 def test_to_status_before_signing():

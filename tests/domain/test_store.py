@@ -10,6 +10,7 @@ import pytest
 from domain.decider import fold
 from domain.errors import IllegalEvent
 from domain.identity import aggregate_id
+from domain.slices.correct import Corrected
 from domain.slices.mark_dormant import BecameDormant
 from domain.slices.record_approval import ProposalRejected
 from domain.slices.record_exchange import Reactivated
@@ -324,3 +325,34 @@ def test_snapshot_interval_argument_wins_and_default_is_100(store_url, monkeypat
         assert snapshot_versions(default) == [4, 8]
     finally:
         default.close()
+
+
+def test_a_correction_of_an_old_record_is_checked_against_the_stored_event(store):
+    """The state keeps recent exchanges only; the store reads an older target itself."""
+    for n, event in enumerate([*ACTIVE, *(exchange(at(10 + n)) for n in range(25))]):
+        store.append(PID, [event], meta(f"r-{n}"), n or None)
+    first = len(ACTIVE) + 1
+    assert first not in {x.version for x in store.state(PID).exchanges}
+    target = store.correction_target(PID, first)
+    assert target is not None and target.target_type == "exchange_recorded"
+    assert target.values["field"] == "culture" and target.values["date"] == str(at(10).date())
+    assert store.correction_target(PID, 2).target_type is None  # talks_opened
+    assert store.correction_target(PID, 999) is None
+
+    def corrected(target_type, field, _n):
+        return Corrected(
+            at=at(90),
+            target_version=first,
+            target_type=target_type,
+            reason="r",
+            correction={"field": field},
+            before={"field": "culture"},
+        )
+
+    version = store.state(PID).version
+    with pytest.raises(IllegalEvent, match="the store holds exchange_recorded"):
+        store.append(PID, [corrected("invitation_extended", "trade", 1)], meta("bad"), version)
+    store.append(PID, [corrected("exchange_recorded", "trade", 1)], meta("fix"), version)
+    # a later look at the target sees the correction applied
+    assert store.correction_target(PID, first).values["field"] == "trade"
+    assert store.state(PID).exchanges_by_field == {"culture": 24, "trade": 1}

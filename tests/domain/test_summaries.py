@@ -6,10 +6,14 @@ import pytest
 
 from domain.catalogue import EVENTS
 from domain.events import AnyEvent
+from domain.slices.answer_invitation import InvitationAnswered
+from domain.slices.correct import Corrected
+from domain.slices.open_talks import TalksOpened
 from domain.slices.propose import Proposed
+from domain.slices.record_approval import ApprovalRecorded
 from domain.slices.record_meeting import MeetingRecorded
 
-from .scenario import proposed
+from .scenario import at, proposed
 from .test_evolve import SAMPLES
 
 SENTENCES = {
@@ -57,3 +61,23 @@ def test_the_sentence_names_each_person_with_a_title_only_when_there_is_one() ->
         {**SAMPLES["meeting_recorded"].model_dump(), "counterparts": [{"name": "Liu"}]}
     )
     assert met.summary().endswith("Jing Dazhong (Vice Mayor) with Liu")
+
+
+def test_the_other_branch_of_each_conditional_sentence() -> None:
+    """A talk opened by nobody named, a declined invitation, a required approval and a
+    correction of several fields read as such (the samples above take the other branch)."""
+    assert TalksOpened(at=at(1)).summary() == "talks opened"
+    answered = InvitationAnswered(at=at(2), invitation_id="inv-1", accepted=False)
+    assert answered.summary() == "inv-1 declined"
+    approval = ApprovalRecorded(
+        at=at(3), side="partner", authority="Council", decision="granted", required=True
+    )
+    assert approval.summary() == "required approval granted by Council (partner)"
+    corrected = Corrected(
+        at=at(4),
+        target_version=1,
+        target_type="proposed",
+        reason="typo",
+        correction={"rationale": "r", "fields": ["trade"]},
+    )
+    assert corrected.summary() == "correction of version 1 (proposed): rationale, fields — typo"

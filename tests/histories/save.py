@@ -64,8 +64,26 @@ async def request_reuse(handle: Any) -> None:
     await handle.result()
 
 
+async def bounded(handle: Any) -> None:
+    """More exchanges than the bounded state keeps, across hand-overs, then a correction
+    of the first one: its target is read from the store (patch bounded-state)."""
+    for command, payload in story.steps()[:5]:
+        await handle.execute_update(command, payload)
+    first = (await handle.query("status"))["version"] + 1
+    base = story.load("record_exchange.json")
+    for n in range(25):
+        await handle.execute_update("record_exchange", {**base, "request_id": f"b-{n}"})
+    fixed = await handle.execute_update(
+        "correct",
+        {"target_version": first, "reason": "the field", "correction": {"field": "trade"}},
+    )
+    assert fixed["exchanges"] == {"science_technology": 24, "trade": 1}, fixed
+    await handle.execute_update("terminate", {"reason": "history recorded"})
+    await handle.result()
+
+
 #: Scenarios that can be recorded alone (on older code too).
-ALONE = {"request-reuse": request_reuse, "request-reuse-old": request_reuse}
+ALONE = {"request-reuse": request_reuse, "request-reuse-old": request_reuse, "bounded": bounded}
 
 
 async def record(tag: str, only: Sequence[str] = ()) -> list[Path]:

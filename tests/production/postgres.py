@@ -37,11 +37,17 @@ def unprivileged_user() -> str:
         except KeyError:
             continue
     name = CANDIDATE_USERS[-1]
-    subprocess.run(
+    made = subprocess.run(
         ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-        check=True,
         capture_output=True,
     )
+    # Under pytest-xdist several workers may try at once: one creates the user, the others'
+    # useradd fails because it exists by then, which is just as good.
+    if made.returncode != 0:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            raise RuntimeError(f"useradd {name}: {made.stderr.decode().strip()}") from None
     return name
 
 
@@ -121,6 +127,19 @@ def postgres_server(port: int) -> Iterator[PostgresServer]:
         yield PostgresServer(executor=executor, host="127.0.0.1", port=port)
     finally:
         try:
-            executor.stop()
+            stop_cluster(Path(executor.executable), folder / "data")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def stop_cluster(pg_ctl: Path, datadir: Path) -> None:
+    """`pg_ctl stop -m fast`, and only that. The executor's own stop() then also signals the
+    process group of its `pg_ctl start`, by a pid that process gave up long before: pids wrap
+    (32768) within one run of the suite, and under pytest-xdist that pid may by then lead
+    another worker's process group (its PostgreSQL, its dev server), which would die."""
+    subprocess.run(
+        [str(pg_ctl), "stop", "-D", str(datadir), "-m", "f"],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )

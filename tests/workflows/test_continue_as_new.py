@@ -1,9 +1,11 @@
-"""A long life: 1,000 exchanges from 4 concurrent clients across several continue-as-new
-runs (the server suggests it every 200 history events), each applied exactly once."""
+"""A long life: 300 exchanges from 4 concurrent clients across dozens of continue-as-new
+runs (the server suggests it every 100 history events, so about every dozen exchanges),
+each applied exactly once. AMITY_CAN_EXCHANGES=1000 runs a longer life."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 
 from amity import story
 from runtime.connect import connect
@@ -23,8 +25,11 @@ from store.application import PartnershipStore
 from worker import build_worker
 from workflows.search import SEARCH_ATTRIBUTES
 
-EXCHANGES = int(os.environ.get("AMITY_CAN_EXCHANGES", "1000"))
+EXCHANGES = int(os.environ.get("AMITY_CAN_EXCHANGES", "300"))
 CLIENTS = 4
+#: Runs required: 300 exchanges make about 30 here (fewer when the server batches updates
+#: into one workflow task), so every client's commands cross many hand-overs.
+MIN_RUNS = max(3, 10 * EXCHANGES // 300)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,7 @@ def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",
-        extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=200"],
+        extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=100"],
     )
     server.start()
     yield server
@@ -67,7 +72,7 @@ async def active_partnership(
 
 
 @pytest.mark.slow
-async def test_thousand_exchanges_across_continue_as_new(
+async def test_many_exchanges_across_continue_as_new(
     small_history_server: DevServer, tmp_path: Path
 ) -> None:
     partnership_id = "partnership-long-life"
@@ -89,8 +94,8 @@ async def test_thousand_exchanges_across_continue_as_new(
     assert status["exchange_count"] == EXCHANGES
     assert status["version"] == len(stored) == 6 + EXCHANGES
     assert [s.originator_version for s in stored] == list(range(1, len(stored) + 1))
-    assert len(runs) >= 3, f"expected several continue-as-new runs, got {len(runs)}"
-    assert len({s.run_id for s in stored}) >= 3
+    assert len(runs) >= MIN_RUNS, f"expected many continue-as-new runs, got {len(runs)}"
+    assert len({s.run_id for s in stored}) >= MIN_RUNS
     store.close()
 
 
@@ -105,40 +110,34 @@ def fat_exchange(n: int) -> dict[str, object]:
 
 
 @pytest.mark.slow
-async def test_a_full_state_refuses_growth_and_still_continues_as_new(
+async def test_the_largest_records_never_fill_the_state(
     small_history_server: DevServer, tmp_path: Path
 ) -> None:
-    """Valid commands that would grow the state past what a run can hand to the next are
-    refused (update and signal alike); the partnership goes on across continue-as-new."""
+    """Exchanges near the largest a person can send are all applied (update and signal
+    alike): the state keeps the recent ones within its bytes, so a long life of them never
+    reaches what a run can hand to the next; the partnership goes on across continue-as-new."""
     partnership_id = "partnership-full-state"
     async with active_partnership(small_history_server, tmp_path, partnership_id, 8) as (
         client,
         store,
         handle,
     ):
-        applied, refused = 0, ""
         for n in range(8):
-            try:
-                await send_update(client, partnership_id, "record_exchange", fat_exchange(n))
-                applied += 1
-            except WorkflowUpdateFailedError as error:
-                refused = str(getattr(error.cause, "message", error.cause))
-                break
-        assert 2 <= applied < 8 and "working state would grow to" in refused, refused
-        assert "\n" not in refused
+            await send_update(client, partnership_id, "record_exchange", fat_exchange(n))
         await handle.signal("record_exchange", fat_exchange(99))
         for _ in range(100):
             status = await handle.query("status")
-            if status["rejected"]:
+            if status["exchange_count"] == 9:
                 break
             await asyncio.sleep(0.1)
-        assert "working state would grow" in status["rejected"][-1]["reason"]
-        # small commands still fit, across several continue-as-new hand-overs
+        assert status["exchange_count"] == 9 and status["rejected"] == []
+        assert len(json.dumps(status)) < 600_000
+        # small commands too, across several continue-as-new hand-overs
         await send(client, partnership_id, list(range(80)))
         status = await client.get_workflow_handle(partnership_id).query("status")
         runs = [e.run_id async for e in client.list_workflows(f'WorkflowId="{partnership_id}"')]
-    assert len(runs) >= 2, "expected a continue-as-new with the full state"
-    assert status["exchange_count"] == applied + 80
+    assert len(runs) >= 2, "expected a continue-as-new with the large records"
+    assert status["exchange_count"] == 9 + 80
     stored = store.history(partnership_id)
-    assert sum(1 for s in stored if s.event.type == "exchange_recorded") == applied + 80
+    assert sum(1 for s in stored if s.event.type == "exchange_recorded") == 9 + 80
     store.close()

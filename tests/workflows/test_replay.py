@@ -43,6 +43,7 @@ def test_there_are_histories_of_every_scenario() -> None:
         "limits",
         "bad-start",
         "forget",
+        "bounded",
     } <= names
 
 
