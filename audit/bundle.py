@@ -142,13 +142,22 @@ class _Entry:
     record: Any
 
 
+def _canonical_b64(text: str) -> bytes:
+    """Strict base64 that is also the one encoding of its bytes: the unused bits of the last
+    character must be zero, so no two different bundles carry the same proven entry."""
+    raw = base64.b64decode(text, validate=True)
+    if base64.b64encode(raw).decode() != text:
+        raise ValueError("not the canonical base64 of its bytes")
+    return raw
+
+
 def _check_entry(item: dict[str, Any], checkpoint: note.Checkpoint) -> _Entry | str:
     """The entry if its leaf is in the signed tree, else what is wrong with it."""
     position = item["position"]
     try:
         originator = UUID(item["originator_id"])
-        state = base64.b64decode(item["state"], validate=True)
-        proof = [base64.b64decode(p, validate=True) for p in item["proof"]]
+        state = _canonical_b64(item["state"])
+        proof = [_canonical_b64(p) for p in item["proof"]]
     except (ValueError, binascii.Error) as error:
         return f"position {position}: malformed entry ({error})"
     leaf = leaf_hash(

@@ -185,6 +185,25 @@ def test_dropping_the_last_events_fails(
     )
 
 
+def test_a_proof_hash_in_another_spelling_of_the_same_bytes_fails(exported: dict[str, Any]) -> None:
+    """Base64 of 32 bytes leaves two unused bits in its last character: flipping them keeps
+    the bytes, so only a canonical-encoding check tells the altered file from the genuine."""
+    from audit.bundle import verify_bundle
+
+    trusted = note.parse_verifier_key(exported["key"])
+    bundle = copy.deepcopy(exported["c-d"])
+    entry = next(e for e in bundle["entries"] if e["proof"])
+    text = entry["proof"][0]
+    assert text.endswith("=") and len(text) == 44
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = alphabet.index(text[-2])
+    entry["proof"][0] = text[:-2] + alphabet[last ^ 0b11] + "="
+    assert base64.b64decode(entry["proof"][0]) == base64.b64decode(text)
+    report = verify_bundle(bundle, trusted, DEFAULT_ORIGIN)
+    assert not report.ok
+    assert any("not the canonical base64" in problem for problem in report.problems), report
+
+
 def test_dropping_an_event_in_the_middle_fails(
     exported: dict[str, Any], audit_cli: AuditCli, tmp_path: Path
 ) -> None:
