@@ -323,3 +323,21 @@ def test_a_tree_resumed_from_a_frontier_is_the_same_tree_from_there_on():
                 resumed.leaf(0)
     with pytest.raises(ValueError):
         Tree.from_frontier(5, full.frontier(4))
+
+
+def test_a_frontier_must_have_one_hash_per_subtree_each_a_whole_hash():
+    """A saved frontier is read from a file: the count of hashes and each hash's length are
+    both checked, and the refusal names the size and the count it needs."""
+    good, other = hashlib.sha256(b"a").digest(), hashlib.sha256(b"b").digest()
+    with pytest.raises(ValueError, match=r"^a frontier of 3 leaves has 2 hashes$"):
+        Tree.from_frontier(3, [good])  # too few hashes, each whole
+    with pytest.raises(ValueError, match=r"^a frontier of 3 leaves has 2 hashes$"):
+        Tree.from_frontier(3, [good, other[:31]])  # the right count, one cut short
+    assert Tree.from_frontier(3, [good, other]).size == 3
+
+
+def test_the_frontier_defaults_to_the_whole_tree():
+    leaves = [hashlib.sha256(bytes([i])).digest() for i in range(11)]
+    tree = Tree(leaves)
+    assert tree.frontier() == tree.frontier(11)
+    assert len(tree.frontier()) == 3  # 11 = 8 + 2 + 1
