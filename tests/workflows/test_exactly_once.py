@@ -43,7 +43,7 @@ async def test_same_request_id_twice_applies_once(engine: Engine) -> None:
     # no fixed sleep waiting for a wrongly applied repeat to show up.
     await handle.signal("record_exchange", {**payload, "request_id": "exchange-after"})
     ids = await wait_for_request(engine.store, handle.id, "exchange-after")
-    status = await handle.query("status")
+    status = await status_caught_up(handle, engine.store)
     assert status["exchanges"] == {"science_technology": 3}
     assert status["version"] == first["version"] + 2
     assert ids.count("exchange-once") == 1
@@ -61,6 +61,18 @@ async def wait_for_request(
             return ids
         await asyncio.sleep(0.05)
     raise AssertionError(f"{request_id} never stored: {ids}")
+
+
+async def status_caught_up(handle: Any, store: PartnershipStore) -> dict[str, Any]:
+    """The `status` once the workflow has applied everything the store holds: an append is
+    on disk before the workflow's next task takes its result, so a query can come between."""
+    stored = store.history(handle.id)[-1].originator_version
+    for _ in range(400):
+        status: dict[str, Any] = await handle.query("status")
+        if status["version"] >= stored:
+            return status
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"status stays at version {status['version']}, the store at {stored}")
 
 
 class ReplyLostAfterCommit(StoreActivities):

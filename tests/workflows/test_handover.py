@@ -25,6 +25,7 @@ from activities.store import StoreActivities
 from amity import story
 from runtime.sending import send_update
 from store.application import PartnershipStore
+from tests.workflows.test_exactly_once import status_caught_up
 from workflows import partnership
 from workflows.partnership import PartnershipWorkflow
 
@@ -142,7 +143,7 @@ async def test_a_resent_signal_after_a_handover_is_applied_once(small: Small) ->
     await small.handle.signal("record_exchange", exchange(99))
     counts = await small.stored("exchange-99")
     assert all(counts[p["request_id"]] == 1 for _, p in sent), counts
-    status = await small.handle.query("status")
+    status = await status_caught_up(small.handle, small.store)
     assert status["version"] == 11 and status["exchange_count"] == 5
     assert status["rejected"] == []  # a repeat is not a refusal either
     types = [s.event.type for s in small.store.history(small.id)]
@@ -170,7 +171,7 @@ async def test_concurrent_commands_across_handovers_are_each_applied_once(small:
     assert all(counts[r] == 1 for r in sent), counts
     stored = small.store.history(small.id)
     assert [s.originator_version for s in stored] == list(range(1, len(stored) + 1))
-    status = await small.handle.query("status")
+    status = await status_caught_up(small.handle, small.store)
     assert status["version"] == len(stored) == 6 + 24
     assert status["exchange_count"] == 24 and status["rejected"] == []
     assert len(small.runs()) >= 2  # hand-overs while commands were in flight
