@@ -4,13 +4,13 @@ lets several workers start at once on a new database."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -50,6 +50,45 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         self.insert_time_statement = SQL("INSERT INTO {schema}.{table} VALUES (%s, %s, %s)").format(
             schema=schema, table=table
         )
+        # One command batch = one call of this function: the library's table lock (insert
+        # order = commit order, for readers tailing the log), its NOTIFY, the events (their
+        # unique key refuses a lost race) and the time index, all in the caller's statement,
+        # so a batch costs one round trip instead of one per statement.
+        self.append_function_name = f"{events_table_name}_append"
+        self.check_identifier_length(self.append_function_name)
+        function = Identifier(self.append_function_name)
+        id_type = Identifier(self.datastore.originator_id_type)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{function}("
+                "ids {id_type}[], versions bigint[], topics text[], states bytea[],"
+                " time_ids {id_type}[], time_versions bigint[], time_micros bigint[],"
+                " timeout text)"
+                " RETURNS void LANGUAGE plpgsql AS $body$"
+                " BEGIN"
+                "  PERFORM set_config('lock_timeout', timeout, true);"
+                "  LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;"
+                "  NOTIFY {channel};"
+                "  INSERT INTO {schema}.{events}"
+                "   (originator_id, originator_version, topic, state)"
+                "   SELECT * FROM unnest(ids, versions, topics, states);"
+                "  INSERT INTO {schema}.{table}"
+                "   (originator_id, originator_version, recorded_us)"
+                "   SELECT * FROM unnest(time_ids, time_versions, time_micros);"
+                " END $body$"
+            ).format(
+                schema=schema,
+                function=function,
+                id_type=id_type,
+                events=Identifier(events_table_name),
+                channel=Identifier(self.channel_name),
+                table=table,
+            )
+        )
+        self.call_append_statement = SQL(
+            "SELECT {schema}.{function}(%s::{id_type}[], %s::bigint[], %s::text[],"
+            " %s::bytea[], %s::{id_type}[], %s::bigint[], %s::bigint[], %s::text)"
+        ).format(schema=schema, function=function, id_type=id_type)
         self.select_version_statement = SQL(
             "SELECT MAX(originator_version) AS version FROM {schema}.{table}"
             " WHERE originator_id = %s AND recorded_us <= %s"
@@ -67,47 +106,46 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             curs.executemany(self.insert_time_statement, [self._id_row(t) for t in times])
 
     def insert_commands(self, commands: Sequence[CommandRows]) -> None:
-        """Several commands' events and time-index rows in ONE transaction (group commit),
-        pipelined: the table lock and the notification once, then every insert; any
-        failure rolls back all of them (the caller sorts out whose)."""
-        failed: Exception | None = None
-        with self.datastore.get_connection() as conn:
-            # No statement is prepared inside the pipeline: when one insert fails, the server
-            # skips the rest of it, a PREPARE included, while psycopg would count that
-            # statement as prepared ("prepared statement ... does not exist" later on).
-            threshold, conn.prepare_threshold = conn.prepare_threshold, None
-            try:
-                # A command alone is not pipelined: a pipeline reports a failed insert either as
-                # itself or as "pipeline aborted" on a later statement, and a caller alone
-                # (including each one retried after its batch failed) must get its own error.
-                pipelining = conn.pipeline() if len(commands) > 1 else nullcontext()
-                with pipelining as pipeline, conn.transaction(), conn.cursor() as curs:
-                    try:
-                        for statement in self.lock_table_statements:
-                            curs.execute(statement, prepare=False)
-                        self._notify_channel(curs)
-                        for stored_events, times in commands:
-                            # The events first: a lost race fails on their unique key.
-                            PostgresAggregateRecorder._insert_stored_events(
-                                self, curs, stored_events
-                            )
-                            if times:
-                                curs.executemany(
-                                    self.insert_time_statement, [self._id_row(t) for t in times]
-                                )
-                        if pipeline is not None:
-                            pipeline.sync()
-                    except Exception as error:  # noqa: BLE001 - raised once the pipeline is closed
-                        failed = error
-            finally:
-                conn.prepare_threshold = threshold
-        if failed is None:
-            return
-        if isinstance(failed, psycopg.IntegrityError):
-            raise IntegrityError(str(failed)) from failed
-        if isinstance(failed, psycopg.OperationalError):
-            raise OperationalError(str(failed)) from failed
-        raise failed
+        """Several commands' events and time-index rows in ONE transaction (group commit):
+        one call of the append function, i.e. one statement and one round trip, committed
+        on its own (the connection is in autocommit mode); any failure rolls back all of
+        them (the caller sorts out whose)."""
+        text_ids = self.datastore.originator_id_type == "text"
+        ids: list[UUID | str] = []
+        versions: list[int] = []
+        topics: list[str] = []
+        states: list[bytes] = []
+        time_ids: list[UUID | str] = []
+        time_versions: list[int] = []
+        time_micros: list[int] = []
+        for stored_events, times in commands:
+            for stored in stored_events:
+                originator = stored.originator_id
+                ids.append(str(originator) if text_ids else originator)
+                versions.append(stored.originator_version)
+                topics.append(stored.topic)
+                states.append(stored.state)
+            for originator, version, micros in times:
+                time_ids.append(str(originator) if text_ids else originator)
+                time_versions.append(version)
+                time_micros.append(micros)
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            # Prepared once per connection: the statement's text never changes (the rows
+            # travel as eight arrays, however many commands the batch holds).
+            curs.execute(
+                self.call_append_statement,
+                (
+                    ids,
+                    versions,
+                    topics,
+                    states,
+                    time_ids,
+                    time_versions,
+                    time_micros,
+                    f"{self.datastore.lock_timeout}s",
+                ),
+                prepare=True,
+            )
 
     def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
         originator, version, micros = row
