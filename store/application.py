@@ -535,11 +535,14 @@ class PartnershipStore(Application[UUID]):
         """If events after `after_version` carry the request_id, that command was stored:
         the same command with the same events is a duplicate, anything else RequestReused
         (the events follow from the command's payload, so other events mean another one)."""
-        if (
+        if known_version == 0 or (
             after_version is not None
             and known_version is not None
             and known_version <= after_version
         ):
+            # Nothing after `after_version` was there when the caller read the aggregate
+            # (version 0: nothing at all): no request to find, and no read for it. A writer
+            # that got in since makes the insert conflict, and the conflict path looks again.
             return None
         found = [
             stored

@@ -3,6 +3,7 @@ lets several workers start at once on a new database."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
@@ -61,9 +62,7 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}("
-                "ids {id_type}[], versions bigint[], topics text[], states bytea[],"
-                " time_ids {id_type}[], time_versions bigint[], time_micros bigint[],"
-                " timeout text)"
+                "events json, times json, timeout text)"
                 " RETURNS void LANGUAGE plpgsql AS $body$"
                 " BEGIN"
                 "  PERFORM set_config('lock_timeout', timeout, true);"
@@ -71,10 +70,12 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                 "  NOTIFY {channel};"
                 "  INSERT INTO {schema}.{events}"
                 "   (originator_id, originator_version, topic, state)"
-                "   SELECT * FROM unnest(ids, versions, topics, states);"
+                "   SELECT (e->>0)::{id_type}, (e->>1)::bigint, e->>2, decode(e->>3, 'hex')"
+                "   FROM json_array_elements(events) AS e;"
                 "  INSERT INTO {schema}.{table}"
                 "   (originator_id, originator_version, recorded_us)"
-                "   SELECT * FROM unnest(time_ids, time_versions, time_micros);"
+                "   SELECT (t->>0)::{id_type}, (t->>1)::bigint, (t->>2)::bigint"
+                "   FROM json_array_elements(times) AS t;"
                 " END $body$"
             ).format(
                 schema=schema,
@@ -86,9 +87,8 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             )
         )
         self.call_append_statement = SQL(
-            "SELECT {schema}.{function}(%s::{id_type}[], %s::bigint[], %s::text[],"
-            " %s::bytea[], %s::{id_type}[], %s::bigint[], %s::bigint[], %s::text)"
-        ).format(schema=schema, function=function, id_type=id_type)
+            "SELECT {schema}.{function}(%s::json, %s::json, %s::text)"
+        ).format(schema=schema, function=function)
         self.select_version_statement = SQL(
             "SELECT MAX(originator_version) AS version FROM {schema}.{table}"
             " WHERE originator_id = %s AND recorded_us <= %s"
@@ -110,40 +110,29 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         one call of the append function, i.e. one statement and one round trip, committed
         on its own (the connection is in autocommit mode); any failure rolls back all of
         them (the caller sorts out whose)."""
-        text_ids = self.datastore.originator_id_type == "text"
-        ids: list[UUID | str] = []
-        versions: list[int] = []
-        topics: list[str] = []
-        states: list[bytes] = []
-        time_ids: list[UUID | str] = []
-        time_versions: list[int] = []
-        time_micros: list[int] = []
-        for stored_events, times in commands:
-            for stored in stored_events:
-                originator = stored.originator_id
-                ids.append(str(originator) if text_ids else originator)
-                versions.append(stored.originator_version)
-                topics.append(stored.topic)
-                states.append(stored.state)
-            for originator, version, micros in times:
-                time_ids.append(str(originator) if text_ids else originator)
-                time_versions.append(version)
-                time_micros.append(micros)
+        # The rows travel as two JSON texts (states in hex): psycopg adapts a Python list
+        # to an array parameter in Python, element by element, which cost more than the
+        # rest of the append; json.dumps and bytes.hex are C.
+        events = json.dumps(
+            [
+                [str(s.originator_id), s.originator_version, s.topic, s.state.hex()]
+                for stored_events, _times in commands
+                for s in stored_events
+            ]
+        )
+        times = json.dumps(
+            [
+                [str(originator), version, micros]
+                for _events, event_times in commands
+                for originator, version, micros in event_times
+            ]
+        )
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            # Prepared once per connection: the statement's text never changes (the rows
-            # travel as eight arrays, however many commands the batch holds).
+            # Prepared once per connection: the statement's text never changes, however
+            # many commands the batch holds.
             curs.execute(
                 self.call_append_statement,
-                (
-                    ids,
-                    versions,
-                    topics,
-                    states,
-                    time_ids,
-                    time_versions,
-                    time_micros,
-                    f"{self.datastore.lock_timeout}s",
-                ),
+                (events, times, f"{self.datastore.lock_timeout}s"),
                 prepare=True,
             )
 
