@@ -4,13 +4,25 @@ lets several workers start at once on a new database."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -22,8 +34,12 @@ from store.time_index import EVENT_TIMES, CommandRows, EventTime
 class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder plus the same timestamp-to-version index."""
 
+    #: The group commit's own connection (see _writer_connection).
+    _writer: psycopg.Connection[Any] | None = None
+
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self._writer_lock = threading.RLock()
         base = events_table_name.removesuffix("_events") or "stored"
         self.times_table_name = f"{base}_event_times"
         self.check_identifier_length(self.times_table_name)
@@ -127,14 +143,41 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                 for originator, version, micros in event_times
             ]
         )
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
-            # Prepared once per connection: the statement's text never changes, however
-            # many commands the batch holds.
-            curs.execute(
-                self.call_append_statement,
-                (events, times, f"{self.datastore.lock_timeout}s"),
-                prepare=True,
-            )
+        with self._writer_lock:
+            conn = self._writer_connection()
+            try:
+                # Prepared once (the statement's text never changes, however many commands
+                # the batch holds).
+                conn.execute(
+                    self.call_append_statement,
+                    (events, times, f"{self.datastore.lock_timeout}s"),
+                    prepare=True,
+                )
+            except psycopg.Error as error:
+                if conn.broken or conn.closed:
+                    self.close_writer()  # the next batch takes a fresh one from the pool
+                raise library_error(error) from error
+
+    def _writer_connection(self) -> psycopg.Connection[Any]:
+        """The group commit's own connection, taken from the library's pool and kept: only
+        the group commit's leader writes (one batch at a time), and the pool hands its
+        connections out in turn, so every batch would otherwise go to another server
+        process (each preparing the statement, each with its own cold caches)."""
+        if self._writer is None:
+            pool = self.datastore.pool
+            pool.open(wait=True, timeout=self.datastore.pool_open_timeout or 30.0)
+            try:
+                self._writer = pool.getconn()
+            except psycopg.Error as error:
+                raise library_error(error) from error
+        return self._writer
+
+    def close_writer(self) -> None:
+        """Hand the writer back to the pool (which replaces it if it is broken)."""
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                self.datastore.pool.putconn(writer)
 
     def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
         originator, version, micros = row
@@ -150,6 +193,26 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
             return None if row is None or row["version"] is None else int(row["version"])
+
+
+#: psycopg's errors as the library's (as its own connections raise them), most specific first.
+_LIBRARY_ERRORS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
+    (psycopg.InterfaceError, InterfaceError),
+    (psycopg.OperationalError, OperationalError),
+    (psycopg.DataError, DataError),
+    (psycopg.IntegrityError, IntegrityError),
+    (psycopg.InternalError, InternalError),
+    (psycopg.ProgrammingError, ProgrammingError),
+    (psycopg.NotSupportedError, NotSupportedError),
+    (psycopg.DatabaseError, DatabaseError),
+)
+
+
+def library_error(error: psycopg.Error) -> PersistenceError:
+    for raw, mapped in _LIBRARY_ERRORS:
+        if isinstance(error, raw):
+            return mapped(str(error))
+    return PersistenceError(str(error))
 
 
 def direct_connection(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:
