@@ -165,7 +165,8 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         process (each preparing the statement, each with its own cold caches)."""
         if self._writer is None:
             pool = self.datastore.pool
-            pool.open(wait=True, timeout=self.datastore.pool_open_timeout or 30.0)
+            timeout = self.datastore.pool_open_timeout  # as the library's get_connection
+            pool.open(timeout is not None, timeout or 30.0)
             try:
                 self._writer = pool.getconn()
             except psycopg.Error as error:
