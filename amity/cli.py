@@ -19,9 +19,7 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
-from amity import commands
 from amity.audit_cli import app as audit_app
-from amity.audit_cli.history import history_table
 from amity.cli_common import (
     JsonFlag,
     UserError,
@@ -36,10 +34,11 @@ from amity.cli_common import (
 from amity.cli_import import import_command
 from amity.render import list_table, send_view, status_view
 from domain.values import Stage, Tier
-from runtime.connect import connect
-from runtime.sending import with_request_id
 from runtime.settings import Settings, get_settings
 
+# Temporal's client, the store's drivers and the domain's commands are imported by the command
+# that uses them, not here: every `amity` process (`--help`, a refused argument) loads this
+# module, and they cost about two seconds (tests/cli/test_lazy_imports.py keeps it so).
 if TYPE_CHECKING:
     from amity.privacy import Told
     from store.application import PartnershipStore
@@ -261,7 +260,7 @@ def _tell_running(current: Settings, store: PartnershipStore, person: str, as_js
     from amity.progress import progress
 
     async def go() -> Told:
-        from runtime.connect import EngineUnreachable
+        from runtime.connect import EngineUnreachable, connect
 
         try:
             client = await connect(current)
@@ -358,11 +357,16 @@ def start(
     as_json: JsonFlag = False,
 ) -> None:
     """Start a partnership from a proposal file (checked here first; see examples/proposal.json)."""
+    from amity.checks import check_proposal
+
     payload = read_json_object(file)
     current = settings()
+    check_proposal(payload, str(file))  # before connecting: a bad file is local
 
     async def go() -> dict[str, str]:
-        commands.check_proposal(payload, str(file))  # before connecting: a bad file is local
+        from amity import commands
+        from runtime.connect import connect
+
         client = await connect(current)
         return await commands.start(client, current.task_queue, payload, partnership_id, str(file))
 
@@ -417,10 +421,14 @@ def send(
     The payload is checked here first; the partnership then checks it against its stage.
     Prints the new status (an Update's answer).
     """
+    from amity.checks import check_command
+
     payload: dict[str, Any] = read_json_object(file, data)
     if actor is not None:
         payload["actor"] = actor
-    commands.check_command(command, payload)
+    check_command(command, payload)
+    from runtime.sending import with_request_id  # checked: now Temporal's client is needed
+
     # Generated here when the payload has none, and printed: resending with this id is safe
     # (applied once); reusing it for other data is refused.
     payload = with_request_id(payload)
@@ -428,6 +436,9 @@ def send(
     current = settings()
 
     async def go() -> dict[str, Any] | None:
+        from amity import commands
+        from runtime.connect import connect
+
         client = await connect(current)
         return await commands.send(client, partnership_id, command, payload, signal)
 
@@ -465,6 +476,9 @@ def status(
     current = settings()
 
     async def go() -> dict[str, Any]:
+        from amity import commands
+        from runtime.connect import connect
+
         client = await connect(current)
         return await commands.status(client, partnership_id)
 
@@ -506,6 +520,9 @@ def list_command(
     """List partnerships through Temporal's visibility (search attributes), newest first."""
     wanted_stage = choice(Stage, stage, "--stage")
     wanted_tier = choice(Tier, tier, "--tier")
+    from amity import commands
+    from runtime.connect import connect
+
     query = commands.list_query(
         wanted_stage.value if wanted_stage else None,
         wanted_tier.value if wanted_tier else None,
@@ -560,13 +577,16 @@ def demo(
     Starts the partnership, sends every step as an Update, then prints its audit history
     (from AMITY_EVENT_STORE_URL) and its final status.
     """
+    from amity.audit_cli.history import history_table
+    from amity.checks import check_id
     from amity.demo import run_story
     from audit.history import history
+    from runtime.connect import connect
     from runtime.settings import open_store
 
     current = settings()
     if partnership_id is not None:
-        commands.check_id(partnership_id)
+        check_id(partnership_id)
 
     store = open_store(settings=current)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -20,11 +20,12 @@ from amity.cli_common import (
     print_json,
     run,
 )
-from amity.importer import CONCURRENCY, Checked, Summary, check, run_import, summarise
-from amity.portfolio import PortfolioError, read_lines
+from amity.portfolio import CONCURRENCY, PortfolioError, read_lines
 from amity.progress import progress
-from runtime.connect import connect
 from runtime.settings import get_settings
+
+if TYPE_CHECKING:  # the importer (Temporal's client, the domain) loads when a file is imported
+    from amity.importer import Checked, Summary
 
 #: Bad rows listed on the terminal (all of them are in --json).
 SHOWN_BAD_ROWS = 50
@@ -54,6 +55,9 @@ def import_command(
     only what is missing. Bad rows stop the import before anything starts (unless
     --skip-bad), all of them listed with their line numbers.
     """
+    from amity.importer import Summary, check, run_import, summarise
+    from runtime.connect import connect
+
     started = time.monotonic()
     try:
         lines = read_lines(file)

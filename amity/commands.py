@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio.client import (
@@ -27,11 +27,9 @@ from temporalio.common import SearchAttributeKey, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from amity.checks import check_command, check_id, check_proposal, proposal_details, proposal_summary
 from amity.cli_common import UserError
-from domain.identity import check_partnership_id, conventional_id
-from domain.parsing import InvalidInput, parse_command, parse_proposal
-from domain.slices.propose import Proposal, refuse_proposal
-from domain.values import Party
+from domain.identity import conventional_id
 from runtime.sending import send_update
 from workflows.search import CITIES, COUNTRIES, STAGE, TIER
 
@@ -45,43 +43,6 @@ T = TypeVar("T")
 def first_line(text: object) -> str:
     lines = str(text).strip().splitlines()
     return lines[0] if lines else type(text).__name__
-
-
-def proposal_summary(proposal: Proposal) -> str:
-    """`Mianyang (CN) ↔ Cupertino (US) · friendly relations`: the UI's static summary."""
-    i, p = proposal.initiator, proposal.partner
-    return f"{i.name} ({i.country}) ↔ {p.name} ({p.country}) · {proposal.tier.label}"
-
-
-def proposal_details(proposal: Proposal) -> str:
-    """The UI's static details (Markdown): the two parties and the tier. No person's name: a
-    name in Temporal's metadata could not be forgotten (`amity forget`)."""
-    i, p = proposal.initiator, proposal.partner
-    return f"{proposal.tier.label} between {_party(i)} and {_party(p)}"
-
-
-def _party(party: Party) -> str:
-    region = f"{party.region}, " if party.region else ""
-    return f"**{party.name}** ({region}{party.country})"
-
-
-def check_proposal(payload: dict[str, Any], source: str) -> Proposal:
-    try:
-        proposal = parse_proposal(payload, printable=True)
-    except InvalidInput as error:
-        reason = str(error).removeprefix("propose: ")
-        raise UserError(f"{source}: invalid proposal: {reason}") from None
-    refused = refuse_proposal(proposal, datetime.now(UTC))
-    if refused is not None:  # the workflow would fail at its start for the same reason
-        raise UserError(f"{source}: invalid proposal: {refused}")
-    return proposal
-
-
-def check_id(partnership_id: str) -> str:
-    try:
-        return check_partnership_id(partnership_id)
-    except ValueError as error:
-        raise UserError(str(error)) from None
 
 
 @asynccontextmanager
@@ -171,14 +132,6 @@ async def start(
 
 
 # -- send ---------------------------------------------------------------------------------
-
-
-def check_command(command: str, payload: dict[str, Any]) -> None:
-    """Refuse an unknown command or an invalid payload before anything is sent."""
-    try:
-        parse_command(command, payload, printable=True)
-    except InvalidInput as error:
-        raise UserError(str(error)) from None
 
 
 async def send(

@@ -39,7 +39,7 @@ from amity.commands import (
     proposal_summary,
     translated,
 )
-from amity.portfolio import Line, Parsed, PortfolioRow, TargetStage, parse_row
+from amity.portfolio import CONCURRENCY, Line, Parsed, PortfolioRow, TargetStage, parse_row
 from domain.decider import decide, evolve, fold
 from domain.identity import conventional_id
 from domain.parsing import InvalidInput, parse_command, parse_proposal
@@ -50,8 +50,6 @@ from runtime.sending import send_update
 
 #: Who the imported steps are recorded as having been sent by.
 ACTOR = "amity-import"
-#: Rows imported at once (each row's steps go one after another).
-CONCURRENCY = 16
 CORRECTION_REASON = "imported: the policy applies once the imported history is in"
 
 

@@ -49,6 +49,8 @@ from runtime.textfile import FileRefused, read_text
 MAX_FILE_BYTES = 32 * 1024 * 1024
 #: The most rows one import takes (a province's whole register fits many times over).
 MAX_ROWS = 20_000
+#: Rows imported at once by default (each row's steps go one after another).
+CONCURRENCY = 16
 #: The longest CSV cell: longer than any single text a command accepts, with its lists.
 MAX_CELL = 100_000
 

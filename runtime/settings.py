@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.redact import redact_url, url_secrets
-from store.application import PartnershipStore
 from store.options import DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_STORE_URL, StoreOptions
+
+if TYPE_CHECKING:  # opened on demand: the store brings eventsourcing and the PostgreSQL driver
+    from store.application import PartnershipStore
 
 #: The log's name in its signed checkpoints unless AMITY_AUDIT_ORIGIN says otherwise.
 DEFAULT_ORIGIN = "amity.local/event-log"
@@ -285,5 +288,7 @@ def open_store(
 ) -> PartnershipStore:
     """The event store the settings describe (at `url` if given). Without `settings`, read
     afresh from the environment (a test's variables included)."""
+    from store.application import PartnershipStore
+
     options = (settings or Settings()).store_options(url)
     return PartnershipStore(options, env=env, snapshot_interval=snapshot_interval)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -12,9 +12,9 @@ from amity.cli_common import (
     console,
 )
 from runtime.settings import get_settings
-from runtime.settings import open_store as open_configured_store
-from store.application import PartnershipStore
-from store.presence import NoStore, require_store
+
+if TYPE_CHECKING:  # opened on demand: `amity audit --help` needs no database driver
+    from store.application import PartnershipStore
 
 
 def open_store() -> PartnershipStore:
@@ -22,6 +22,9 @@ def open_store() -> PartnershipStore:
     the worker wrote and never makes an empty one to report on (a mistyped URL, or a command
     run from another folder, used to create var/events.db and verify it as OK). Its own
     tables (checkpoints, read models) it may add to a store that exists; the library's never."""
+    from runtime.settings import open_store as open_configured_store
+    from store.presence import NoStore, require_store
+
     settings = get_settings()
     try:
         require_store(settings.store_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,7 +27,9 @@ from amity.cli_common import (
 from amity.progress import progress
 from runtime.redact import redact_url
 from runtime.settings import get_settings
-from store.application import PartnershipStore
+
+if TYPE_CHECKING:
+    from store.application import PartnershipStore
 
 
 class ExportFormat(StrEnum):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -21,8 +21,10 @@ from amity.cli_common import (
     print_json,
     wants_json,
 )
-from audit.history import HistoryLine, history
 from runtime.redact import redact_url
+
+if TYPE_CHECKING:  # the history is read from the store, loaded when a command reads it
+    from audit.history import HistoryLine
 
 
 def history_table(partnership_id: str, lines: list[HistoryLine]) -> Table:
@@ -50,6 +52,8 @@ def history_command(
     format: FormatOption = None,
 ) -> None:
     """Every event of one partnership, in order, with who, when and what."""
+    from audit.history import history
+
     store = open_store()
     lines = history(store, partnership_id)
     if not lines:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -22,7 +22,9 @@ from amity.cli_common import (
     print_json,
 )
 from amity.progress import progress
-from store.application import PartnershipStore
+
+if TYPE_CHECKING:
+    from store.application import PartnershipStore
 
 
 def pipeline_form_table(form: dict[str, int]) -> Table:

@@ -22,11 +22,11 @@ from amity.audit_cli.common import (
 from amity.cli_common import DISCREPANCY, JsonFlag, UserError, fail, friendly, print_json
 from amity.progress import progress
 from runtime.settings import get_settings
-from store.application import PartnershipStore
 
 if TYPE_CHECKING:
     from amity.trust import Trust
     from audit.verify import Outside, VerifyReport
+    from store.application import PartnershipStore
 
 
 @friendly
