@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from runtime.errors import UserError as UserError  # re-exported: every command raises it
-from runtime.failures import one_line, scrubbed
+from runtime.failures import loaded_classes, one_line, scrubbed
 from runtime.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
 from runtime.textfile import FileRefused, read_text
 
@@ -95,14 +95,17 @@ def friendly(func: Callable[P, T]) -> Callable[P, T]:
         except KeyboardInterrupt:
             fail("interrupted", code=130)
         except Exception as error:
-            from runtime.connect import EngineUnreachable
-
             line = one_line(error)
             if line is None:
                 raise
-            fail(unreachable(error) if isinstance(error, EngineUnreachable) else line)
+            fail(unreachable(error) if engine_unreachable(error) else line)
 
     return wrapper
+
+
+def engine_unreachable(error: BaseException) -> bool:
+    """Whether Temporal did not answer (never true before runtime.connect was loaded to try)."""
+    return isinstance(error, loaded_classes((("runtime.connect", "EngineUnreachable"),)))
 
 
 def read_json_object(path: Path | None = None, data: str | None = None) -> dict[str, Any]:

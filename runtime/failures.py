@@ -58,29 +58,40 @@ def store_error(error: BaseException) -> str:
     return f"event store {where}: {text[0] if text else type(error).__name__}"
 
 
+#: The failures known by their class, as (module, class). An instance of one exists only once its
+#: module has been imported, so a module nobody imported is not imported here to look: a refused
+#: argument is reported without loading Temporal's client or the database drivers.
+MESSAGE_IS_THE_LINE = (
+    ("store.application", "StoreConfigError"),
+    ("runtime.connect", "EngineUnreachable"),
+    ("runtime.connect", "ConnectionConfigError"),
+    ("runtime.guard", "PayloadTooLarge"),
+    ("runtime.codec", "CodecKeyError"),
+)
+STORE_FAILURES = (
+    ("eventsourcing.persistence", "PersistenceError"),
+    ("psycopg", "Error"),
+)
+
+
+def loaded_classes(names: tuple[tuple[str, str], ...]) -> tuple[type[BaseException], ...]:
+    """The classes named whose modules are loaded (the others cannot have instances)."""
+    found: list[type[BaseException]] = []
+    for module_name, class_name in names:
+        module = sys.modules.get(module_name)
+        kind = getattr(module, class_name, None) if module is not None else None
+        if isinstance(kind, type) and issubclass(kind, BaseException):
+            found.append(kind)
+    return tuple(found)
+
+
 def one_line(error: BaseException) -> str | None:
     """The line that reports a known failure; None for anything else (a bug)."""
-    from eventsourcing.persistence import PersistenceError
-    from psycopg import Error as PostgresError
-
-    from runtime.codec import CodecKeyError
-    from runtime.connect import ConnectionConfigError, EngineUnreachable
-    from runtime.guard import PayloadTooLarge
-    from store.application import StoreConfigError
-
-    if isinstance(
-        error,
-        UserError
-        | StoreConfigError
-        | EngineUnreachable
-        | ConnectionConfigError
-        | PayloadTooLarge
-        | CodecKeyError,
-    ):
+    if isinstance(error, (UserError, *loaded_classes(MESSAGE_IS_THE_LINE))):
         return str(error)
     if isinstance(error, ValidationError) and error.title == "Settings":
         return configuration_error(error)
-    if isinstance(error, PersistenceError | PostgresError | sqlite3.Error):
+    if isinstance(error, (sqlite3.Error, *loaded_classes(STORE_FAILURES))):
         return store_error(error)
     return None
 
