@@ -56,7 +56,6 @@ def import_command(
     --skip-bad), all of them listed with their line numbers.
     """
     from amity.importer import Summary, check, run_import, summarise
-    from runtime.connect import connect
 
     started = time.monotonic()
     try:
@@ -74,6 +73,8 @@ def import_command(
     current = get_settings()
 
     async def go() -> Summary:
+        from runtime.connect import connect
+
         client = await connect(current)
         with progress("importing", len(checked.plans), quiet=as_json) as advance:
             results = await run_import(

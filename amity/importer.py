@@ -23,22 +23,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
-
+from amity.checks import proposal_details, proposal_summary
 from amity.cli_common import UserError
-from amity.commands import (
-    WORKFLOW_TYPE,
-    answered,
-    first_line,
-    proposal_details,
-    proposal_summary,
-    translated,
-)
 from amity.portfolio import CONCURRENCY, Line, Parsed, PortfolioRow, TargetStage, parse_row
 from domain.decider import decide, evolve, fold
 from domain.identity import conventional_id
@@ -46,7 +34,9 @@ from domain.parsing import InvalidInput, parse_command, parse_proposal
 from domain.registry import Rejection
 from domain.slices.propose import decide_proposal, refuse_proposal
 from domain.values import Side, SidedPerson
-from runtime.sending import send_update
+
+if TYPE_CHECKING:  # Temporal's client loads to import, not to check a file (--dry-run)
+    from temporalio.client import Client
 
 #: Who the imported steps are recorded as having been sent by.
 ACTOR = "amity-import"
@@ -251,6 +241,13 @@ class RowResult:
 
 async def import_plan(client: Client, task_queue: str, plan: Plan) -> RowResult:
     """Start the row's workflow unless it exists, then send what it does not hold yet."""
+    from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+    from temporalio.service import RPCError
+
+    from amity.commands import WORKFLOW_TYPE, answered, first_line, translated
+    from runtime.sending import send_update
+
     pid = plan.partnership_id
     proposal = parse_proposal(plan.proposal)
     try:
@@ -290,6 +287,10 @@ async def _complete(client: Client, plan: Plan) -> bool:
     """Whether an existing partnership already holds every step of the row: it has ended
     (its steps all went in before a clock could end it), or its version has reached the
     row's. Otherwise an earlier import stopped part-way and the steps are sent again."""
+    from temporalio.client import WorkflowExecutionStatus
+
+    from amity.commands import answered, translated
+
     handle = client.get_workflow_handle(plan.partnership_id)
     async with translated(plan.partnership_id, "import"):
         described = await handle.describe()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 #: What no help page may load.
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("temporalio", "temporalio.client", "psycopg", "eventsourcing.postgres", "domain.slices")
 
 #: Runs `amity ARGS` for each list in argv[1] (JSON) in this one interpreter, and prints which
@@ -67,17 +68,20 @@ def test_help_pages_load_no_engine_client_store_driver_or_command_models(tmp_pat
         assert run["loaded"] == [], run
 
 
-def test_refused_input_and_audit_commands_load_no_temporal_client(tmp_path: Path) -> None:
-    runs = [
-        ["send", "p1", "no_such_command", "--data", "{}"],  # refused before connecting
-        ["start", str(tmp_path / "missing.json")],
-        ["list", "--stage", "bogus"],
-        ["audit", "history", "p1"],  # the audit reads the store only (absent here)
-        ["audit", "verify"],
-    ]
-    seen = probe(runs, tmp_path)
-    for run in seen:
-        assert run["code"] == 2, run
+def test_refused_input_dry_runs_and_audit_commands_load_no_temporal_client(
+    tmp_path: Path,
+) -> None:
+    runs = {
+        ("send", "p1", "no_such_command", "--data", "{}"): 2,  # refused before connecting
+        ("start", str(tmp_path / "missing.json")): 2,
+        ("list", "--stage", "bogus"): 2,
+        ("import", str(ROOT / "examples" / "portfolio" / "mianyang.csv"), "--dry-run"): 0,
+        ("audit", "history", "p1"): 2,  # the audit reads the store only (absent here)
+        ("audit", "verify"): 2,
+    }
+    seen = probe([list(args) for args in runs], tmp_path)
+    for run, code in zip(seen, runs.values(), strict=True):
+        assert run["code"] == code, run
         assert "temporalio.client" not in run["loaded"], run
     # the refused command was checked by the domain (its models are loaded), just not sent
     assert "domain.slices" in seen[0]["loaded"]
