@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
+from pydantic_core import PydanticUndefined
 
 from domain.clock import effective_instant, start_of
 from domain.values import (
@@ -290,6 +291,35 @@ class PartnershipState(BaseModel):
             began = effective_instant(self.proposed_on, self.proposed_at)
             return began + self.policy.talks_deadline
         return self.proposed_at + self.policy.talks_deadline
+
+
+_new_object = object.__new__
+_set_attribute = object.__setattr__
+
+
+def updated(state: PartnershipState, changes: dict[str, Any]) -> PartnershipState:
+    """`state.model_copy(update=changes)`, the same object to the attribute (fields, the
+    fields set, private attributes; like it, no validation of `changes`), without going
+    through `copy.copy` three times per call: `evolve` makes one per event, and pydantic's
+    generic copy was a tenth of rebuilding the read models."""
+    cls = type(state)
+    copied = _new_object(cls)
+    fields = state.__dict__.copy()
+    fields.update(changes)
+    _set_attribute(copied, "__dict__", fields)
+    _set_attribute(copied, "__pydantic_extra__", None)  # extra="forbid": never any
+    _set_attribute(
+        copied, "__pydantic_fields_set__", state.__pydantic_fields_set__ | changes.keys()
+    )
+    private = state.__pydantic_private__
+    _set_attribute(
+        copied,
+        "__pydantic_private__",
+        None
+        if private is None
+        else {k: v for k, v in private.items() if v is not PydanticUndefined},
+    )
+    return copied
 
 
 R = TypeVar("R", bound=BaseModel)
