@@ -312,13 +312,12 @@ def updated(state: PartnershipState, changes: dict[str, Any]) -> PartnershipStat
         copied, "__pydantic_fields_set__", state.__pydantic_fields_set__ | changes.keys()
     )
     private = state.__pydantic_private__
-    _set_attribute(
-        copied,
-        "__pydantic_private__",
-        None
-        if private is None
-        else {k: v for k, v in private.items() if v is not PydanticUndefined},
-    )
+    if private is not None:
+        if PydanticUndefined in private.values():  # as pydantic: unset ones are not copied
+            private = {k: v for k, v in private.items() if v is not PydanticUndefined}
+        else:
+            private = private.copy()
+    _set_attribute(copied, "__pydantic_private__", private)
     return copied
 
 
