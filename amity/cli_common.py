@@ -6,7 +6,6 @@ import asyncio
 import functools
 import gc
 import json
-import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +17,7 @@ from rich.console import Console
 from runtime.errors import UserError as UserError  # re-exported: every command raises it
 from runtime.failures import one_line, scrubbed
 from runtime.jsonin import MAX_INPUT_BYTES, InputRefused, parse_json_object
+from runtime.textfile import FileRefused, read_text
 
 #: Exit codes of the contract.
 OK, DISCREPANCY, BAD_INPUT = 0, 1, 2
@@ -126,23 +126,9 @@ def read_json_object(path: Path | None = None, data: str | None = None) -> dict[
 def _read_text(path: Path) -> str:
     """A file's (or stdin's) text, never more than the input limit plus one byte."""
     try:
-        if str(path) == "-":
-            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        else:
-            with path.open("rb") as stream:
-                raw = stream.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory, not a JSON file") from None
-    except OSError as error:
-        raise UserError(f"{path}: {error.strerror}") from None
-    if len(raw) > MAX_INPUT_BYTES:
-        raise UserError(f"{path}: too large; at most {MAX_INPUT_BYTES:,} bytes are accepted")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
+        return read_text(path, MAX_INPUT_BYTES, "a JSON file")
+    except FileRefused as error:
+        raise UserError(str(error)) from None
 
 
 async def gather_limited(jobs: list[Awaitable[T]], limit: int = 8) -> list[T]:

@@ -43,6 +43,7 @@ from domain.values import (
     unique_fields,
 )
 from runtime.jsonin import InputRefused, parse_json
+from runtime.textfile import FileRefused, read_text
 
 #: The largest portfolio file read (a 1,000-row CSV with exchanges is about 400 KB).
 MAX_FILE_BYTES = 32 * 1024 * 1024
@@ -229,20 +230,9 @@ def read_lines(path: Path) -> list[Line]:
 
 def _read_text(path: Path) -> str:
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise PortfolioError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise PortfolioError(f"{path}: is a directory, not a portfolio file") from None
-    except OSError as error:
-        raise PortfolioError(f"{path}: {error.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise PortfolioError(f"{path}: larger than {MAX_FILE_BYTES:,} bytes; split the portfolio")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise PortfolioError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        return read_text(path, MAX_FILE_BYTES, "a portfolio file", "split the portfolio")
+    except FileRefused as error:
+        raise PortfolioError(str(error)) from None
 
 
 def json_lines(text: str, source: str) -> list[Line]:

@@ -25,6 +25,8 @@ def pair_hashes(span: bytes) -> bytes:
     """node_hash of each 64-byte pair of `span` (concatenated), with no Python code per pair:
     slicing, prefixing, hashing and joining all run as C loops."""
     pair = 2 * HASH_SIZE
+    if len(span) % pair:
+        raise ValueError("a span of node pairs must be whole 64-byte pairs")
     cuts = map(slice, range(0, len(span), pair), range(pair, len(span) + 1, pair))
     return b"".join(map(_digest, map(_sha256, map(_NODE.__add__, map(span.__getitem__, cuts)))))
 
@@ -91,7 +93,10 @@ class Tree:
         return self.levels[level]
 
     def _node(self, level: int, index: int) -> bytes:
-        at = index - self.offsets[level] if level < len(self.offsets) else -1
+        # Every level up to the size's bit length exists (`from_frontier` makes them all,
+        # `extend` adds each as its first node is due), so only a resumed tree's early
+        # nodes, below its offsets, can be missing.
+        at = index - self.offsets[level]
         if at < 0:
             raise ValueError(f"node {index} of level {level} is not kept (resumed tree)")
         return bytes(self.levels[level][at * HASH_SIZE : (at + 1) * HASH_SIZE])

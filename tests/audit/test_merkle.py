@@ -19,6 +19,7 @@ from tlog.merkle import (
     Tree,
     leaf_hash,
     node_hash,
+    pair_hashes,
     verify_consistency,
     verify_inclusion,
 )
@@ -319,7 +320,7 @@ def test_a_tree_resumed_from_a_frontier_is_the_same_tree_from_there_on():
                 assert resumed.consistency_proof(k) == full.consistency_proof(k)
         assert resumed.leaf(n) == full.leaf(n)
         if n > 1:  # the first leaf is inside a frontier subtree (or, at n=1, is one)
-            with pytest.raises(ValueError):
+            with pytest.raises(ValueError, match=r"^node 0 of level 0 is not kept"):
                 resumed.leaf(0)
     with pytest.raises(ValueError):
         Tree.from_frontier(5, full.frontier(4))
@@ -341,3 +342,14 @@ def test_the_frontier_defaults_to_the_whole_tree():
     tree = Tree(leaves)
     assert tree.frontier() == tree.frontier(11)
     assert len(tree.frontier()) == 3  # 11 = 8 + 2 + 1
+
+
+def test_node_pairs_are_hashed_only_whole():
+    """`extend` hands `pair_hashes` the complete pairs of a level; a trailing odd node waits
+    for its sibling. A span cut anywhere else is a caller's mistake, refused, not half-hashed."""
+    a, b = hashlib.sha256(b"a").digest(), hashlib.sha256(b"b").digest()
+    assert pair_hashes(a + b + b + a) == node_hash(a, b) + node_hash(b, a)
+    assert pair_hashes(b"") == b""
+    for cut in (a, a + b + a, a + b + a[:31], a + b + a + b[:1]):
+        with pytest.raises(ValueError, match="whole 64-byte pairs"):
+            pair_hashes(cut)
