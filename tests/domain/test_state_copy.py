@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic_core import PydanticUndefined
+
 from domain.slices.propose import Proposed, proposed
 from domain.state import PartnershipState, updated
 from domain.values import Stage
@@ -72,3 +74,11 @@ def test_a_proposal_starts_the_state_the_old_shape_fold_made() -> None:
     )
     _same(proposed(event, 1), before)
     _same(given(event), before)
+
+
+def test_every_private_attribute_has_a_default() -> None:
+    """`updated` copies the private attributes whole: pydantic's copy would leave out one
+    never set, and only an attribute without a default can be unset."""
+    private = PartnershipState.__private_attributes__
+    assert private
+    assert all(attr.default is not PydanticUndefined for attr in private.values())
