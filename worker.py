@@ -33,6 +33,7 @@ from runtime.errors import UserError
 from runtime.failures import run_reporting
 from runtime.metrics import RefusalCounter, configure_logging
 from runtime.settings import Settings, get_settings, open_store
+from runtime.store_timeout import StoreTimeout
 from store.application import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
 from workflows.witness import CheckpointLog, CheckpointWitness
@@ -48,13 +49,15 @@ def build_worker(
     webhook_secret: str | None = None,
     webhook_timeout: float = 10.0,
     settings: Settings | None = None,
+    store_timeout: float | None = None,
 ) -> Worker:
     """A worker for one task queue; store activities run on a thread pool (they block).
 
     Reminders are async activities with slots of their own beside the store's: they never
     hold a store thread, and never more than REMINDER_SLOTS of them wait on a receiver.
     A webhook URL needs its secret (WebhookConfigError otherwise). The scheduled checkpoint
-    signs with the key and origin of `settings` (read afresh at each one without them)."""
+    signs with the key and origin of `settings` (read afresh at each one without them).
+    `store_timeout` replaces the workflow's 30 s per store activity attempt."""
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(Webhook.configure(webhook_url, webhook_secret, webhook_timeout))
     checkpoints = CheckpointActivities(store, task_queue, settings)
@@ -74,7 +77,8 @@ def build_worker(
             ],
             activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
             max_concurrent_activities=threads + reminders.slots,
-            interceptors=[RefusalCounter()],
+            interceptors=[RefusalCounter()]
+            + ([StoreTimeout(store_timeout)] if store_timeout is not None else []),
         )
 
 
@@ -93,6 +97,7 @@ async def run_worker(settings: Settings | None = None, stop: asyncio.Event | Non
         settings.store_threads,
         **webhook_settings(settings),
         settings=settings,
+        store_timeout=settings.store_timeout,
     )
     logging.getLogger("amity").info(
         "worker on %s, task queue %s, store %s",

@@ -89,6 +89,7 @@ async def serve(server: DevServer, settings: Settings) -> int:
             settings.store_threads,
             **webhook_settings(settings),
             settings=settings,
+            store_timeout=settings.store_timeout,
         )
         async with worker:
             banner(server, settings)

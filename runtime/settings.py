@@ -70,6 +70,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("AMITY_WEBHOOK_TIMEOUT"),
         description="seconds one delivery may take in all (connect, send, answer)",
     )
+    store_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        validation_alias=AliasChoices("AMITY_STORE_TIMEOUT"),
+        description="seconds one event-store activity attempt may take; a worker that dies"
+        " holding one delays its partnership this long (runtime/store_timeout.py)",
+    )
     store_threads: int = Field(
         default=24,
         ge=1,

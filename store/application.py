@@ -24,7 +24,6 @@ from eventsourcing.persistence import (
     IntegrityError,
     Mapper,
     Notification,
-    OperationalError,
     PersistenceError,
     RecordConflictError,
     Recording,
@@ -457,11 +456,7 @@ class PartnershipStore(Application[UUID]):
         try:
             # Waits for the transaction that holds these rows to commit (store.group_commit).
             self.group_commit.submit((stored, times))
-        except (IntegrityError, RecordConflictError, OperationalError) as error:
-            # PostgreSQL's pipeline can report a lost race as "pipeline aborted" when the
-            # failed insert is discovered at a later sync; any other operational error is real.
-            if isinstance(error, OperationalError) and "pipeline aborted" not in str(error):
-                raise
+        except (IntegrityError, RecordConflictError):
             # Someone appended first: maybe our own earlier attempt (a retried activity).
             earlier = self._find_request(partnership_id, meta, events, current_version, None)
             if earlier is not None:
@@ -535,11 +530,14 @@ class PartnershipStore(Application[UUID]):
         """If events after `after_version` carry the request_id, that command was stored:
         the same command with the same events is a duplicate, anything else RequestReused
         (the events follow from the command's payload, so other events mean another one)."""
-        if (
+        if known_version == 0 or (
             after_version is not None
             and known_version is not None
             and known_version <= after_version
         ):
+            # Nothing after `after_version` was there when the caller read the aggregate
+            # (version 0: nothing at all): no request to find, and no read for it. A writer
+            # that got in since makes the insert conflict, and the conflict path looks again.
             return None
         found = [
             stored

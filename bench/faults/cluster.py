@@ -25,8 +25,13 @@ ROOT = Path(__file__).resolve().parents[2]
 class Cluster:
     """A dev server on a SQLite file, worker subprocesses, one SQLite event store."""
 
-    def __init__(self, folder: Path, task_queue: str = "faults") -> None:
+    def __init__(
+        self, folder: Path, task_queue: str = "faults", store_timeout: float | None = None
+    ) -> None:
         self.folder = folder
+        #: AMITY_STORE_TIMEOUT for the workers (None: the default 30 s): how soon an append
+        #: a killed worker held is taken over by the next one.
+        self.store_timeout = store_timeout
         folder.mkdir(parents=True, exist_ok=True)
         self.task_queue = task_queue
         self.store_file = folder / "events.db"
@@ -55,7 +60,7 @@ class Cluster:
             "AMITY_EVENT_STORE_URL": self.store_url,
             "AMITY_STORE_THREADS": "16",
             "PYTHONUNBUFFERED": "1",
-        }
+        } | ({"AMITY_STORE_TIMEOUT": str(self.store_timeout)} if self.store_timeout else {})
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         log = open(self.folder / "worker.log", "ab")  # noqa: SIM115 - owned by the process
@@ -118,11 +123,13 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def cluster(folder: Path | None = None, workers: int = 1) -> Iterator[Cluster]:
+def cluster(
+    folder: Path | None = None, workers: int = 1, store_timeout: float | None = None
+) -> Iterator[Cluster]:
     with contextlib.ExitStack() as stack:
         if folder is None:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="faults-")))
-        running = Cluster(folder).start(workers)
+        running = Cluster(folder, store_timeout=store_timeout).start(workers)
         try:
             yield running
         finally:

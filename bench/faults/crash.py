@@ -65,12 +65,15 @@ async def crash_suite(
     clients: int = 16,
     folder: Path | None = None,
     seed: int | None = None,
+    store_timeout: float | None = None,
 ) -> Figures:
-    """N partnerships through the story while workers are SIGKILLed and the server restarts."""
+    """N partnerships through the story while workers are SIGKILLed and the server restarts.
+    `store_timeout` (AMITY_STORE_TIMEOUT) bounds how long a killed worker's append holds up
+    its partnership (30 s unless given)."""
     figures = Figures("crash", partnerships=partnerships)
     rng = random.Random(seed)
     started = time.monotonic()
-    with cluster(folder) as running:
+    with cluster(folder, store_timeout=store_timeout) as running:
         client = await connect(running.settings)
         run_tag = uuid.uuid4().hex[:6]
         pids = [f"partnership-crash-{run_tag}-{i:04d}" for i in range(partnerships)]

@@ -181,6 +181,9 @@ async def test_a_worker_and_an_import_killed_half_way_then_run_again_give_one_hi
         "TEMPORAL_ADDRESS": settings.temporal_address,
         "AMITY_TASK_QUEUE": f"import-{uuid.uuid4().hex}",
         "AMITY_EVENT_STORE_URL": store_url,
+        # An append the killed worker held is given to the second worker once its attempt
+        # times out: 5 s here instead of the default 30 s (runtime/store_timeout.py).
+        "AMITY_STORE_TIMEOUT": "5",
     }
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "amity.cli", "import", str(path), "--json"]

@@ -27,8 +27,11 @@ def assert_clean(figures: Figures) -> None:
 
 
 async def test_crashes_lose_and_double_nothing(tmp_path: Path) -> None:
-    """Workers SIGKILLed at random moments, the server restarted once mid-run."""
-    figures = await crash_suite(partnerships=8, kills=3, clients=8, folder=tmp_path, seed=1)
+    """Workers SIGKILLed at random moments, the server restarted once mid-run. An append a
+    killed worker held goes to the next worker after 5 s (AMITY_STORE_TIMEOUT), not 30."""
+    figures = await crash_suite(
+        partnerships=8, kills=3, clients=8, folder=tmp_path, seed=1, store_timeout=5
+    )
     assert_clean(figures)
     assert figures.worker_kills == 3
     assert figures.server_restarts == 1

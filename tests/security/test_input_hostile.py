@@ -41,7 +41,7 @@ HOSTILE = {
     "5,000 digits": ("9" * 5000, "a number has too many digits"),
     # 60,000 levels: about the most one argument may hold (Linux: 128 KiB per argument)
     "60,000 deep": (deep(60_000), "nested deeper than 64 levels"),
-    "10 MB": ('"' + "a" * 10_000_000 + '"', "at most 8,388,608 bytes are accepted"),
+    "10 MB": ('"' + "a" * 10_000_000 + '"', "8,388,608 bytes"),
 }
 HOSTILE_DATA = {case: (correction(value), said) for case, (value, said) in HOSTILE.items()}
 

@@ -36,6 +36,7 @@ from amity import story
 from store.application import PartnershipStore
 from tests.cli.test_up import AMITY, clean_env, run_main
 from tests.security.hardening_support import SECRET, Receiver, receiving
+from tests.timeskip import Clock
 from worker import build_worker
 
 
@@ -219,21 +220,23 @@ def test_worker_and_up_refuse_a_clear_text_webhook_in_one_line(
 
 
 async def deadline_reminder(
-    client: Client, store: PartnershipStore, receiver: Receiver
+    client: Client, store: PartnershipStore, receiver: Receiver, clock: Clock
 ) -> tuple[Any, str]:
-    """A partnership whose talks deadline (1 s) fires and is reminded to `receiver`; its
-    handle and its stage once the reminder has settled (and a first retry would be due)."""
+    """A partnership whose talks deadline (60 days, passed on its virtual clock) fires and
+    is reminded to `receiver`; its handle and its stage once the reminder has settled (and
+    a first retry would be due)."""
     task_queue = f"hook-{uuid.uuid4().hex}"
     async with build_worker(
         client, store, task_queue, threads=4, webhook_url=receiver.url, webhook_secret=SECRET
     ):
         handle = await client.start_workflow(
             "PartnershipWorkflow",
-            {**story.proposal(), "policy": {"talks_deadline": "PT1S"}},
+            {**story.proposal(), "policy": {"talks_deadline": "P60D"}},
             id=f"partnership-hook-{uuid.uuid4().hex[:8]}",
             task_queue=task_queue,
         )
         await handle.execute_update("open_talks", story.load("open_talks.json"))
+        await clock.advance(handle, timedelta(days=61))
         deadline = time.monotonic() + 30
         while await reminder_outcome(handle) == (None, None):
             assert time.monotonic() < deadline, "the reminder activity never settled"
@@ -267,10 +270,10 @@ async def reminder_outcome(handle: Any) -> tuple[Delivery | None, Any]:
 
 @pytest.mark.parametrize("status", [400, 302])
 async def test_through_temporal_a_refusal_or_redirect_is_one_attempt_never_delivered(
-    client: Client, store: PartnershipStore, status: int
+    client: Client, store: PartnershipStore, clock: Clock, status: int
 ) -> None:
     with receiving(status) as receiver:
-        handle, stage = await deadline_reminder(client, store, receiver)
+        handle, stage = await deadline_reminder(client, store, receiver, clock)
     delivery, failure = await reminder_outcome(handle)
     assert delivery is None
     assert failure.application_failure_info.non_retryable
@@ -280,10 +283,10 @@ async def test_through_temporal_a_refusal_or_redirect_is_one_attempt_never_deliv
 
 
 async def test_through_temporal_a_503_is_retried_then_delivered(
-    client: Client, store: PartnershipStore
+    client: Client, store: PartnershipStore, clock: Clock
 ) -> None:
     with receiving(503, 200) as receiver:
-        handle, _ = await deadline_reminder(client, store, receiver)
+        handle, _ = await deadline_reminder(client, store, receiver, clock)
     delivery, failure = await reminder_outcome(handle)
     assert failure is None and delivery is not None
     assert delivery.delivered and delivery.status == 200

@@ -30,14 +30,21 @@ TIMEOUT_MS = 20_000
 expect.set_options(timeout=15_000)
 
 
+#: The operator's walk-through is the longest browser test by far: it has a group (a worker,
+#: a Chromium) of its own, so the other browser tests run beside it, not after it.
+OWN_GROUP = {"test_operator_ui.py": "browser-walkthrough"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Marks every test here `browser`, and puts them in one xdist group: with `-n N` they
-    all run in one worker, so the session starts one Chromium, not one per worker."""
+    """Marks every test here `browser`, and puts them in two xdist groups: with `-n N` each
+    group runs in one worker, so the session starts two Chromiums, not one per worker, and
+    the browser tests are not one long serial tail."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        path = Path(str(item.fspath))
+        if here in path.parents:
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            item.add_marker(pytest.mark.xdist_group(OWN_GROUP.get(path.name, "browser")))
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
 from amity import story
 from tests.conftest import Engine
+from tests.timeskip import Clock
 from tests.workflows.test_timers import Receiver, proposal_with, receiver, timed, types
 
 __all__ = ["receiver", "timed"]  # fixtures used below
@@ -50,7 +51,7 @@ async def test_the_seed_signed_in_2017_with_a_two_year_term_expires_at_once_with
 
 
 async def test_signed_23_months_ago_is_due_for_renewal_now_and_expires_a_month_later(
-    engine: Engine,
+    engine: Engine, clock: Clock
 ) -> None:
     day = TODAY - timedelta(days=700)  # P2Y is 730 days: 30 days left, inside the notice
     handle = await signed_on(engine, day, term="P2Y", renewal_notice="P60D")
@@ -76,6 +77,12 @@ async def test_signed_23_months_ago_is_due_for_renewal_now_and_expires_a_month_l
             break
         await asyncio.sleep(0.1)
     assert timers and timedelta(days=29) < timers[-1] <= timedelta(days=30)
+    # and a month later on its virtual clock (tests/timeskip.py) it has expired, on that day
+    await clock.advance(handle, timedelta(days=31))
+    final = await asyncio.wait_for(handle.result(), timeout=20)
+    assert final["stage"] == "expired" and final["expires_on"] == status["expires_on"]
+    [expired] = [s.event for s in engine.store.history(handle.id) if s.event.type == "expired"]
+    assert expired.at.date() == expires.date()
 
 
 async def test_dormancy_counts_from_the_last_exchange_date(engine: Engine) -> None:

@@ -1,5 +1,7 @@
-"""Policy timers on the real dev server (durations of seconds through `policy`), and
-reminders delivered to a real local webhook receiver."""
+"""Policy timers on the real dev server with the durations an operator sets (a five-year
+term, a 90-day renewal notice, two years to dormancy, 60 days of talks), on each
+workflow's virtual clock moved forward by the test (`clock`, tests/timeskip.py); the store
+and the reminders to a real local webhook receiver run as in production."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import json
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,6 +21,7 @@ from temporalio.client import Client
 from amity import story
 from store.application import PartnershipStore
 from tests.conftest import Engine
+from tests.timeskip import Clock
 from worker import build_worker
 
 #: Reminders are always signed (Standard Webhooks); tests/security checks the signature.
@@ -86,8 +89,8 @@ def proposal_with(**policy: str) -> dict[str, Any]:
 
 
 async def signed(engine: Engine, **policy: str) -> Any:
-    """Signed today: the term and the dormancy run from the signing (effective) date, so
-    terms of seconds run from now."""
+    """Signed today: the term and the dormancy run from the signing (effective) date, which
+    is the instant of the signing (recorded the day it is dated)."""
     handle = await engine.start(
         proposal_with(**policy), f"partnership-timer-{uuid.uuid4().hex[:8]}"
     )
@@ -113,20 +116,37 @@ def types(engine: Engine, partnership_id: str) -> list[str]:
     return [s.event.type for s in engine.store.history(partnership_id)]
 
 
-async def test_talks_deadline_is_recorded_and_reminded(timed: Engine, receiver: Receiver) -> None:
+DAY = timedelta(days=1)
+
+
+def stored(engine: Engine, partnership_id: str, kind: str) -> list[Any]:
+    """The events of type `kind` in the store, oldest first."""
+    return [s.event for s in engine.store.history(partnership_id) if s.event.type == kind]
+
+
+async def test_talks_deadline_is_recorded_and_reminded(
+    timed: Engine, receiver: Receiver, clock: Clock
+) -> None:
     handle = await timed.start(
-        proposal_with(talks_deadline="PT2S"), f"partnership-deadline-{uuid.uuid4().hex[:8]}"
+        proposal_with(talks_deadline="P60D"), f"partnership-deadline-{uuid.uuid4().hex[:8]}"
     )
     await handle.execute_update("open_talks", story.load("open_talks.json"))
+    await clock.advance(handle, 59 * DAY)
+    assert (await handle.query("status"))["version"] == 2  # 59 days: not yet
+    await clock.advance(handle, 2 * DAY)
     await wait_for(handle, lambda s: s["version"] >= 3)
-    stored = timed.store.history(handle.id)
-    assert stored[-1].event.type == "talks_deadline_passed"
-    assert stored[-1].actor == "amity-engine" and stored[-1].via == "engine"
+    history = timed.store.history(handle.id)
+    assert history[-1].event.type == "talks_deadline_passed"
+    assert history[-1].actor == "amity-engine" and history[-1].via == "engine"
+    [proposed] = stored(timed, handle.id, "proposed")
+    passed = history[-1].event
+    assert passed.deadline == proposed.at + 60 * DAY  # type: ignore[union-attr]
+    assert passed.deadline <= passed.at < passed.deadline + DAY  # type: ignore[union-attr]
     assert (await handle.query("status"))["stage"] == "in_talks"  # operators decide
-    for _ in range(100):
+    for _ in range(200):
         if receiver.seen:
             break
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.05)
     reminder = receiver.seen[f"{handle.id}:3"]
     assert reminder["kind"] == "talks_deadline_passed"
     assert "Mianyang (CN) ↔ Cupertino (US)" in reminder["summary"]
@@ -137,32 +157,64 @@ async def test_talks_deadline_is_recorded_and_reminded(timed: Engine, receiver: 
     assert len(receiver.seen) == 1
 
 
-async def test_dormancy_then_an_exchange_reactivates(engine: Engine) -> None:
-    handle = await signed(engine, dormant_after="PT2S")
+async def test_dormancy_then_an_exchange_reactivates(engine: Engine, clock: Clock) -> None:
+    handle = await signed(engine, dormant_after="P2Y")
+    [signing] = stored(engine, handle.id, "memorandum_signed")
+    await clock.advance(handle, 729 * DAY)
+    assert (await handle.query("status"))["stage"] == "active"  # P2Y is 730 days
+    await clock.advance(handle, 2 * DAY)
     status = await wait_for(handle, lambda s: s["stage"] == "dormant")
     assert status["version"] == 7
-    result = await handle.execute_update("record_exchange", story.load("record_exchange.json"))
+    [dormant] = stored(engine, handle.id, "became_dormant")
+    assert dormant.idle_since == signing.at  # the signing's instant: signed as it was dated
+    assert signing.at + 730 * DAY <= dormant.at < signing.at + 731 * DAY
+
+    today = (await clock.now(handle)).date()  # two years after the signing
+    exchange = {**story.load("record_exchange.json"), "date": today.isoformat()}
+    result = await handle.execute_update("record_exchange", exchange)
     assert result["stage"] == "active"
     assert types(engine, handle.id)[-3:] == ["became_dormant", "reactivated", "exchange_recorded"]
-    await wait_for(handle, lambda s: s["stage"] == "dormant")  # and quiet again later
+    # and quiet again two years after that exchange, counted from it
+    await clock.advance(handle, 731 * DAY)
+    await wait_for(handle, lambda s: s["stage"] == "dormant")
+    _, again = stored(engine, handle.id, "became_dormant")
+    assert again.idle_since.date() == today
+    assert again.at >= again.idle_since + 730 * DAY
 
 
-async def test_expiry_completes_the_workflow(engine: Engine) -> None:
-    handle = await signed(engine, term="PT3S")
+async def test_expiry_completes_the_workflow(engine: Engine, clock: Clock) -> None:
+    handle = await signed(engine, term="P5Y")
+    [signing] = stored(engine, handle.id, "memorandum_signed")
+    assert signing.expires_at == signing.at + 1825 * DAY  # P5Y is 5 x 365 days
+    await clock.advance(handle, 1824 * DAY)
+    assert (await handle.query("status"))["stage"] == "active"  # a day before the end
+    await clock.advance(handle, 2 * DAY)
     final = await asyncio.wait_for(handle.result(), timeout=20)
     assert final["stage"] == "expired"
     assert types(engine, handle.id)[-1] == "expired"
+    [expired] = stored(engine, handle.id, "expired")
+    assert expired.expires_at == signing.expires_at
+    assert signing.expires_at <= expired.at < signing.expires_at + DAY
 
 
-async def test_renewal_notice_then_renew_moves_the_term(engine: Engine) -> None:
-    handle = await signed(engine, term="PT5S", renewal_notice="PT3S")
+async def test_renewal_notice_then_renew_moves_the_term(engine: Engine, clock: Clock) -> None:
+    handle = await signed(engine, term="P5Y", renewal_notice="P90D")
+    [signing] = stored(engine, handle.id, "memorandum_signed")
+    await clock.advance(handle, (1825 - 90 + 1) * DAY)  # inside the notice period
     status = await wait_for(handle, lambda s: s["version"] >= 7)
     assert types(engine, handle.id)[-1] == "renewal_due"
+    [due] = stored(engine, handle.id, "renewal_due")
+    assert signing.expires_at - 90 * DAY <= due.at < signing.expires_at - 89 * DAY
     first_end = status["expires_on"]
-    renewed = await handle.execute_update("renew", {"term": "PT8S", "reference": "council 2019"})
-    assert renewed["expires_on"] > first_end
-    # The new term's renewal notice (5 s after the renewal, so after the first term's end)
-    # proves the workflow's clock passed the first end without expiring: no fixed sleep.
+    assert first_end == signing.expires_at.isoformat().replace("+00:00", "Z")
+    # renewed for five more years from the day the first term ends, as a council decides
+    renewal = {"term": "P5Y", "reference": "council 2031", "date": first_end[:10]}
+    renewed = await handle.execute_update("renew", renewal)
+    second_end = datetime.fromisoformat(first_end[:10]).replace(tzinfo=UTC) + 1825 * DAY
+    assert renewed["expires_on"] == second_end.isoformat().replace("+00:00", "Z")
+    # Past the first term's end the partnership is still active: the new term's renewal
+    # notice (five years on) comes, not the first term's expiry.
+    await clock.advance(handle, 1825 * DAY)
     status = await wait_for(handle, lambda s: s["version"] >= 9)
     assert types(engine, handle.id)[-3:] == ["renewal_due", "renewed", "renewal_due"]
     assert status["stage"] == "active" and status["expires_on"] == renewed["expires_on"]
@@ -170,15 +222,19 @@ async def test_renewal_notice_then_renew_moves_the_term(engine: Engine) -> None:
     assert (await handle.result())["stage"] == "terminated"
 
 
-async def test_correcting_the_policy_moves_the_running_timer(engine: Engine) -> None:
-    handle = await signed(engine, dormant_after="P365D")
+async def test_correcting_the_policy_moves_the_running_timer(engine: Engine, clock: Clock) -> None:
+    handle = await signed(engine, dormant_after="P2Y")
+    [signing] = stored(engine, handle.id, "memorandum_signed")
     await handle.execute_update(
         "correct",
         {
             "target_version": 1,
             "reason": "typo in the policy",
-            "correction": {"policy": {"dormant_after": "PT1S"}},
+            "correction": {"policy": {"dormant_after": "P30D"}},
         },
     )
+    await clock.advance(handle, 31 * DAY)  # far short of the two years first set
     status = await wait_for(handle, lambda s: s["stage"] == "dormant", timeout=10)
-    assert status["policy"]["dormant_after"] == "PT1S"
+    assert status["policy"]["dormant_after"] == "P30D"
+    [dormant] = stored(engine, handle.id, "became_dormant")
+    assert signing.at + 30 * DAY <= dormant.at < signing.at + 31 * DAY
