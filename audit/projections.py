@@ -116,10 +116,15 @@ class ReadModels:
         with self.db.transaction(commit=True) as cursor:
             if self._position(cursor) != start:
                 return  # another runner applied this batch first
-            keys = [str(event.originator_id) for event in events]
-            states = self._load_many(cursor, set(keys))
-            for key, event in zip(keys, events, strict=True):
-                states[key] = evolve(states.get(key), event.event, event.originator_version)
+            # Partnerships by their id's number (an attribute read) and named once each:
+            # `str(UUID)` is Python code, and a batch holds ~11 events per partnership.
+            numbers = [event.originator_id.int for event in events]
+            owners = dict(zip(numbers, (event.originator_id for event in events), strict=True))
+            names = {number: str(owner) for number, owner in owners.items()}
+            loaded = self._load_many(cursor, set(names.values()))
+            states = {number: loaded.get(name) for number, name in names.items()}
+            for number, event in zip(numbers, events, strict=True):
+                states[number] = evolve(states[number], event.event, event.originator_version)
                 if event.event.type == "exchange_recorded":
                     slot = (event.event.field.value, event.event.date.year)
                     exchanges[slot] = exchanges.get(slot, 0) + 1
@@ -127,7 +132,7 @@ class ReadModels:
                 "INSERT INTO amity_rm_partnerships VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (originator_id) DO UPDATE SET stage = excluded.stage,"
                 " tier = excluded.tier, version = excluded.version, state = excluded.state",
-                [_row(key, state) for key, state in states.items() if state is not None],
+                [_row(names[n], state) for n, state in states.items() if state is not None],
             )
             cursor.executemany(
                 "INSERT INTO amity_rm_exchanges VALUES (?, ?, ?) ON CONFLICT (field, year)"

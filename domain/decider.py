@@ -19,7 +19,7 @@ from domain.events import AnyEvent
 from domain.messages import Command, Event
 from domain.registry import Rejection
 from domain.slices.propose import Proposal, Proposed, proposed
-from domain.state import PartnershipState
+from domain.state import PartnershipState, updated
 from domain.values import Stage
 
 EventsOrRejection = list[AnyEvent] | Rejection
@@ -75,7 +75,7 @@ def evolve(state: PartnershipState | None, event: AnyEvent, version: int) -> Par
         changes["stage"] = spec.leads_to
         changes["stage_since"] = event.at
     changes.update(spec.evolve(current, event, version))
-    return current.model_copy(update=changes)
+    return updated(current, changes)
 
 
 def fold(

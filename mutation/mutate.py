@@ -41,6 +41,9 @@ DOMAIN_TESTS = [
     "tests/domain/test_parse.py",
     "tests/domain/test_decider_details.py",
     "tests/domain/test_summaries.py",
+    "tests/domain/test_bounded_state.py",
+    "tests/domain/test_state_copy.py",
+    "tests/domain/test_registry.py",
 ]
 #: The pure modules and the fast tests that exercise them (no Temporal, no server).
 MODULES: dict[str, list[str]] = {

@@ -139,4 +139,21 @@ def proposed(event: Proposed, version: int) -> PartnershipState:
         proposed_version=version,
         stage_since=event.at,
         version=version,
+        # Counted and windowed from the start: what `_fold_old_lists` would otherwise add
+        # to every new state (a state without counts is read as the older shape).
+        meetings=[],
+        meeting_count=0,
+        last_meeting_on=None,
+        drafts=[],
+        draft_count=0,
+        approvals=[],
+        approval_count=0,
+        exchanges=[],
+        exchange_count=0,
+        exchanges_by_field={},
+        last_exchange_on=None,
+        invitations=[],
+        invitation_count=0,
+        corrections=[],
+        correction_count=0,
     )

@@ -351,5 +351,5 @@ def test_node_pairs_are_hashed_only_whole():
     assert pair_hashes(a + b + b + a) == node_hash(a, b) + node_hash(b, a)
     assert pair_hashes(b"") == b""
     for cut in (a, a + b + a, a + b + a[:31], a + b + a + b[:1]):
-        with pytest.raises(ValueError, match="whole 64-byte pairs"):
+        with pytest.raises(ValueError, match=r"^a span of node pairs must be whole 64-byte pairs$"):
             pair_hashes(cut)
