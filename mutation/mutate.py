@@ -44,6 +44,8 @@ DOMAIN_TESTS = [
     "tests/domain/test_bounded_state.py",
     "tests/domain/test_state_copy.py",
     "tests/domain/test_registry.py",
+    "tests/domain/test_state_old_shape.py",
+    "tests/domain/test_state_clock.py",
 ]
 #: The pure modules and the fast tests that exercise them (no Temporal, no server).
 MODULES: dict[str, list[str]] = {
