@@ -47,6 +47,7 @@ DOMAIN_TESTS = [
     "tests/domain/test_state_old_shape.py",
     "tests/domain/test_state_clock.py",
     "tests/domain/test_business_clock.py",
+    "tests/domain/test_correction_counts.py",
 ]
 #: The pure modules and the fast tests that exercise them (no Temporal, no server).
 MODULES: dict[str, list[str]] = {
