@@ -318,3 +318,67 @@ def test_updated_is_the_state_with_the_changes() -> None:
     state = given(*ACTIVE)
     changed = updated(state, {"meeting_count": 9})
     assert changed.meeting_count == 9 and state.meeting_count == 1
+
+
+def test_a_run_from_before_folds_every_new_record_into_its_lists() -> None:
+    from domain import events as e
+    from domain.decider import fold
+
+    from .scenario import IN_TALKS, drafted, invited
+
+    many = RECENT + EXTRA
+    talks = [
+        *(
+            e.MeetingRecorded(
+                at=IN_TALKS[0].at, date=date(2017, 11, 1 + n), place="Hall", delegation=[JING]
+            )
+            for n in range(many)
+        ),
+        *(drafted(n) for n in range(2, many + 2)),
+        *(
+            e.ApprovalRecorded(
+                at=IN_TALKS[0].at,
+                side="initiator",
+                authority="Board",
+                decision="granted",
+                required=False,
+            )
+            for _ in range(many)
+        ),
+        *(invited(n) for n in range(2, many + 2)),
+        *(
+            e.InvitationAnswered(at=IN_TALKS[0].at, invitation_id=f"inv-{n}", accepted=True)
+            for n in range(2, many + 2)
+        ),
+    ]
+    full = fold(talks, given(*IN_TALKS).keeping_all())
+    assert full is not None and full.keeps_all
+    assert len(full.meetings) == many + 1 and full.meeting_count == many + 1
+    assert len(full.drafts) == many + 1 and full.draft_count == many + 1
+    # every decision, as states listed them before (the latest of each is read)
+    assert len(full.approvals) == many + 1 and full.approval_count == many + 1
+    assert len(full.invitations) == many + 1 and full.invitation_count == many + 1
+    bounded = fold(talks, given(*IN_TALKS))
+    assert bounded is not None
+    assert len(bounded.meetings) == RECENT and len(bounded.drafts) == RECENT
+    assert len(bounded.approvals) == 2 and len(bounded.invitations) == RECENT + 1
+
+
+def test_the_latest_dates_are_the_latest_whatever_the_order_recorded() -> None:
+    from domain import events as e
+
+    from .scenario import at, exchange
+
+    late, early = date(2018, 5, 1), date(2018, 1, 1)
+    meetings = [
+        e.MeetingRecorded(at=at(6), date=day, place="Hall", delegation=[JING])
+        for day in (late, early)
+    ]
+    state = given(*ACTIVE[:2], *meetings)
+    assert state.last_meeting_on == late and state.meeting_count == 2
+    exchanges = [
+        exchange(at(40)).model_copy(update={"date": late}),
+        exchange(at(50)).model_copy(update={"date": early}),
+    ]
+    active = given(*ACTIVE, *exchanges)
+    assert active.last_exchange_on == late and active.last_exchange_at == at(50)
