@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from domain.state import PartnershipState
+from domain.state import RECENT, PartnershipState
 
 from .scenario import ACTIVE, IN_TALKS, LATER, after, at, command, exchange, given, when
 
@@ -184,3 +184,165 @@ def test_needs_stored_target_only_for_this_lifes_dropped_records() -> None:
     assert not needs(state.version + 1)  # not recorded yet
     # talks opened: not held either; the store says what it was (and it is refused then)
     assert needs(state.proposed_version + 1)
+
+
+def test_a_corrected_proposal_date_is_the_proposed_on_day() -> None:
+    state = given(*ACTIVE)
+    assert state.proposed_on is None
+    assert corrected(state, 1, date="2017-10-01").proposed_on == date(2017, 10, 1)
+
+
+def test_the_latest_meeting_moved_back_gives_way_to_the_next_latest() -> None:
+    from domain import events as e
+
+    from .scenario import JING
+
+    meetings = [
+        e.MeetingRecorded(at=at(2), date=day, place="Hall", delegation=[JING])
+        for day in (date(2017, 11, 3), date(2017, 11, 5))
+    ]
+    state = given(*ACTIVE[:2], *meetings)  # versions 3 and 4
+    assert corrected(state, 4, date="2017-11-01").last_meeting_on == date(2017, 11, 3)
+
+
+def test_a_signing_recorded_on_its_day_keeps_its_term_without_the_clock() -> None:
+    from .scenario import signed
+
+    recorded = datetime(2017, 11, 15, 10, tzinfo=UTC)  # the signing's own date
+    state = given(*IN_TALKS, signed(when=recorded))
+    moved = corrected(state, SIGNING, date="2017-11-10")
+    assert moved.term_started_at == recorded and moved.expires_at == state.expires_at
+
+
+def test_a_dropped_record_of_an_uncounted_kind_carries_nothing_before() -> None:
+    from domain.slices.correct import CorrectionTarget
+
+    from .scenario import drafted, proposed, talks_opened
+
+    state = given(proposed(), talks_opened(), *(drafted(n) for n in range(1, RECENT + 3)))
+    stored = CorrectionTarget(
+        version=3, event_type="memorandum_drafted", target_type="memorandum_drafted"
+    )
+    ask = command("correct", target_version=3, reason="r", correction={"title": "First"})
+    result = when(state, ask.with_target(stored))  # type: ignore[attr-defined]
+    assert isinstance(result, list) and result[0].before == {}  # type: ignore[union-attr]
+    assert after(state, result).draft_count == RECENT + 2
+
+
+def test_the_latest_event_not_held_is_read_from_the_store() -> None:
+    from domain.slices.correct import needs_stored_target
+
+    from .scenario import proposed, talks_opened
+
+    state = given(proposed(), talks_opened())
+    ask = command("correct", target_version=2, reason="r", correction={"place": "x"})
+    assert needs_stored_target(state, ask)  # type: ignore[arg-type]
+
+
+def test_stored_before_values_the_record_does_not_have_are_ignored() -> None:
+    from domain import events as e
+    from domain.decider import fold
+
+    from .test_bounded_state import with_exchanges
+
+    state = with_exchanges(RECENT + 5)
+    event = e.Corrected(
+        at=at(100),
+        target_version=state.version - RECENT - 4,
+        target_type="exchange_recorded",
+        reason="r",
+        correction={"field": "education"},
+        before={"field": "culture", "place": "somewhere", "date": None},
+    )
+    new = fold([event], state)
+    assert new is not None
+    assert new.exchanges_by_field == {"culture": 8, "trade": 8, "education": 9}
+
+
+def dropped_target(kind: str) -> tuple[PartnershipState, int]:
+    """A state that let go of some records of `kind`, and the version of the first."""
+    from domain import events as e
+
+    from .scenario import JING, drafted, invited, proposed, talks_opened
+
+    base = [proposed(), talks_opened()]
+    many = range(1, RECENT + 3)
+    if kind == "meeting_recorded":
+        more: list = [
+            e.MeetingRecorded(at=at(2), date=date(2017, 11, 2), place="H", delegation=[JING])
+            for _ in many
+        ]
+    elif kind == "memorandum_drafted":
+        more = [drafted(n) for n in many]
+    elif kind == "approval_recorded":
+        more = [
+            e.ApprovalRecorded(
+                at=at(2), side="initiator", authority=f"B{n}", decision="granted", required=False
+            )
+            for n in many
+        ]
+    else:
+        more = [invited(n) for n in many]
+        more += [
+            e.InvitationAnswered(at=at(5), invitation_id=f"inv-{n}", accepted=True) for n in many
+        ]
+    return given(*base, *more), 3
+
+
+CORRECTIONS = {
+    "meeting_recorded": {"place": "Hall"},
+    "memorandum_drafted": {"title": "First"},
+    "approval_recorded": {"reference": "R-1"},
+    "invitation_extended": {"event": "Fair"},
+}
+
+
+def test_a_stored_correction_of_any_dropped_kind_folds() -> None:
+    from domain import events as e
+    from domain.decider import fold
+    from domain.errors import IllegalEvent
+
+    for kind, fields in CORRECTIONS.items():
+        state, first = dropped_target(kind)
+        event = e.Corrected(
+            at=at(100), target_version=first, target_type=kind, reason="r", correction=fields
+        )
+        new = fold([event], state)
+        assert new is not None and new.correction_count == 1, kind
+        # not an earlier event: the correction's own version
+        itself = event.model_copy(update={"target_version": state.version + 1})
+        try:
+            fold([itself], state)
+        except IllegalEvent:
+            pass
+        else:
+            raise AssertionError(f"{kind}: a correction of itself was folded")
+
+
+def test_a_run_from_before_keeps_every_correction() -> None:
+    from domain.decider import fold
+
+    state = given(*ACTIVE).keeping_all()
+    for n in range(RECENT + 2):
+        state = fold([correct_event(n)], state)  # type: ignore[assignment]
+    assert len(state.corrections) == RECENT + 2 and state.correction_count == RECENT + 2
+
+
+def correct_event(n: int):
+    from domain import events as e
+
+    return e.Corrected(
+        at=at(100),
+        target_version=MEETING,
+        target_type="meeting_recorded",
+        reason=f"r{n}",
+        correction={"place": f"Hall {n}"},
+    )
+
+
+def test_the_talks_opened_date_is_kept() -> None:
+    from .scenario import JING, proposed
+
+    state = given(proposed())
+    opened = after(state, when(state, command("open_talks", by=JING, date="2017-10-20")))
+    assert opened.talks_opened_on == date(2017, 10, 20)
