@@ -346,3 +346,9 @@ def test_the_talks_opened_date_is_kept() -> None:
     state = given(proposed())
     opened = after(state, when(state, command("open_talks", by=JING, date="2017-10-20")))
     assert opened.talks_opened_on == date(2017, 10, 20)
+
+
+def test_a_draft_without_a_date_is_corrected_under_the_clock() -> None:
+    state = clocked_active()
+    draft = state.drafts[0].version
+    assert corrected(state, draft, title="Memorandum").drafts[0].title == "Memorandum"
