@@ -3,8 +3,12 @@ fresh process does it (empty aggregate cache).
 
 - by version: version 9,000 of a 10,000-event partnership, with the store's snapshots
   (every AMITY_SNAPSHOT_INTERVAL events) and with snapshots switched off;
-- by date: a moment late in a 100,000-event partnership, through the time index (one
-  indexed lookup for the version), then the snapshot before it and a short fold.
+- by date, recorded time (`--known-at`): a moment late in a 100,000-event partnership,
+  through the time index (one indexed lookup for the version), then the snapshot before it
+  and a short fold;
+- by date, effective time (`--at`): the same moment as the date in effect. Effective dates
+  can be back-dated and corrected, so no index orders them: every event up to the end is
+  read and folded in effective order (audit/effective.py). Reported, with no target.
 
 The state is bounded (domain/state.py), so a snapshot is a few kilobytes at any length.
 """
@@ -48,11 +52,12 @@ def sample(
     *,
     version: int | None = None,
     at: datetime | None = None,
+    known_at: datetime | None = None,
 ) -> tuple[float, int]:
     store = store_class(url)
     try:
         started = time.perf_counter()
-        state = as_of(store, LONG_ID, version=version, at=at)
+        state = as_of(store, LONG_ID, version=version, at=at, known_at=known_at)
         elapsed = time.perf_counter() - started
         return elapsed * 1000, len(state.model_dump_json())
     finally:
@@ -94,23 +99,32 @@ def by_version(opts: Options, url: str, events: int) -> list[Row]:
     return rows
 
 
-def by_date(opts: Options, url: str, events: int) -> Row:
+def by_date(opts: Options, url: str, events: int) -> list[Row]:
     moment = moment_of(url, events * 9 // 10)
-    sample(PartnershipStore, url, at=moment)  # warm-up
-    taken = [sample(PartnershipStore, url, at=moment) for _ in range(max(opts.repeat, 3))]
-    samples = [ms for ms, _ in taken]
-    say(f"as-of by date in {events:,} events: {[round(s, 1) for s in samples]} ms")
-    row = Row(
-        "5 as-of",
-        f"by date, 9/10 into {events:,} events",
-        "ms",
-        samples,
-        better="lower",
-        note="time index, the snapshot before, a short fold",
-    )
-    check(row, row.median, "<=", 100)
-    row.target = "< 100 ms"
-    return row
+    rows = []
+    for label, when in (
+        ("recorded time", {"known_at": moment}),
+        ("effective time", {"at": moment}),
+    ):
+        sample(PartnershipStore, url, **when)  # warm-up
+        taken = [sample(PartnershipStore, url, **when) for _ in range(max(opts.repeat, 3))]
+        samples = [ms for ms, _ in taken]
+        say(f"as-of by date ({label}) in {events:,} events: {[round(s, 1) for s in samples]} ms")
+        rows.append(
+            Row(
+                "5 as-of",
+                f"by date ({label}), 9/10 into {events:,} events",
+                "ms",
+                samples,
+                better="lower",
+            )
+        )
+    recorded, effective = rows
+    recorded.note = "time index, the snapshot before, a short fold"
+    check(recorded, recorded.median, "<=", 100)
+    recorded.target = "< 100 ms"
+    effective.note = "effective dates have no order to index: the whole history is folded"
+    return rows
 
 
 def run(opts: Options, workdir: Path, extra: dict[str, Any]) -> list[Row]:
@@ -120,5 +134,5 @@ def run(opts: Options, workdir: Path, extra: dict[str, Any]) -> list[Row]:
     rows = by_version(opts, long_url, opts.long_events)
     dated_url = f"sqlite:///{workdir / f'long-{opts.date_events}.db'}"
     extra["generate_dated_seconds"] = prepared(dated_url, opts.date_events)
-    rows.append(by_date(opts, dated_url, opts.date_events))
+    rows.extend(by_date(opts, dated_url, opts.date_events))
     return rows
