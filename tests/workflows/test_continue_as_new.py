@@ -1,6 +1,6 @@
-"""A long life: 300 exchanges from 4 concurrent clients across dozens of continue-as-new
-runs (the server suggests it every 100 history events, so about every dozen exchanges),
-each applied exactly once. AMITY_CAN_EXCHANGES=1000 runs a longer life."""
+"""A long life: 150 exchanges from 4 concurrent clients across dozens of continue-as-new
+runs (the server suggests it every 50 history events, so about every half-dozen
+exchanges), each applied exactly once. AMITY_CAN_EXCHANGES=1000 runs a longer life."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ from store.application import PartnershipStore
 from worker import build_worker
 from workflows.search import SEARCH_ATTRIBUTES
 
-EXCHANGES = int(os.environ.get("AMITY_CAN_EXCHANGES", "300"))
+EXCHANGES = int(os.environ.get("AMITY_CAN_EXCHANGES", "150"))
 CLIENTS = 4
-#: Runs required: 300 exchanges make about 30 here (fewer when the server batches updates
+#: Runs required: 150 exchanges make about 25 here (fewer when the server batches updates
 #: into one workflow task), so every client's commands cross many hand-overs.
-MIN_RUNS = max(3, 10 * EXCHANGES // 300)
+MIN_RUNS = max(3, 10 * EXCHANGES // 150)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def small_history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[D
         port=free_port(),
         ui_port=None,
         db_file=folder / "temporal.db",
-        extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=100"],
+        extra_args=["--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=50"],
     )
     server.start()
     yield server
