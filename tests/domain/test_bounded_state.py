@@ -13,6 +13,7 @@ from domain.decider import decide, fold
 from domain.errors import IllegalEvent
 from domain.slices.correct import Correct, CorrectionTarget
 from domain.state import (
+    COUNTS,
     MAX_OPEN_INVITATIONS,
     RECENT,
     RECENT_BYTES,
@@ -163,17 +164,7 @@ def test_an_old_state_folds_into_the_bounded_shape() -> None:
     assert full is not None
     old = json.loads(full.model_dump_json())
     assert len(old["exchanges"]) == 50  # every record, as states were before
-    for name in (
-        "meeting_count",
-        "last_meeting_on",
-        "draft_count",
-        "approval_count",
-        "exchange_count",
-        "exchanges_by_field",
-        "last_exchange_on",
-        "invitation_count",
-        "correction_count",
-    ):
+    for name in COUNTS:
         old.pop(name)
     loaded = PartnershipState.model_validate(old)
     assert loaded.exchange_count == 50 and len(loaded.exchanges) == RECENT
