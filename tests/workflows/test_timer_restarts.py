@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,13 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
         )
         await wait_for_poller(client, queue, worker)
         for command, payload in story.steps()[:5]:
+            # The dormancy clock starts when the signing is decided, which is after it is
+            # sent and may be seconds before its Update returns on a loaded machine.
+            signed_at = asyncio.get_running_loop().time()
+            if command == "sign_memorandum":  # signed today: dormancy runs from now
+                payload = {**payload, "date": datetime.now(UTC).date().isoformat()}
             result = await handle.execute_update(command, payload)
-        assert result["stage"] == "active"
-        signed_at = asyncio.get_running_loop().time()
+        assert command == "sign_memorandum" and result["stage"] == "active"
 
         # 1. the worker dies hard and comes back
         worker.send_signal(signal.SIGKILL)
@@ -117,6 +122,9 @@ async def test_timer_survives_worker_kill_and_server_restart(tmp_path: Path) -> 
         store = open_store(store_url)
         stored = store.history("partnership-restarts")
         assert [s.event.type for s in stored][-1] == "became_dormant"
+        signed = next(s for s in stored if s.event.type == "memorandum_signed")
+        # Both instants are the workflow's own clock when it decided: 20 s apart at least.
+        assert stored[-1].event.at - signed.event.at >= timedelta(seconds=20)
         assert len({s.request_id for s in stored}) == len(stored) == 7
         store.close()
     finally:
