@@ -21,7 +21,8 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.runtime import Runtime
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkflowRunner
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.reminders import ReminderActivities
 from activities.store import StoreActivities
@@ -38,6 +39,24 @@ from store.application import PartnershipStore
 from workflows.partnership import PartnershipWorkflow
 from workflows.witness import CheckpointLog, CheckpointWitness
 
+#: Amity's own workflow modules, imported once per worker instead of once per workflow run.
+OWN_WORKFLOW_MODULES = ("workflows",)
+
+
+def workflow_runner(modules: tuple[str, ...] = OWN_WORKFLOW_MODULES) -> WorkflowRunner:
+    """Temporal's sandbox, with `modules` passed through it.
+
+    By default the sandbox re-imports (and, without bytecode caches, recompiles) the workflow
+    module for every run it starts and reaches it through restricted proxies on every
+    activation: a third of the worker's CPU per command. Our workflow modules are pure and
+    keep no mutable globals, like `domain/` (already passed through), so they are loaded
+    once. The full sandbox still guards them: the replayer (audit/replay.py, the saved
+    histories in the tests) and tests/workflows/test_strict_sandbox.py run the unrestricted
+    default, where any clock, randomness or I/O in workflow code fails the run."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*modules)
+    )
+
 
 def build_worker(
     client: Client,
@@ -50,6 +69,7 @@ def build_worker(
     webhook_timeout: float = 10.0,
     settings: Settings | None = None,
     store_timeout: float | None = None,
+    runner: WorkflowRunner | None = None,
 ) -> Worker:
     """A worker for one task queue; store activities run on a thread pool (they block).
 
@@ -57,7 +77,8 @@ def build_worker(
     hold a store thread, and never more than REMINDER_SLOTS of them wait on a receiver.
     A webhook URL needs its secret (WebhookConfigError otherwise). The scheduled checkpoint
     signs with the key and origin of `settings` (read afresh at each one without them).
-    `store_timeout` replaces the workflow's 30 s per store activity attempt."""
+    `store_timeout` replaces the workflow's 30 s per store activity attempt; `runner`
+    replaces `workflow_runner()`."""
     bound = activities or StoreActivities(store)
     reminders = ReminderActivities(Webhook.configure(webhook_url, webhook_secret, webhook_timeout))
     checkpoints = CheckpointActivities(store, task_queue, settings)
@@ -77,6 +98,7 @@ def build_worker(
             ],
             activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="store"),
             max_concurrent_activities=threads + reminders.slots,
+            workflow_runner=runner or workflow_runner(),
             interceptors=[RefusalCounter()]
             + ([StoreTimeout(store_timeout)] if store_timeout is not None else []),
         )

@@ -3,7 +3,7 @@
 `BareWorkflow` records its start with one no-op activity (as a partnership records its
 proposal), then answers any Update (same names, same payloads as the story) by running
 one no-op activity, exactly one per command as `record_events` is. Same server, same
-client, same converter, same worker process and thread pool: what is left between the
+client, same converter, same worker process, thread pool and sandbox: what is left between the
 two is what Amity adds (parsing, the decider, the event store, status, search attributes).
 """
 
@@ -18,6 +18,8 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import RawValue
 from temporalio.worker import Worker
+
+from worker import workflow_runner
 
 FLOOR_WORKFLOW = "BareWorkflow"
 
@@ -58,4 +60,6 @@ def build_floor_worker(client: Client, task_queue: str, threads: int = 24) -> Wo
         activities=[noop],
         activity_executor=ThreadPoolExecutor(max_workers=threads, thread_name_prefix="floor"),
         max_concurrent_activities=threads,
+        # The same sandbox as Amity's worker: its own workflow module passed through.
+        workflow_runner=workflow_runner((__name__,)),
     )
