@@ -1,0 +1,146 @@
+"""As-of by effective date through the store's effective index gives exactly the full fold's
+answer (audit/effective.py `in_effect` over the whole history), on random histories whose
+effective order is not their recorded order, at every instant where the answer may change,
+on SQLite and PostgreSQL; and where the index cannot answer (a store written before it, an
+encrypted store) the full fold does."""
+
+from __future__ import annotations
+
+import base64
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import SecretStr
+
+from audit.asof import as_of
+from audit.effective import in_effect
+from audit.effective_index import Unindexed, fast_in_effect, state_in_effect
+from domain.decider import decide
+from domain.parsing import parse_command
+from domain.registry import Rejection
+from store.application import CommandMeta, PartnershipStore
+from store.options import StoreOptions
+from store.sql import Cursor
+from store.time_index import EPOCH
+from tests.audit.effective_histories import write_history
+
+pytestmark = pytest.mark.both_stores
+
+#: Small, so the state before the first event not yet in effect comes from a snapshot.
+SNAPSHOTS = 4
+
+
+def moment(micros: int) -> datetime:
+    return EPOCH + timedelta(microseconds=micros)
+
+
+def instants(store: PartnershipStore, pid: str, last: int, rng: random.Random) -> list[datetime]:
+    """Every instant in the index (a date, a clock, a recording) and the microsecond before
+    it, where the answer may change; and a few random days."""
+    reads = store.effective_reads(pid, last)
+    assert reads is not None
+    found: set[int] = set()
+    for _version, _kind, day, _target, clock, base, recorded, _request in reads.all():
+        for value in (day, clock, base, recorded):
+            if value is not None:
+                found.update((value - 1, value))
+    days = [
+        datetime(2016, 1, 1, tzinfo=UTC) + timedelta(days=rng.randrange(12 * 365)) for _ in range(5)
+    ]
+    return [moment(us) for us in sorted(found)] + days
+
+
+def test_the_index_answers_as_the_full_fold(store_url: str) -> None:
+    store = PartnershipStore(store_url, snapshot_interval=SNAPSHOTS)
+    compared = stragglers = policy_after = 0
+    try:
+        for seed in range(6):
+            rng = random.Random(seed)
+            pid = f"partnership-effective-{seed}"
+            last = write_history(store, pid, rng, extra=30)
+            history = store.history(pid)
+            policy_timed = [
+                e.originator_version
+                for e in history
+                if e.event.type in ("renewal_due", "became_dormant")
+            ]
+            # what the register knew at a few points in recorded time, and now
+            for known in sorted({last, rng.randrange(1, last + 1), rng.randrange(1, last + 1)}):
+                for at in instants(store, pid, known, rng):
+                    folded: list[int] = []
+                    expected = in_effect(history[:known], at, folded)
+                    assert fast_in_effect(store, pid, at, known) == expected, (seed, known, at)
+                    compared += 1
+                    prefix = next((i for i, v in enumerate(folded, 1) if v != i), len(folded) + 1)
+                    stragglers += any(v > prefix for v in folded)
+                    policy_after += any(prefix < v <= known for v in policy_timed)
+    finally:
+        store.close()
+    # the cases that matter were there: events folded after one that is not in effect yet,
+    # and policy-timed engine events after it (their clocks then follow the folded state)
+    assert compared > 500 and stragglers > 50 and policy_after > 50, (
+        compared,
+        stragglers,
+        policy_after,
+    )
+
+
+def test_a_store_written_before_the_index_is_folded_whole(store_url: str) -> None:
+    """A history begun before the index existed (its events have no rows), continued by
+    this release: the index declines, and as-of folds the whole history as it always did."""
+    store = PartnershipStore(store_url, snapshot_interval=SNAPSHOTS)
+    pid = "partnership-effective-old"
+    try:
+        write_history(store, pid, random.Random(7), extra=20)
+        with store.recorder.datastore.transaction(commit=True) as raw:  # type: ignore[attr-defined]
+            table = store.recorder.effective_table_name  # type: ignore[attr-defined]
+            Cursor(raw, postgres="postgres" in store_url).execute(f"DELETE FROM {table}")
+        last = append_one_more(store, pid)
+        reads = store.effective_reads(pid, last)
+        assert reads is not None and reads.all()  # the new event has its row...
+        assert not reads.complete()  # ...but not the ones before it
+        for day in ("2016-06-01", "2018-01-01", "2020-06-01", "2023-01-01", "2030-01-01"):
+            at = datetime.fromisoformat(day).replace(tzinfo=UTC)
+            with pytest.raises(Unindexed):
+                fast_in_effect(store, pid, at, last)
+            expected = in_effect(store.history(pid), at)
+            assert state_in_effect(store, pid, at, last) == expected
+            if expected is not None:
+                assert as_of(store, pid, at=at) == expected
+    finally:
+        store.close()
+
+
+def append_one_more(store: PartnershipStore, pid: str) -> int:
+    """One more command on `pid` (a correction of its rationale): the last version."""
+    state = store.state(pid)
+    assert state is not None
+    command = parse_command(
+        "correct",
+        {"target_version": 1, "reason": "typo", "correction": {"rationale": "Friendship."}},
+    )
+    decision = decide(state, command, datetime.now(UTC))
+    assert not isinstance(decision, Rejection), decision
+    meta = CommandMeta("correct", "tester", f"{pid}:more", pid, "run-1")
+    return store.append(pid, decision, meta, state.version).version
+
+
+def test_an_encrypted_store_keeps_no_index_of_its_dates(store_url: str) -> None:
+    """The dates are the events' content: encrypted at rest, none is written in clear."""
+    key = SecretStr(base64.b64encode(bytes(range(32))).decode())
+    store = PartnershipStore(StoreOptions(url=SecretStr(store_url), store_key=key))
+    pid = "partnership-effective-sealed"
+    try:
+        last = write_history(store, pid, random.Random(3), extra=10)
+        with store.recorder.datastore.transaction(commit=False) as raw:  # type: ignore[attr-defined]
+            cursor = Cursor(raw, postgres="postgres" in store_url)
+            table = store.recorder.effective_table_name  # type: ignore[attr-defined]
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            assert cursor.fetchone() == (0,)
+        at = datetime(2019, 1, 1, tzinfo=UTC)
+        with pytest.raises(Unindexed):
+            fast_in_effect(store, pid, at, last)
+        assert state_in_effect(store, pid, at, last) == in_effect(store.history(pid), at)
+    finally:
+        store.close()
