@@ -26,6 +26,9 @@ from store.sql import Cursor
 BY_DAY = "by_day"
 BY_REQUEST = "by_request"
 
+#: Versions looked through in order before asking the (kind, day) index instead.
+PROBE = 4096
+
 #: Most parameters in one statement (SQLite's oldest limit is 999).
 CHUNK = 500
 
@@ -45,12 +48,18 @@ class EffectiveReads:
         self.last = last
 
     def _fetch(
-        self, where: str, params: Sequence[Any], columns: str = COLUMNS, index: str = ""
+        self,
+        where: str,
+        params: Sequence[Any],
+        columns: str = COLUMNS,
+        index: str = "",
+        upto: int | None = None,
     ) -> list[Any]:
         """Rows of versions 1..last matching `where`. `index`: the one SQLite must use.
         Without statistics of how kinds and days are spread, its planner walks every row
         of the partnership by version rather than the few a (kind, day) or request lookup
-        finds; PostgreSQL's planner has those statistics, and no such hint."""
+        finds; PostgreSQL's planner has those statistics, and no such hint. `upto`: a
+        lower last version (one bound, which SQLite's planner then scans to)."""
         hint = f" INDEXED BY {self.table}_{index}" if index and not self.postgres else ""
         statement = (
             f"SELECT {columns} FROM {self.table}{hint}"
@@ -58,7 +67,8 @@ class EffectiveReads:
         )
         with self.datastore.transaction(commit=False) as raw:
             cursor = Cursor(raw, self.postgres)
-            cursor.execute(statement, (self.originator_id, self.last, *params))
+            upto = self.last if upto is None else min(upto, self.last)
+            cursor.execute(statement, (self.originator_id, upto, *params))
             return cursor.fetchall()
 
     def complete(self) -> bool:
@@ -93,16 +103,38 @@ class EffectiveReads:
         return sorted(rows)
 
     def first_dated_after(self, limit: int, excluded: Sequence[int]) -> int | None:
-        """The first version whose own day is after `limit` (`excluded` left out)."""
+        """The first version whose own day is after `limit` (`excluded` left out): among
+        the first PROBE versions by version (an early date finds it there), else through
+        the (kind, day) index, which walks only the days after `limit` (few, for a late
+        date)."""
         where = f"kind = {DATED_KIND} AND day_us > ?" + _excluding(excluded)
-        return _one(self._fetch(where, (limit, *excluded), "MIN(originator_version)", BY_DAY))
+        params = (limit, *excluded)
+        early = self._fetch(
+            where + " ORDER BY originator_version LIMIT 1",
+            params,
+            "originator_version",
+            upto=PROBE,
+        )
+        if early or self.last <= PROBE:
+            return _one(early)
+        return _one(self._fetch(where, params, "MIN(originator_version)", BY_DAY))
 
     def last_dated_by(self, limit: int, excluded: Sequence[int]) -> int | None:
-        """The last version whose own day is not after `limit` (`excluded` left out): by
-        version from the last, where such a one is usually found at once."""
+        """The last version whose own day is not after `limit` (`excluded` left out): among
+        the last PROBE versions from the last (a late date finds it there), else through
+        the (kind, day) index, which walks only the days up to `limit` (few, for an early
+        date)."""
         where = f"kind = {DATED_KIND} AND day_us <= ?" + _excluding(excluded)
-        where += " ORDER BY originator_version DESC LIMIT 1"
-        return _one(self._fetch(where, (limit, *excluded), "originator_version"))
+        params = (limit, *excluded)
+        late = self._fetch(
+            where + f" AND originator_version > {self.last - PROBE}"
+            " ORDER BY originator_version DESC LIMIT 1",
+            params,
+            "originator_version",
+        )
+        if late or self.last <= PROBE:
+            return _one(late)
+        return _one(self._fetch(where, params, "MAX(originator_version)", BY_DAY))
 
     def dated_by_after(self, version: int, limit: int, excluded: Sequence[int]) -> list[int]:
         """The versions after `version` whose own day is not after `limit`."""
