@@ -17,6 +17,11 @@ wrote each one's row, so a policy clock recorded in the row is the one the full 
 compute. After v the fold differs from the recorded history, so a policy clock is
 recomputed from the state folded there. Where the index cannot answer (an encrypted store,
 events written without their rows), `Unindexed` says why and the caller folds everything.
+
+Only the events whose instant is not simply their own date (no date, a correction, an
+engine clock) come back as rows, with the dated events of their commands; for the others,
+which are most, SQL finds the first after the date and those by it after a version
+(store/effective_reads.py), so the cost follows those few, not the length of the history.
 """
 
 from __future__ import annotations
