@@ -13,18 +13,23 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
+from amity import story
 from audit.asof import as_of
 from audit.effective import in_effect
 from audit.effective_index import Unindexed, fast_in_effect, state_in_effect
 from domain.decider import decide
-from domain.parsing import parse_command
+from domain.messages import Command
+from domain.parsing import parse_command, parse_proposal
 from domain.registry import Rejection
+from domain.slices.expire import Expire
+from domain.slices.note_renewal_due import NoteRenewalDue, RenewalDue
+from domain.slices.propose import decide_proposal
 from store import effective_reads
 from store.application import CommandMeta, PartnershipStore
 from store.options import StoreOptions
 from store.sql import Cursor
 from store.time_index import EPOCH
-from tests.audit.effective_histories import write_history
+from tests.audit.effective_histories import ENGINE_NOW, PEOPLE_NOW, write_history
 
 pytestmark = pytest.mark.both_stores
 
@@ -156,3 +161,65 @@ def test_an_encrypted_store_keeps_no_index_of_its_dates(store_url: str) -> None:
         assert state_in_effect(store, pid, at, last) == in_effect(store.history(pid), at)
     finally:
         store.close()
+
+
+def test_a_policy_clock_counts_with_the_policy_folded_not_the_one_recorded(
+    store_url: str,
+) -> None:
+    """A second life recorded while the first, in effect, had not ended yet: on a date
+    between, the second life's renewal notice is folded onto the first life's state, so its
+    clock runs with the first life's notice (30 days), not the second's (330 days) that the
+    index recorded with it; the index must then count it anew, as the full fold does."""
+    store = PartnershipStore(store_url, snapshot_interval=SNAPSHOTS)
+    pid = "partnership-effective-two-lives"
+    try:
+        live(store, pid, "2017-06-01", "P30D", "2018-01-01")
+        first = store.state(pid)
+        assert first is not None
+        command(store, pid, Expire(), ENGINE_NOW, first.version)
+        live(store, pid, "2018-06-01", "P330D", "2018-07-01")
+        second = store.state(pid)
+        assert second is not None
+        last = command(store, pid, NoteRenewalDue(), ENGINE_NOW, second.version)
+        history = store.history(pid)
+        notice = history[-1].event
+        assert isinstance(notice, RenewalDue)
+        # both terms end at the same instant (the term runs from when the signing was
+        # recorded): half a year before it, the first life has not expired, and the
+        # second's notice is due by its own policy but not by the first life's
+        at = notice.expires_at - timedelta(days=180)
+        expected = in_effect(history, at)
+        assert expected is not None and expected.stage == "active"
+        assert expected.proposed_version == 1 and not expected.renewal_due_noted
+        assert fast_in_effect(store, pid, at, last) == expected
+        for day in range(0, 10 * 365, 15):
+            on = datetime(2017, 6, 1, tzinfo=UTC) + timedelta(days=day)
+            assert fast_in_effect(store, pid, on, last) == in_effect(history, on), on
+    finally:
+        store.close()
+
+
+def live(store: PartnershipStore, pid: str, proposed: str, notice: str, signed: str) -> None:
+    """One life of `pid`: proposed, talks, a meeting, a draft, the approval, the signing."""
+    proposal = {
+        **story.proposal(),
+        "date": proposed,
+        "policy": {"term": "P365D", "renewal_notice": notice},
+    }
+    events = decide_proposal(pid, parse_proposal(proposal), PEOPLE_NOW)
+    meta = CommandMeta("propose", "tester", f"{pid}:propose:{proposed}", pid, "run-1")
+    store.append(pid, events, meta, None)
+    for name, payload in story.steps()[:5]:
+        if "date" in payload or name in ("open_talks", "draft_memorandum"):
+            payload["date"] = signed if name == "sign_memorandum" else proposed
+        state = store.state(pid)
+        assert state is not None
+        command(store, pid, parse_command(name, payload), PEOPLE_NOW, state.version)
+
+
+def command(store: PartnershipStore, pid: str, cmd: Command, now: datetime, version: int) -> int:
+    state = store.state(pid)
+    decision = decide(state, cmd, now)  # type: ignore[arg-type]
+    assert not isinstance(decision, Rejection), decision
+    meta = CommandMeta(cmd.name, "tester", f"{pid}:{version}", pid, "run-1")
+    return store.append(pid, decision, meta, version).version
