@@ -83,9 +83,15 @@ def fast_in_effect(
     reads = store.effective_reads(partnership_id, last)
     if reads is None:
         raise Unindexed("encrypted at rest: the store keeps no effective index")
+    with reads:
+        return _fold(store, partnership_id, reads, recorded_micros(at), last)
+
+
+def _fold(
+    store: PartnershipStore, partnership_id: str, reads: EffectiveReads, limit: int, last: int
+) -> PartnershipState | None:
     if not reads.complete():
         raise Unindexed("versions without their effective-index row")
-    limit = recorded_micros(at)
     rows = Rows(reads, limit)
     if len(rows.corrected) > MAX_CORRECTED:
         raise Unindexed(f"more than {MAX_CORRECTED:,} events re-dated")
@@ -99,14 +105,18 @@ def fast_in_effect(
         if not rows.in_effect(version):
             prefix = version - 1
             break
+    dated: set[int] = set()
+    later = [version for version in rows.evaluated if version > prefix]
+    if prefix < last:
+        dated = set(reads.dated_by_after(prefix, limit, targets))
+        rows.last_dated_by()  # now, while the index is open: the fold below reads events
+    reads.close()  # the events come through the store's other connections
     try:
         state = store.state(partnership_id, prefix) if prefix else None
     except IllegalEvent as error:  # a history the rules refuse in recorded order
         raise Unindexed(str(error)) from None
     if prefix == last:
         return state
-    dated = set(reads.dated_by_after(prefix, limit, targets))
-    later = [version for version in rows.evaluated if version > prefix]
     maybe = dated.union(v for v in later if rows.in_effect(v) or rows.policy_timed(v))
     read = _reader(store, partnership_id, sorted(maybe))
     for version in sorted(dated.union(later)):

@@ -38,6 +38,8 @@ class WithoutSnapshots(PartnershipStore):
 class WithoutEffectiveIndex(PartnershipStore):
     """A store as one written before the effective index: as-of by date folds it all."""
 
+    name = PartnershipStore.name  # the same tables on PostgreSQL (named after the app)
+
     def effective_reads(self, partnership_id: str, last: int) -> None:
         return None
 

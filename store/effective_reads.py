@@ -16,6 +16,7 @@ queries need not share a transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +29,10 @@ BY_REQUEST = "by_request"
 
 #: Versions looked through in order before asking the (kind, day) index instead.
 PROBE = 4096
+
+#: A dated row's day, compared so that neither planner takes the (kind, day) index for it
+#: (`+ 0` makes the terms no index's): the probes walk the versions in order, by the key.
+BY_VERSION = f"kind + 0 = {DATED_KIND} AND day_us + 0"
 
 #: Most parameters in one statement (SQLite's oldest limit is 999).
 CHUNK = 500
@@ -46,6 +51,26 @@ class EffectiveReads:
         self.table = table
         self.originator_id = originator_id
         self.last = last
+        self._open = ExitStack()
+        self._cursor: Cursor | None = None
+
+    def __enter__(self) -> EffectiveReads:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End the one read transaction every query of this object shares (a round trip
+        or two on PostgreSQL per transaction, against several queries)."""
+        self._cursor = None
+        self._open.close()
+
+    def _cursor_now(self) -> Cursor:
+        if self._cursor is None:
+            raw = self._open.enter_context(self.datastore.transaction(commit=False))
+            self._cursor = Cursor(raw, self.postgres)
+        return self._cursor
 
     def _fetch(
         self,
@@ -65,11 +90,10 @@ class EffectiveReads:
             f"SELECT {columns} FROM {self.table}{hint}"
             f" WHERE originator_id = ? AND originator_version <= ? AND {where}"
         )
-        with self.datastore.transaction(commit=False) as raw:
-            cursor = Cursor(raw, self.postgres)
-            upto = self.last if upto is None else min(upto, self.last)
-            cursor.execute(statement, (self.originator_id, upto, *params))
-            return cursor.fetchall()
+        cursor = self._cursor_now()
+        upto = self.last if upto is None else min(upto, self.last)
+        cursor.execute(statement, (self.originator_id, upto, *params))
+        return cursor.fetchall()
 
     def complete(self) -> bool:
         """Whether every version 1..last has its row (the last one's `chained` says)."""
@@ -110,7 +134,7 @@ class EffectiveReads:
         where = f"kind = {DATED_KIND} AND day_us > ?" + _excluding(excluded)
         params = (limit, *excluded)
         early = self._fetch(
-            where + " ORDER BY originator_version LIMIT 1",
+            f"{BY_VERSION} > ?{_excluding(excluded)} ORDER BY originator_version LIMIT 1",
             params,
             "originator_version",
             upto=PROBE,
@@ -127,7 +151,8 @@ class EffectiveReads:
         where = f"kind = {DATED_KIND} AND day_us <= ?" + _excluding(excluded)
         params = (limit, *excluded)
         late = self._fetch(
-            where + f" AND originator_version > {self.last - PROBE}"
+            f"{BY_VERSION} <= ?{_excluding(excluded)}"
+            f" AND originator_version > {self.last - PROBE}"
             " ORDER BY originator_version DESC LIMIT 1",
             params,
             "originator_version",

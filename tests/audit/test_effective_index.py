@@ -48,8 +48,10 @@ def instants(
     microseconds before them, where the answer may change; and a few random days."""
     reads = store.effective_reads(pid, last)
     assert reads is not None
+    with reads:
+        rows = reads.all()
     found: set[int] = set()
-    for _version, _kind, day, _target, clock, base, recorded, _request in reads.all():
+    for _version, _kind, day, _target, clock, base, recorded, _request in rows:
         for value in (day, clock, base, recorded):
             if value is not None:
                 found.update((value - 1, value))
@@ -115,8 +117,10 @@ def test_a_store_written_before_the_index_is_folded_whole(store_url: str) -> Non
             Cursor(raw, postgres="postgres" in store_url).execute(f"DELETE FROM {table}")
         last = append_one_more(store, pid)
         reads = store.effective_reads(pid, last)
-        assert reads is not None and reads.all()  # the new event has its row...
-        assert not reads.complete()  # ...but not the ones before it
+        assert reads is not None
+        with reads:
+            assert reads.all()  # the new event has its row...
+            assert not reads.complete()  # ...but not the ones before it
         for day in ("2016-06-01", "2018-01-01", "2020-06-01", "2023-01-01", "2030-01-01"):
             at = datetime.fromisoformat(day).replace(tzinfo=UTC)
             with pytest.raises(Unindexed):

@@ -165,7 +165,9 @@ def test_a_failing_command_in_a_batch_fails_only_its_caller(store):
 
 def _indexed(store: PartnershipStore, pid: str) -> bool:
     reads = store.effective_reads(pid, 1)
-    return reads is not None and bool(reads.all())
+    assert reads is not None
+    with reads:
+        return bool(reads.all())
 
 
 def _first(pid: str):
