@@ -30,6 +30,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from eventsourcing.persistence import PersistenceError
+
 from audit.effective import in_effect
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
@@ -64,6 +66,11 @@ class Unindexed(Exception):  # noqa: N818 - names the situation, not a failure
     """The effective index cannot give this answer; the message says why."""
 
 
+class Incomplete(Unindexed):
+    """Some versions have no row (written before the index existed, or by an older
+    release): the full fold's events can fill them in."""
+
+
 def state_in_effect(
     store: PartnershipStore, partnership_id: str, at: datetime, last: int
 ) -> PartnershipState | None:
@@ -73,7 +80,21 @@ def state_in_effect(
         return fast_in_effect(store, partnership_id, at, last)
     except Unindexed as why:
         logger.debug("%s: the whole history is folded (%s)", partnership_id, why)
-    return in_effect(store.history(partnership_id, lte=last), at)
+        fillable = isinstance(why, Incomplete)
+    events = store.history(partnership_id, lte=last)
+    found = in_effect(events, at)
+    if fillable:
+        _fill(store, partnership_id, events)
+    return found
+
+
+def _fill(store: PartnershipStore, partnership_id: str, events: list[PartnershipEvent]) -> None:
+    """Backfill the index from the events just read, so the next as-of takes it. Only a
+    cache of what the log says: a store this process may not write to answers as before."""
+    try:
+        store.index_effective(partnership_id, events)
+    except PersistenceError as error:
+        logger.warning("%s: effective index not filled in: %s", partnership_id, error)
 
 
 def fast_in_effect(
@@ -91,7 +112,7 @@ def _fold(
     store: PartnershipStore, partnership_id: str, reads: EffectiveReads, limit: int, last: int
 ) -> PartnershipState | None:
     if not reads.complete():
-        raise Unindexed("versions without their effective-index row")
+        raise Incomplete("versions without their effective-index row")
     rows = Rows(reads, limit)
     if len(rows.corrected) > MAX_CORRECTED:
         raise Unindexed(f"more than {MAX_CORRECTED:,} events re-dated")

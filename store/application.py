@@ -345,6 +345,36 @@ class PartnershipStore(Application[UUID]):
         recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
         return recorder.effective_reads(self._aggregate_id(partnership_id), last)
 
+    def index_effective(self, partnership_id: str, events: Sequence[PartnershipEvent]) -> int:
+        """Backfill the effective index from `events` (versions 1..n as just read; see
+        store/effective_fill.py): the last version indexed without a gap, 0 if none could
+        be (encrypted at rest; or a history the rules refuse in recorded order, where the
+        policy each engine clock ran under cannot be told)."""
+        if self.mapper.cipher is not None:
+            return 0
+        originator_id = self._aggregate_id(partnership_id)
+        rows: list[EffectiveRow] = []
+        state: PartnershipState | None = None
+        for stored in events:
+            version = stored.originator_version
+            policy = state.policy if state is not None else None
+            row = effective_row(
+                originator_id,
+                version,
+                stored.event,
+                stored.timestamp,
+                stored.request_id,
+                policy,
+                version,
+            )
+            rows.append(row)
+            try:
+                state = evolve(state, stored.event, version)
+            except IllegalEvent:
+                return 0
+        recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
+        return recorder.fill_effective(originator_id, rows)
+
     def state_at(self, partnership_id: str, moment: datetime) -> PartnershipState | None:
         """The partnership's state as it was at `moment`, through the time index."""
         version = self.version_at(partnership_id, moment)

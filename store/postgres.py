@@ -28,8 +28,9 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
+from store.effective_fill import fill
 from store.effective_reads import EffectiveReads
-from store.time_index import EVENT_TIMES, CommandRows, EventTime
+from store.time_index import EVENT_TIMES, CommandRows, EffectiveRow, EventTime
 
 
 class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
@@ -237,9 +238,16 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
 
     def effective_reads(self, originator_id: UUID, last: int) -> EffectiveReads:
         """The effective index's queries for versions 1..`last` of an aggregate."""
-        table = f'"{self.datastore.schema}"."{self.effective_table_name}"'
         key = self._id_row((originator_id, 0, 0))[0]
-        return EffectiveReads(self.datastore, True, table, key, last)
+        return EffectiveReads(self.datastore, True, self._effective_table(), key, last)
+
+    def fill_effective(self, originator_id: UUID, rows: Sequence[EffectiveRow]) -> int:
+        """Backfill an aggregate's effective index (store/effective_fill.py)."""
+        key = self._id_row((originator_id, 0, 0))[0]
+        return fill(self.datastore, True, self._effective_table(), key, rows)
+
+    def _effective_table(self) -> str:
+        return f'"{self.datastore.schema}"."{self.effective_table_name}"'
 
     def version_at(self, originator_id: UUID, micros: int) -> int | None:
         with self.datastore.transaction(commit=False) as curs:

@@ -16,6 +16,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from store.effective_fill import fill
 from store.effective_reads import EffectiveReads
 from store.time_index import (
     EVENT_TIMES,
@@ -191,6 +192,10 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
             c.execute(self.select_version, (originator_id.hex, micros))
             row = c.fetchone()
             return None if row is None or row[0] is None else int(row[0])
+
+    def fill_effective(self, originator_id: UUID, rows: Sequence[EffectiveRow]) -> int:
+        """Backfill an aggregate's effective index (store/effective_fill.py)."""
+        return fill(self.datastore, False, self.effective_table_name, originator_id.hex, rows)
 
     def effective_reads(self, originator_id: UUID, last: int) -> EffectiveReads:
         """The effective index's queries for versions 1..`last` of an aggregate."""

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from amity import story
 from audit.asof import as_of
 from audit.effective import in_effect
-from audit.effective_index import Unindexed, fast_in_effect, state_in_effect
+from audit.effective_index import Incomplete, Unindexed, fast_in_effect, state_in_effect
 from domain.decider import decide
 from domain.messages import Command
 from domain.parsing import parse_command, parse_proposal
@@ -105,13 +105,21 @@ def test_the_index_answers_as_the_full_fold(
     )
 
 
-def test_a_store_written_before_the_index_is_folded_whole(store_url: str) -> None:
+def test_a_store_written_before_the_index_is_folded_whole_then_filled_in(
+    store_url: str,
+) -> None:
     """A history begun before the index existed (its events have no rows), continued by
-    this release: the index declines, and as-of folds the whole history as it always did."""
+    this release: the index declines and as-of folds the whole history, as it always did;
+    that fold fills the index in, and the next as-of takes it, with the same answers."""
     store = PartnershipStore(store_url, snapshot_interval=SNAPSHOTS)
     pid = "partnership-effective-old"
+    days = [datetime(2016, 1, 1, tzinfo=UTC) + timedelta(days=d) for d in range(0, 12 * 365, 61)]
     try:
-        write_history(store, pid, random.Random(7), extra=20)
+        before = write_history(store, pid, random.Random(9), extra=20)  # dormant twice
+        written = store.effective_reads(pid, before)
+        assert written is not None
+        with written:
+            appended = written.all()  # as the appends wrote them
         with store.recorder.datastore.transaction(commit=True) as raw:  # type: ignore[attr-defined]
             table = store.recorder.effective_table_name  # type: ignore[attr-defined]
             Cursor(raw, postgres="postgres" in store_url).execute(f"DELETE FROM {table}")
@@ -121,14 +129,24 @@ def test_a_store_written_before_the_index_is_folded_whole(store_url: str) -> Non
         with reads:
             assert reads.all()  # the new event has its row...
             assert not reads.complete()  # ...but not the ones before it
-        for day in ("2016-06-01", "2018-01-01", "2020-06-01", "2023-01-01", "2030-01-01"):
-            at = datetime.fromisoformat(day).replace(tzinfo=UTC)
-            with pytest.raises(Unindexed):
+        history = store.history(pid)
+        # filled in short of the last events: still a gap before the newest row
+        assert store.index_effective(pid, history[: last - 3]) == last - 3
+        with reads:
+            assert not reads.complete()
+        for at in days:
+            with pytest.raises(Incomplete):
                 fast_in_effect(store, pid, at, last)
-            expected = in_effect(store.history(pid), at)
-            assert state_in_effect(store, pid, at, last) == expected
-            if expected is not None:
-                assert as_of(store, pid, at=at) == expected
+        expected = [in_effect(history, at) for at in days]
+        answers = [state_in_effect(store, pid, at, last) for at in days[:1]]  # fills it in
+        with reads:
+            assert reads.complete()
+            assert reads.all()[:before] == appended  # the fill says what the appends did
+        answers += [fast_in_effect(store, pid, at, last) for at in days[1:]]
+        assert answers == expected
+        assert [as_of(store, pid, at=at) for at in days if in_effect(history, at)] == [
+            state for state in expected if state is not None
+        ]
     finally:
         store.close()
 
