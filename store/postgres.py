@@ -126,13 +126,16 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                 "   FROM json_array_elements(times) AS t;"
                 # chained: the command starts the history, or the version before it is
                 # (rows of this same statement are not visible to it: hence the command's
-                # first version, whose predecessor was written by an earlier one)
+                # first version, whose predecessor was written by an earlier one). A scalar
+                # subquery, probed by primary key per row: as an EXISTS, the planner made it
+                # a semi-join, and the plan the function cached while the table was small
+                # scanned the whole table at every append.
                 "  INSERT INTO {schema}.{effective}"
                 "   SELECT (r->>0)::{id_type}, (r->>1)::bigint, (r->>2)::smallint,"
                 "    (r->>3)::bigint, (r->>4)::bigint, (r->>5)::bigint, (r->>6)::bigint,"
-                "    (r->>7)::bigint, r->>8, (r->>9)::bigint = 1 OR EXISTS (SELECT 1"
+                "    (r->>7)::bigint, r->>8, (r->>9)::bigint = 1 OR COALESCE((SELECT p.chained"
                 "     FROM {schema}.{effective} AS p WHERE p.originator_id = (r->>0)::{id_type}"
-                "     AND p.originator_version = (r->>9)::bigint - 1 AND p.chained)"
+                "     AND p.originator_version = (r->>9)::bigint - 1), false)"
                 "   FROM json_array_elements(effective) AS r;"
                 " END $body$"
             ).format(
