@@ -2,8 +2,12 @@
 (same tables, same bytes, one transaction per command) with `sqlite3` and with `psycopg`.
 
 The store's side is `PartnershipStore.append` as the `record_events` activity calls it
-(read the aggregate, check the request id, fold with `evolve`, encode, insert events and
-time index). The floor inserts the pre-encoded rows and nothing else. Two shapes:
+(read the aggregate, check the request id, fold with `evolve`, encode, insert events, time
+index and effective index). The floor inserts the same three tables' rows, made before the
+clock starts (the effective rows by the store's own `effective_row`, each engine clock under
+the policy folded so far) and nothing else: only `chained`, which the store computes in the
+insert from the previous version's row, is computed there too, by the same subquery. Two
+shapes:
 
 - one caller, one command after the other (every append commits alone on both sides);
 - THREADS callers at once, each with its own partnerships, as the worker's activity threads
@@ -19,14 +23,20 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 from bench.common import Options, Row, check, say
-from bench.data import TEMPLATE_ID, bench_id, meta, story_commands, template
+from bench.data import NOW, bench_id, meta, story_commands
+from domain.aggregate import PartnershipEvent
+from domain.decider import evolve
 from domain.identity import aggregate_id
+from domain.state import PartnershipState
 from runtime.settings import open_store
+from store.effective_index import effective_row
+from store.sqlite import SQLiteTimeIndexedRecorder, _effective
+from store.time_index import EffectiveRow, recorded_micros
 
 Command = tuple[str, str, dict[str, Any], list[Any]]  # partnership, command, payload, events
 
@@ -101,57 +111,105 @@ def store_rate(url: str, work: list[Command], threads: int = 1) -> float:
         store.close()
 
 
-RawRows = list[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]
+#: One command's rows, as the store would write them: events, time index, effective index
+#: (each tuple ready for the floor's statement).
+RawCommand = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[EffectiveRow]]
+RawRows = list[RawCommand]
 
 
-def raw_rows(url: str, work: list[Command], hex_ids: bool) -> tuple[RawRows, str, str]:
-    """Per command: (event rows, time rows), exactly the bytes the store would write;
-    and the names of the two tables (the store creates them here, empty)."""
+@dataclass(frozen=True)
+class Tables:
+    """The store's three tables that `append` writes, by name (schema-less)."""
+
+    events: str
+    times: str
+    effective: str
+
+
+def raw_rows(url: str, work: list[Command], hex_ids: bool) -> tuple[RawRows, Tables]:
+    """Per command: its event rows, time rows and effective rows, exactly as `append` would
+    make them (same envelope, same request id, same policy for each engine clock), only
+    recorded at the bench's fixed instant; and the names of the tables (the store creates
+    them here, empty)."""
     store = open_store(url)
     recorder: Any = store.recorder
-    tables = (recorder.events_table_name, recorder.times_table_name)
+    tables = Tables(
+        recorder.events_table_name, recorder.times_table_name, recorder.effective_table_name
+    )
+    to_stored = store.mapper.to_stored_event
     store.close()
-    tmpl = template(store)
+    micros = recorded_micros(NOW)
     by_command: RawRows = []
-    needle = TEMPLATE_ID.encode()
-    position: dict[str, int] = {}
-    for partnership_id, _name, _payload, events in work:
-        originator: UUID | str = aggregate_id(partnership_id)
-        key = originator.hex if hex_ids and isinstance(originator, UUID) else originator
-        start = position.get(partnership_id, 0)
-        rows, times = [], []
-        for offset in range(len(events)):
-            _command, version, topic, state = tmpl.rows[start + offset]
-            rows.append((key, version, topic, state.replace(needle, partnership_id.encode())))
-            times.append((key, version, tmpl.micros))
-        position[partnership_id] = start + len(events)
-        by_command.append((rows, times))
-    return by_command, *tables
+    states: dict[str, PartnershipState | None] = {}
+    for partnership_id, name, payload, events in work:
+        originator = aggregate_id(partnership_id)
+        key = originator.hex if hex_ids else originator
+        state = states.get(partnership_id)
+        first = 1 if state is None else state.version + 1
+        command = meta(name, payload, partnership_id)
+        rows, times, effective = [], [], []
+        for version, event in enumerate(events, start=first):
+            # The policy in force just before the event, as `append` reads it from the
+            # state it folds.
+            policy = state.policy if state is not None else None
+            effective.append(
+                effective_row(originator, version, event, NOW, command.request_id, policy, first)
+            )
+            state = evolve(state, event, version)
+            stored = to_stored(
+                PartnershipEvent(
+                    originator_id=originator,
+                    originator_version=version,
+                    timestamp=NOW,
+                    command=command.command,
+                    via=command.via,
+                    actor=command.actor,
+                    request_id=command.request_id,
+                    workflow_id=command.workflow_id,
+                    run_id=command.run_id,
+                    event=event,
+                )
+            )
+            rows.append((key, version, stored.topic, stored.state))
+            times.append((key, version, micros))
+        states[partnership_id] = state
+        by_command.append((rows, times, effective))
+    return by_command, tables
 
 
 def sqlite_floor(path: Path, work: list[Command], threads: int = 1) -> float:
     url = f"sqlite:///{path}"
-    per_command, events, times_table = raw_rows(url, work, hex_ids=True)
+    per_command, tables = raw_rows(url, work, hex_ids=True)
+    # The effective rows as the recorder binds them (`chained` from the previous version's
+    # row, by the recorder's own statement), prepared before the clock starts.
+    prepared = [
+        (rows, times, [_effective(row) for row in effective])
+        for rows, times, effective in per_command
+    ]
+    insert_events = f"INSERT INTO {tables.events} VALUES (?, ?, ?, ?)"
+    insert_times = f"INSERT INTO {tables.times} VALUES (?, ?, ?)"
+    insert_effective = SQLiteTimeIndexedRecorder.insert_effective
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     connection.execute("PRAGMA journal_mode=WAL")
     writer = threading.Lock()
 
-    def run(mine: RawRows) -> None:
-        for rows, times in mine:
+    def run(mine: list[Any]) -> None:
+        for rows, times, effective in mine:
             with writer:
                 connection.execute("BEGIN")
-                connection.executemany(f"INSERT INTO {events} VALUES (?, ?, ?, ?)", rows)
-                connection.executemany(f"INSERT INTO {times_table} VALUES (?, ?, ?)", times)
+                connection.executemany(insert_events, rows)
+                connection.executemany(insert_times, times)
+                connection.executemany(insert_effective, effective)
                 connection.execute("COMMIT")
 
     try:
-        return len(work) / _run_raw(run, per_command, work, threads)
+        return len(work) / _run_raw(run, prepared, work, threads)
     finally:
         connection.close()
 
 
 def _run_raw(
-    run: Callable[[RawRows], None], per_command: RawRows, work: list[Command], threads: int
+    run: Callable[[list[Any]], None], per_command: list[Any], work: list[Command], threads: int
 ) -> float:
     """Seconds to insert every command's rows, by one caller or split as `shares` splits."""
     if threads == 1:
@@ -163,27 +221,43 @@ def _run_raw(
     return timed_threads([lambda m=m: run(m) for m in split])
 
 
+#: The effective row as the store's append function inserts it: `chained` when the
+#: command starts the history or the version before the command's first is chained.
+PG_INSERT_EFFECTIVE = (
+    "INSERT INTO {table} VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s,"
+    " %s::bigint = 1 OR EXISTS (SELECT 1 FROM {table} AS p WHERE p.originator_id = %s"
+    " AND p.originator_version = %s::bigint - 1 AND p.chained))"
+)
+
+
 def postgres_floor(url: str, work: list[Command], threads: int = 1) -> float:
     import psycopg
 
-    per_command, events, times_table = raw_rows(url, work, hex_ids=False)
+    per_command, tables = raw_rows(url, work, hex_ids=False)
+    prepared = [
+        (rows, times, [(*row, row[0], row[9]) for row in effective])
+        for rows, times, effective in per_command
+    ]
+    insert_events = (
+        f"INSERT INTO {tables.events} (originator_id, originator_version, topic, state)"
+        " VALUES (%s, %s, %s, %s)"
+    )
+    insert_times = f"INSERT INTO {tables.times} VALUES (%s, %s, %s)"
+    insert_effective = PG_INSERT_EFFECTIVE.format(table=tables.effective)
     idle = [psycopg.connect(url) for _ in range(threads)]  # connected before the clock
     taking = threading.Lock()
 
-    def run(mine: RawRows) -> None:
+    def run(mine: list[Any]) -> None:
         with taking:
             connection = idle.pop()
-        for rows, times in mine:
+        for rows, times, effective in mine:
             with connection.transaction(), connection.cursor() as cursor:
-                cursor.executemany(
-                    f"INSERT INTO {events} (originator_id, originator_version, topic, state)"
-                    " VALUES (%s, %s, %s, %s)",
-                    rows,
-                )
-                cursor.executemany(f"INSERT INTO {times_table} VALUES (%s, %s, %s)", times)
+                cursor.executemany(insert_events, rows)
+                cursor.executemany(insert_times, times)
+                cursor.executemany(insert_effective, effective)
         connection.close()
 
-    return len(work) / _run_raw(run, per_command, work, threads)
+    return len(work) / _run_raw(run, prepared, work, threads)
 
 
 def postgres() -> AbstractContextManager[Any]:
