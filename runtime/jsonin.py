@@ -45,15 +45,25 @@ def nesting_depth(text: str, stop_at: int) -> int:
     return deepest
 
 
-def _refuse_constant(name: str) -> Any:
-    raise InputRefused(f"{name} is not a JSON number (only finite numbers are accepted)")
+class _NotFinite:
+    """Stands where the input had a number JSON cannot carry, until its place is known."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise InputRefused(f"the number {text[:20]}{'...' if len(text) > 20 else ''} is too large")
-    return value
+def _place_of(value: Any, marker: _NotFinite) -> str:
+    """Where `marker` sits in `value` (`correction.x`, `exchanges[2].date`); "" at the top."""
+    pending: list[tuple[Any, str]] = [(value, "")]
+    while pending:
+        node, place = pending.pop()
+        if node is marker:
+            return place
+        if isinstance(node, dict):
+            pending.extend((v, f"{place}.{k}" if place else str(k)) for k, v in node.items())
+        elif isinstance(node, list):
+            pending.extend((v, f"{place}[{i}]") for i, v in enumerate(node))
+    return ""
 
 
 def parse_json(text: str, source: str) -> Any:
@@ -65,10 +75,24 @@ def parse_json(text: str, source: str) -> Any:
         )
     if nesting_depth(text, MAX_DEPTH) > MAX_DEPTH:
         raise InputRefused(f"{source}: nested deeper than {MAX_DEPTH} levels")
+    refused: list[_NotFinite] = []
+
+    def constant(name: str) -> _NotFinite:
+        refused.append(
+            _NotFinite(f"{name} is not a JSON number (only finite numbers are accepted)")
+        )
+        return refused[-1]
+
+    def finite_float(text: str) -> float | _NotFinite:
+        value = float(text)
+        if math.isfinite(value):
+            return value
+        shown = f"{text[:20]}{'...' if len(text) > 20 else ''}"
+        refused.append(_NotFinite(f"the number {shown} is too large"))
+        return refused[-1]
+
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-    except InputRefused as error:
-        raise InputRefused(f"{source}: {error}") from None
+        value = json.loads(text, parse_constant=constant, parse_float=finite_float)
     except json.JSONDecodeError as error:
         raise InputRefused(
             f"{source}: invalid JSON at line {error.lineno} column {error.colno}: {error.msg}"
@@ -80,6 +104,10 @@ def parse_json(text: str, source: str) -> Any:
         if "digits" in str(error):
             raise InputRefused(f"{source}: a number has too many digits") from None
         raise InputRefused(f"{source}: {str(error).splitlines()[0]}") from None
+    if refused:  # named by its place, as the model names a field it refuses
+        place = _place_of(value, refused[0])
+        raise InputRefused(f"{source}: {f'{place}: ' if place else ''}{refused[0].message}")
+    return value
 
 
 def parse_json_object(text: str, source: str) -> dict[str, Any]:

@@ -65,6 +65,19 @@ def one_line(code: int, err: str, source: str, expected: str = "") -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("case", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_a_number_json_cannot_carry_is_named_by_its_place(
+    case: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the model names a field it refuses: the line says where, not only what."""
+    data, expected = HOSTILE_DATA[case]
+    code, _, err = run_main(["send", "partnership-x", "correct", "--data", data], capsys)
+    one_line(code, err, "--data", f"correction.x: {expected}")
+    listed = data.replace('{"x": ', '{"x": [1, ').replace("}}", "]}}")
+    code, _, err = run_main(["send", "partnership-x", "correct", "--data", listed], capsys)
+    one_line(code, err, "--data", f"correction.x[1]: {expected}")
+
+
 @pytest.mark.parametrize("case", list(HOSTILE_DATA))
 def test_hostile_data_is_one_line_exit_2(case: str, capsys: pytest.CaptureFixture[str]) -> None:
     data, expected = HOSTILE_DATA[case]
