@@ -158,6 +158,14 @@ def _originator_bytes(originator: object) -> bytes:
     return bytes.fromhex(str(originator).replace("-", ""))
 
 
+def rows_after(store: PartnershipStore, after: int, limit: int) -> list[Row]:
+    """The next `limit` rows of the log after notification `after`, in notification order
+    (notification id, aggregate id, version, topic, state bytes)."""
+    for rows in _row_batches(store, limit, after):
+        return rows
+    return []
+
+
 def _row_batches(store: PartnershipStore, batch: int, after: int = 0) -> Iterator[list[Row]]:
     """The log's rows after notification `after` in notification order, `batch` at a time."""
     if isinstance(store.recorder, SQLiteApplicationRecorder):

@@ -7,6 +7,7 @@ import time
 
 from eventsourcing.persistence import StoredEvent
 
+from audit.log import rows_after
 from audit.projections import BATCH, ReadModels
 from bench.common import Options, Row, check, say
 from runtime.settings import open_store
@@ -29,7 +30,7 @@ def _partial(models: ReadModels, limit: int) -> int:
     applied = 0
     while applied < limit:
         start = models.position()
-        found = models.store.recorder.select_notifications(start=start + 1, limit=BATCH)
+        found = rows_after(models.store, start, BATCH)
         if not found:
             break
         models._apply(start, found)
