@@ -106,26 +106,7 @@ class ReadModels:
 
     def _apply_batch(self, start: int, rows: list[LogRow]) -> None:
         exchanges: dict[tuple[str, int], int] = {}
-        # Each partnership's id parsed and named once per batch (a batch holds ~11 events
-        # per partnership), and the records decoded from their columns: no Notification,
-        # StoredEvent or UUID object per event.
-        owners = {
-            owner: owner if isinstance(owner, UUID) else UUID(str(owner))
-            for owner in set(map(_OWNER, rows))
-        }
-        names = {owner: str(uuid) for owner, uuid in owners.items()}
-        mapper = self.store.mapper
-        if not isinstance(mapper, PydanticMapper):  # pragma: no cover - the store makes one
-            raise TypeError(f"the read models need a PydanticMapper, not {type(mapper)}")
-        decode = mapper.decode
-        keyed = [
-            (names[owner], event)
-            for _, owner, version, topic, state in rows
-            if isinstance(
-                event := decode(owners[owner], version, topic, state, names[owner]),
-                PartnershipEvent,
-            )
-        ]
+        keyed = decode_rows(self.store, rows)
         with self.db.transaction(commit=True) as cursor:
             if self._position(cursor) != start:
                 return  # another runner applied this batch first
@@ -235,6 +216,29 @@ class Stats:
             "exchanges_by_field_and_year": self.exchanges,
             "pipeline_form": self.form,
         }
+
+
+def decode_rows(store: PartnershipStore, rows: list[LogRow]) -> list[tuple[str, PartnershipEvent]]:
+    """The partnership events of these log rows, each with its partnership's aggregate id
+    (text), decoded from their columns: no Notification, StoredEvent or UUID object per
+    event, each partnership's id parsed and named once (a batch holds ~11 events each)."""
+    owners = {
+        owner: owner if isinstance(owner, UUID) else UUID(str(owner))
+        for owner in set(map(_OWNER, rows))
+    }
+    names = {owner: str(uuid) for owner, uuid in owners.items()}
+    mapper = store.mapper
+    if not isinstance(mapper, PydanticMapper):  # pragma: no cover - the store makes one
+        raise TypeError(f"the read models need a PydanticMapper, not {type(mapper)}")
+    decode = mapper.decode
+    return [
+        (names[owner], event)
+        for _, owner, version, topic, state in rows
+        if isinstance(
+            event := decode(owners[owner], version, topic, state, names[owner]),
+            PartnershipEvent,
+        )
+    ]
 
 
 def _row(key: str, state: PartnershipState) -> tuple[Any, ...]:

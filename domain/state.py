@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date as Day  # noqa: N812 - `date` is also a field name
 from datetime import datetime
-from typing import Any, TypeVar
+from operator import itemgetter
+from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, model_validator
 
@@ -80,17 +82,14 @@ def record_of(cls: type[RecordT], event: BaseModel, version: int, *leave: str) -
         plan = _CARRY_PLANS[key] = _carry_plan(cls, type(event), leave)
     if plan is _VALIDATE:
         return cls(version=version, **carried_over(event, *leave))
-    steps, fields_set = plan
-    given = event.__dict__
-    values: dict[str, Any] = {}
-    for name, carried, default in steps:
-        if name == "version":
-            values[name] = version
-        elif carried:
-            value = given[name]
-            values[name] = value.copy() if type(value) in _COPIED else value
-        else:
-            values[name] = default.copy() if type(default) in _COPIED else default
+    template, carried, take, copied, fields_set = plan
+    values = template.copy()  # the record's fields in its order, defaults filled in
+    values["version"] = version
+    values.update(zip(carried, take(event.__dict__), strict=True))
+    for name in copied:
+        value = values[name]
+        if type(value) in _COPIED:
+            values[name] = value.copy()
     record = _new_object(cls)
     _set_attribute(record, "__dict__", values)
     _set_attribute(record, "__pydantic_fields_set__", set(fields_set))
@@ -101,10 +100,17 @@ def record_of(cls: type[RecordT], event: BaseModel, version: int, *leave: str) -
 
 #: Containers validation rebuilds (so a record gets its own, not its event's).
 _COPIED = (list, dict)
-#: Per record field in the record's order (name, carried over from the event, default),
-#: and the fields set (those given); or _VALIDATE.
-CarryPlan = tuple[tuple[tuple[str, bool, Any], ...], frozenset[str]]
-_VALIDATE: CarryPlan = ((), frozenset())
+#: How `record_of` makes a record: its fields in order with the defaults (a template), the
+#: names carried over from the event and a getter of their values (as a tuple), those
+#: whose value may be a list or dict (copied), and the fields set; or _VALIDATE.
+CarryPlan = tuple[
+    dict[str, Any],
+    tuple[str, ...],
+    Callable[[dict[str, Any]], tuple[Any, ...]],
+    tuple[str, ...],
+    frozenset[str],
+]
+_VALIDATE: CarryPlan = ({}, (), tuple, (), frozenset())
 _CARRY_PLANS: dict[tuple[type, type, tuple[str, ...]], CarryPlan] = {}
 
 
@@ -136,15 +142,35 @@ def _carry_plan(cls: type[BaseModel], event: type[BaseModel], leave: tuple[str, 
         mine, theirs = fields[name], event.model_fields[name]
         if mine.annotation != theirs.annotation or mine.metadata != theirs.metadata:
             return _VALIDATE
-    plan: list[tuple[str, bool, Any]] = []
+    template: dict[str, Any] = {}
+    copied: list[str] = []
     for name, info in fields.items():
-        if name == "version" or name in carried:
-            plan.append((name, name in carried, None))
-        elif info.is_required() or info.default_factory is not None:
-            return _VALIDATE
+        if name != "version" and name not in carried:
+            if info.is_required() or info.default_factory is not None:
+                return _VALIDATE
+            template[name] = info.default
         else:
-            plan.append((name, False, info.default))
-    return tuple(plan), frozenset({"version", *carried})
+            template[name] = None
+        if _may_hold_containers(info.annotation):
+            copied.append(name)
+    if not carried:
+        return _VALIDATE
+    take = itemgetter(*carried) if len(carried) > 1 else _one(carried[0])
+    return template, tuple(carried), take, tuple(copied), frozenset({"version", *carried})
+
+
+def _one(name: str) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A getter of one field's value as a tuple (itemgetter of one name gives the value)."""
+    get = itemgetter(name)
+    return lambda values: (get(values),)
+
+
+def _may_hold_containers(annotation: Any) -> bool:
+    """Whether a field of this type may hold a list or a dict (validation makes a new one)."""
+    origin = get_origin(annotation)
+    if annotation in _COPIED or origin in _COPIED:
+        return True
+    return origin is not None and any(_may_hold_containers(arg) for arg in get_args(annotation))
 
 
 class MeetingRecord(Record):
