@@ -206,23 +206,28 @@ class _Walk:
         its memory, not its speed); `progress` hears how many entries are done after each
         batch. Resuming (`after` > 0), the versions each partnership reached before it are
         looked up in the store for the partnerships the new entries concern. With `helper`
-        (and a tree of no leaves yet), the interior nodes are hashed by a second process
-        while this one reads (audit/tree_helper.py)."""
+        (and a tree of no leaves yet), the leaves and the tree are hashed by a second
+        process while this one reads (audit/tree_helper.py); should it fail, the log is
+        walked again here."""
         self.base = self.tree.size
-        builder: Tree | HelperTree = self.tree
         if helper and self.tree.size == 0:
-            builder = HelperTree()
-        try:
-            self._walk(store, batch, progress, after, builder)
-        except BaseException:
-            if isinstance(builder, HelperTree):
-                builder.close()
-            raise
-        if isinstance(builder, HelperTree):
-            self.tree = builder.finish()
-            self.tree_hashing = (
-                f"this process ({builder.fallback})" if builder.fallback else "a helper process"
-            )
+            helped = HelperTree(inputs=True)
+            try:
+                self._walk(store, batch, progress, after, helped)
+                tree = helped.finish()
+            except BaseException:
+                helped.close()
+                raise
+            if tree is not None:
+                self.tree = tree
+                self.tree_hashing = "a helper process"
+                return
+            # The helper failed (it had the leaf inputs, not kept here): walk again, here.
+            self.tree_hashing = f"this process ({helped.fallback})"
+            self.notification_ids.clear()
+            self.problems.clear()
+            self.last_version.clear()
+        self._walk(store, batch, progress, after, self.tree)
 
     def _walk(
         self,
@@ -233,7 +238,8 @@ class _Walk:
         builder: Tree | HelperTree,
     ) -> None:
         last = self.last_version
-        for found in leaves(store, batch, after):
+        helped = isinstance(builder, HelperTree)
+        for found in leaves(store, batch, after, hashed=not helped):
             start = builder.size
             if after:
                 unseen = set(found.originators).difference(last)
@@ -248,7 +254,10 @@ class _Walk:
                     self._gap(start + offset, originator, version, get(originator, 0) + 1)
                 last[originator] = version
             self.notification_ids.extend(found.notification_ids)
-            builder.extend(found.hashes)
+            if isinstance(builder, HelperTree):
+                builder.extend_inputs(found.inputs, found.sizes)
+            else:
+                builder.extend(found.hashes)
             if progress is not None:
                 progress(builder.size)
 
