@@ -1,19 +1,23 @@
-"""A Merkle tree whose interior nodes are hashed by a helper process while `verify` reads
-and hashes the leaves.
+"""A Merkle tree hashed by a helper process while `verify` reads the log.
 
 Above n leaves an RFC 6962 tree has n - 1 interior nodes, each one SHA-256 call on 65 bytes:
 the call costs about a microsecond whatever its input (hashlib's set-up, not the hashing),
 as much as hashing a whole leaf, so building the tree in the verifying process makes it a
-quarter slower than reading and hashing the log. hashlib keeps the GIL for inputs under
+third slower than reading and hashing the log. hashlib keeps the GIL for inputs under
 2 KiB, so a thread cannot take that work; a second process can. `HelperTree` sends each
-batch of leaf hashes through a pipe to `python -m audit.tree_helper`, which extends its own
-`Tree` while this process reads the next batch, and hands back the levels above the leaves
-at the end: on two cores the tree costs (almost) nothing on top of reading the log.
+batch through a pipe to `python -m audit.tree_helper`, which extends its own `Tree` while
+this process reads the next batch, and hands back the tree's levels at the end.
+
+Two ways to feed it: leaf hashes (`extend`: the helper hashes the levels above them), or
+leaf inputs (`HelperTree(inputs=True)`, `extend_inputs`: the helper hashes the leaves too,
+which is what `verify` does, leaving this process to read the rows, build the inputs and
+check the versions: about as much work as the helper's).
 
 The result is the same `Tree`, level by level (each level must have exactly the nodes its
 leaves give, or the answer is refused). Should the helper fail in any way (it could not
-start, died, answered short), the tree is built here from the leaf hashes kept for that
-purpose: slower, never different.
+start, died, answered short), a tree fed leaf hashes is built here from the hashes kept for
+that purpose, slower, never different; one fed inputs gives None, and `verify` walks the
+log again by itself.
 """
 
 from __future__ import annotations

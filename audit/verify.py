@@ -61,7 +61,7 @@ class VerifyReport:
     before_state: int = 0
     #: The tree state at `latest_note` (for the next verify to go on from), when it verifies.
     state: TreeState | None = field(default=None, repr=False)
-    #: Where the tree above the leaves was hashed ("a helper process", "this process").
+    #: Where the leaves and the tree were hashed ("a helper process", "this process").
     tree_hashing: str = "this process"
 
     @property
@@ -190,7 +190,7 @@ class _Walk:
     base: int = 0
     problems: list[Problem] = field(default_factory=list)
     last_version: dict[bytes, int] = field(default_factory=dict)
-    #: Where the tree above the leaves was hashed.
+    #: Where the leaves and the tree were hashed.
     tree_hashing: str = "this process"
 
     def walk(
@@ -437,7 +437,7 @@ def verify_store(
     only by a full verify, or by checkpoints that are not consistent with the new tree),
     and so checkpoints older than the state are not checked for consistency again.
 
-    `helper`: hash the tree above the leaves in a second process (audit/tree_helper.py),
+    `helper`: hash the leaves and the tree in a second process (audit/tree_helper.py),
     by default when the whole log is walked, it has HELPER_FROM entries or more and this
     process may run on more than one core."""
     started = time.perf_counter()

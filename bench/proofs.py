@@ -22,7 +22,7 @@ PROOFS_PER_SIZE = 200
 
 
 def verify_rate(url: str, helper: bool | None = None) -> tuple[float, Tree, str]:
-    """Entries verified per second, the tree, and where the tree above the leaves was
+    """Entries verified per second, the tree, and where the leaves and the tree were
     hashed (`helper` None: where `audit verify` would hash it, a helper process for a big
     log on 2+ cores)."""
     store = open_store(url)
@@ -94,16 +94,17 @@ def measure_verify(opts: Options, url: str, events: int) -> tuple[list[Row], Tre
         floors.append(hashing_rate)
         read_floors.append(reading)
         say(
-            f"verify: {rates[-1]:,.0f} entries/s (tree hashed in {hashing}),"
+            f"verify: {rates[-1]:,.0f} entries/s (hashed in {hashing}),"
             f" {alone[-1]:,.0f}/s in one process; sha256 alone {floors[-1]:,.0f}/s,"
             f" read + sha256 {read_floors[-1]:,.0f}/s"
         )
     metric = f"audit verify entries/s ({events:,} entries)"
     cores = (
-        "2 processes: the tree above the leaves hashed in a helper process"
-        " (audit/tree_helper.py) while the verifier reads; the floor uses 1"
+        "2 processes: the leaves and the tree hashed in a helper process"
+        " (audit/tree_helper.py), given each batch's leaf inputs while the verifier reads;"
+        " the floor uses 1"
         if hashing == "a helper process"
-        else f"one process (tree hashed in {hashing})"
+        else f"one process (hashed in {hashing})"
     )
     row = Row(
         "6 tamper evidence",
@@ -130,8 +131,8 @@ def measure_verify(opts: Options, url: str, events: int) -> tuple[list[Row], Tre
         alone,
         read_floors,
         "read the same rows + sha256 (no tree)",
-        note="the tree hashed in the verifying process (helper=False): n - 1 more"
-        " SHA-256 calls of ~1 us each on the one core",
+        note="everything in the verifying process (helper=False): the leaves and the"
+        " tree's n - 1 interior hashes (~1 us each) on the one core",
     )
     fulls = [events / rate for rate in rates]
     new = max(1, events // 100)
