@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from audit.effective import in_effect
+from audit.effective_index import state_in_effect
 from audit.gc import paused_gc
 from domain.identity import aggregate_id
 from domain.state import PartnershipState
@@ -81,8 +81,9 @@ def as_of(
             return recorded
     assert at is not None
     with paused_gc():
-        events = store.history(partnership_id, lte=known)
-        found = in_effect(events, at)
+        found = state_in_effect(
+            store, partnership_id, at, known if known is not None else last[0].originator_version
+        )
     if found is None:
         raise AsOfError(
             f"{partnership_id} was not in effect yet on {at.isoformat()}"

@@ -19,47 +19,25 @@ who asks what the register knew before the correction (`--known-at`) sees the ol
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
+from domain.effective import DATED, corrected_day, engine_clock, own_day, start_of
 from domain.errors import IllegalEvent
 from domain.events import AnyEvent
-from domain.slices.correct import Corrected
 from domain.state import PartnershipState
 
-#: Events whose `date` field is the day they took effect (where one is given). An
-#: invitation's `date` is the day of the event it invites to, not of the invitation.
-DATED = frozenset(
-    {
-        "proposed",
-        "talks_opened",
-        "meeting_recorded",
-        "memorandum_drafted",
-        "approval_recorded",
-        "memorandum_signed",
-        "exchange_recorded",
-        "renewed",
-        "upgraded",
-        "withdrawn",
-        "terminated",
-    }
-)
-
-
-def start_of(day: date) -> datetime:
-    """A day as the instant it began (UTC): an event of that day is in effect on it."""
-    return datetime.combine(day, time(), UTC)
+__all__ = ["DATED", "corrected_dates", "in_effect", "start_of"]
 
 
 def corrected_dates(events: Sequence[PartnershipEvent]) -> dict[int, date | None]:
     """The latest corrected `date` of each event a correction re-dated (by version)."""
     found: dict[int, date | None] = {}
     for stored in events:
-        event = stored.event
-        if isinstance(event, Corrected) and "date" in event.correction:
-            value = event.correction["date"]
-            found[event.target_version] = date.fromisoformat(value) if value else None
+        fix = corrected_day(stored.event)
+        if fix is not None:
+            found[fix[0]] = fix[1]
     return found
 
 
@@ -68,28 +46,22 @@ def _own_date(stored: PartnershipEvent, corrected: dict[int, date | None]) -> da
     if event.type not in DATED:
         return None
     version = stored.originator_version
-    day = corrected[version] if version in corrected else getattr(event, "date", None)
+    day = corrected[version] if version in corrected else own_day(event)
     return start_of(day) if isinstance(day, date) else None
 
 
 def _clock(event: AnyEvent, state: PartnershipState | None) -> datetime | None:
     """When an engine event's clock ran out, from what the event and the state hold."""
-    policy = state.policy if state is not None else None
-    if event.type == "talks_deadline_passed":
-        return event.deadline
-    if event.type == "expired":
-        return event.expires_at
-    if event.type == "renewal_due" and policy is not None and policy.renewal_notice:
-        return event.expires_at - policy.renewal_notice
-    if event.type == "became_dormant" and policy is not None and policy.dormant_after:
-        return event.idle_since + policy.dormant_after
-    return None
+    return engine_clock(event, state.policy if state is not None else None)
 
 
-def in_effect(events: Sequence[PartnershipEvent], at: datetime) -> PartnershipState | None:
+def in_effect(
+    events: Sequence[PartnershipEvent], at: datetime, folded: list[int] | None = None
+) -> PartnershipState | None:
     """The state folded from the events in effect at `at`, in recorded order. An event in
     effect that builds on one that is not yet (an exchange after a later signing) waits
-    for it: the rules refuse it in that state, so it is left out."""
+    for it: the rules refuse it in that state, so it is left out. `folded`, if given,
+    receives the versions folded (what the effective index's answer is checked by)."""
     corrected = corrected_dates(events)
     by_command: dict[str, datetime] = {}
     for stored in events:
@@ -123,4 +95,6 @@ def in_effect(events: Sequence[PartnershipEvent], at: datetime) -> PartnershipSt
             state = evolve(state, event, stored.originator_version)
         except IllegalEvent:
             continue
+        if folded is not None:
+            folded.append(stored.originator_version)
     return state

@@ -44,6 +44,8 @@ from domain.identity import aggregate_id
 from domain.slices.correct import Corrected, CorrectionTarget, find_correctable
 from domain.state import PartnershipState
 from store.digest_key import DigestKeyError, digest_key
+from store.effective_index import effective_row
+from store.effective_reads import EffectiveReads
 from store.group_commit import GroupCommit
 from store.key_text import key_bytes
 from store.mapper import CanonicalJSON, PydanticMapper
@@ -54,7 +56,13 @@ from store.personal_keys import (
 )
 from store.postgres import PostgresTimeIndexedRecorder, schema_lock
 from store.sqlite import SQLiteTimeIndexedRecorder
-from store.time_index import EVENT_TIMES, CommandRows, EventTime, recorded_micros
+from store.time_index import (
+    EVENT_TIMES,
+    CommandRows,
+    EffectiveRow,
+    EventTime,
+    recorded_micros,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -327,6 +335,46 @@ class PartnershipStore(Application[UUID]):
         recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
         return recorder.version_at(aggregate_id(partnership_id), recorded_micros(moment))
 
+    def effective_reads(self, partnership_id: str, last: int) -> EffectiveReads | None:
+        """The effective index's queries for versions 1..`last` (store/effective_reads.py),
+        or None if this store keeps no such index (encrypted at rest). Whether every one of
+        those versions has its row is for the caller to check (a store written before the
+        index existed, or by another writer, may lack some)."""
+        if self.mapper.cipher is not None:
+            return None
+        recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
+        return recorder.effective_reads(self._aggregate_id(partnership_id), last)
+
+    def index_effective(self, partnership_id: str, events: Sequence[PartnershipEvent]) -> int:
+        """Backfill the effective index from `events` (versions 1..n as just read; see
+        store/effective_fill.py): the last version indexed without a gap, 0 if none could
+        be (encrypted at rest; or a history the rules refuse in recorded order, where the
+        policy each engine clock ran under cannot be told)."""
+        if self.mapper.cipher is not None:
+            return 0
+        originator_id = self._aggregate_id(partnership_id)
+        rows: list[EffectiveRow] = []
+        state: PartnershipState | None = None
+        for stored in events:
+            version = stored.originator_version
+            policy = state.policy if state is not None else None
+            row = effective_row(
+                originator_id,
+                version,
+                stored.event,
+                stored.timestamp,
+                stored.request_id,
+                policy,
+                version,
+            )
+            rows.append(row)
+            try:
+                state = evolve(state, stored.event, version)
+            except IllegalEvent:
+                return 0
+        recorder = cast(SQLiteTimeIndexedRecorder | PostgresTimeIndexedRecorder, self.recorder)
+        return recorder.fill_effective(originator_id, rows)
+
     def state_at(self, partnership_id: str, moment: datetime) -> PartnershipState | None:
         """The partnership's state as it was at `moment`, through the time index."""
         version = self.version_at(partnership_id, moment)
@@ -420,9 +468,25 @@ class PartnershipStore(Application[UUID]):
         to_stored = self.mapper.to_stored_event
         stored: list[StoredEvent] = []
         times: list[EventTime] = []
+        effective: list[EffectiveRow] = []
+        # The dates are the events' content: a store encrypted at rest keeps no index of them.
+        indexed = self.mapper.cipher is None
         snapshots: list[PartnershipSnapshot] = []
         for offset, event in enumerate(events, start=1):
             version = current_version + offset
+            if indexed:
+                policy = state.policy if state is not None else None
+                effective.append(
+                    effective_row(
+                        originator_id,
+                        version,
+                        event,
+                        now,
+                        meta.request_id,
+                        policy,
+                        current_version + 1,
+                    )
+                )
             if isinstance(event, Corrected):
                 self._check_correction(partnership_id, state, event)
             state = evolve(state, event, version)  # raises IllegalEvent
@@ -455,7 +519,7 @@ class PartnershipStore(Application[UUID]):
             times.append((originator_id, version, micros))
         try:
             # Waits for the transaction that holds these rows to commit (store.group_commit).
-            self.group_commit.submit((stored, times))
+            self.group_commit.submit((stored, times, effective))
         except (IntegrityError, RecordConflictError):
             # Someone appended first: maybe our own earlier attempt (a retried activity).
             earlier = self._find_request(partnership_id, meta, events, current_version, None)

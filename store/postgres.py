@@ -28,11 +28,14 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 
-from store.time_index import EVENT_TIMES, CommandRows, EventTime
+from store.effective_fill import fill
+from store.effective_reads import EffectiveReads
+from store.time_index import EVENT_TIMES, CommandRows, EffectiveRow, EventTime
 
 
 class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
-    """The library's PostgreSQL recorder plus the same timestamp-to-version index."""
+    """The library's PostgreSQL recorder plus the same timestamp-to-version index and the
+    same effective index (store/effective_index.py)."""
 
     #: The group commit's own connection (see _writer_connection).
     _writer: psycopg.Connection[Any] | None = None
@@ -64,6 +67,35 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                 index=Identifier(f"{self.times_table_name}_by_time"), schema=schema, table=table
             )
         )
+        self.effective_table_name = f"{base}_event_effective"
+        self.check_identifier_length(self.effective_table_name)
+        effective = Identifier(self.effective_table_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} ("
+                "originator_id {id_type} NOT NULL, originator_version bigint NOT NULL, "
+                "kind smallint NOT NULL, day_us bigint, target bigint, clock_us bigint, "
+                "base_us bigint, recorded_us bigint NOT NULL, request_id text NOT NULL, "
+                "chained boolean NOT NULL, "
+                "PRIMARY KEY (originator_id, originator_version))"
+            ).format(
+                schema=schema,
+                table=effective,
+                id_type=Identifier(self.datastore.originator_id_type),
+            )
+        )
+        for suffix, columns in (("by_day", "kind, day_us"), ("by_request", "request_id")):
+            self.sql_create_statements.append(
+                SQL(
+                    "CREATE INDEX IF NOT EXISTS {index}"
+                    " ON {schema}.{table} (originator_id, {columns})"
+                ).format(
+                    index=Identifier(f"{self.effective_table_name}_{suffix}"),
+                    schema=schema,
+                    table=effective,
+                    columns=SQL(columns),
+                )
+            )
         self.insert_time_statement = SQL("INSERT INTO {schema}.{table} VALUES (%s, %s, %s)").format(
             schema=schema, table=table
         )
@@ -78,7 +110,7 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(
             SQL(
                 "CREATE OR REPLACE FUNCTION {schema}.{function}("
-                "events json, times json, timeout text)"
+                "events json, times json, effective json, timeout text)"
                 " RETURNS void LANGUAGE plpgsql AS $body$"
                 " BEGIN"
                 "  PERFORM set_config('lock_timeout', timeout, true);"
@@ -92,6 +124,16 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                 "   (originator_id, originator_version, recorded_us)"
                 "   SELECT (t->>0)::{id_type}, (t->>1)::bigint, (t->>2)::bigint"
                 "   FROM json_array_elements(times) AS t;"
+                # chained: the command starts the history, or the version before it is
+                # (rows of this same statement are not visible to it: hence the command's
+                # first version, whose predecessor was written by an earlier one)
+                "  INSERT INTO {schema}.{effective}"
+                "   SELECT (r->>0)::{id_type}, (r->>1)::bigint, (r->>2)::smallint,"
+                "    (r->>3)::bigint, (r->>4)::bigint, (r->>5)::bigint, (r->>6)::bigint,"
+                "    (r->>7)::bigint, r->>8, (r->>9)::bigint = 1 OR EXISTS (SELECT 1"
+                "     FROM {schema}.{effective} AS p WHERE p.originator_id = (r->>0)::{id_type}"
+                "     AND p.originator_version = (r->>9)::bigint - 1 AND p.chained)"
+                "   FROM json_array_elements(effective) AS r;"
                 " END $body$"
             ).format(
                 schema=schema,
@@ -100,10 +142,11 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                 events=Identifier(events_table_name),
                 channel=Identifier(self.channel_name),
                 table=table,
+                effective=effective,
             )
         )
         self.call_append_statement = SQL(
-            "SELECT {schema}.{function}(%s::json, %s::json, %s::text)"
+            "SELECT {schema}.{function}(%s::json, %s::json, %s::json, %s::text)"
         ).format(schema=schema, function=function)
         self.select_version_statement = SQL(
             "SELECT MAX(originator_version) AS version FROM {schema}.{table}"
@@ -132,15 +175,22 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         events = json.dumps(
             [
                 [str(s.originator_id), s.originator_version, s.topic, s.state.hex()]
-                for stored_events, _times in commands
+                for stored_events, _times, _effective in commands
                 for s in stored_events
             ]
         )
         times = json.dumps(
             [
                 [str(originator), version, micros]
-                for _events, event_times in commands
+                for _events, event_times, _effective in commands
                 for originator, version, micros in event_times
+            ]
+        )
+        effective = json.dumps(
+            [
+                [str(row[0]), *row[1:]]
+                for _events, _times, effective_rows in commands
+                for row in effective_rows
             ]
         )
         with self._writer_lock:
@@ -150,7 +200,7 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
                 # the batch holds).
                 conn.execute(
                     self.call_append_statement,
-                    (events, times, f"{self.datastore.lock_timeout}s"),
+                    (events, times, effective, f"{self.datastore.lock_timeout}s"),
                     prepare=True,
                 )
             except psycopg.Error as error:
@@ -185,6 +235,19 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         if self.datastore.originator_id_type == "text":
             return str(originator), version, micros
         return originator, version, micros
+
+    def effective_reads(self, originator_id: UUID, last: int) -> EffectiveReads:
+        """The effective index's queries for versions 1..`last` of an aggregate."""
+        key = self._id_row((originator_id, 0, 0))[0]
+        return EffectiveReads(self.datastore, True, self._effective_table(), key, last)
+
+    def fill_effective(self, originator_id: UUID, rows: Sequence[EffectiveRow]) -> int:
+        """Backfill an aggregate's effective index (store/effective_fill.py)."""
+        key = self._id_row((originator_id, 0, 0))[0]
+        return fill(self.datastore, True, self._effective_table(), key, rows)
+
+    def _effective_table(self) -> str:
+        return f'"{self.datastore.schema}"."{self.effective_table_name}"'
 
     def version_at(self, originator_id: UUID, micros: int) -> int | None:
         with self.datastore.transaction(commit=False) as curs:

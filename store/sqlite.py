@@ -16,9 +16,12 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
+from store.effective_fill import fill
+from store.effective_reads import EffectiveReads
 from store.time_index import (
     EVENT_TIMES,
     CommandRows,
+    EffectiveRow,
     EventTime,
     recorded_micros,
     stored_timestamp,
@@ -26,7 +29,8 @@ from store.time_index import (
 
 
 class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
-    """The library's SQLite recorder plus a timestamp-to-version index.
+    """The library's SQLite recorder plus a timestamp-to-version index and the effective
+    index (store/effective_index.py).
 
     The index rows are written by `_insert_events`, i.e. in the same transaction as the
     events themselves (the idea of the library's `searchabletimestamps` example), so the
@@ -39,6 +43,15 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
     select_version = (
         f"SELECT MAX(originator_version) FROM {times_table_name}"  # noqa: S608
         " WHERE originator_id = ? AND recorded_us <= ?"
+    )
+
+    effective_table_name = "amity_event_effective"
+    # `chained`: the command starts the history, or the version before it is chained.
+    insert_effective = (
+        f"INSERT INTO {effective_table_name} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,"  # noqa: S608
+        " CASE WHEN ? = 1 THEN 1 ELSE COALESCE((SELECT chained FROM"
+        f" {effective_table_name} WHERE originator_id = ? AND originator_version = ? - 1), 0)"
+        " END)"
     )
 
     #: The group commit's own connection (made on first use; see insert_commands).
@@ -55,6 +68,22 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
         )
         statements.append(
             f"CREATE INDEX IF NOT EXISTS {table}_by_time ON {table} (originator_id, recorded_us)"
+        )
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {self.effective_table_name} ("
+            "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+            "kind INTEGER NOT NULL, day_us INTEGER, target INTEGER, clock_us INTEGER, "
+            "base_us INTEGER, recorded_us INTEGER NOT NULL, request_id TEXT NOT NULL, "
+            "chained INTEGER NOT NULL, "
+            "PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID"
+        )
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {self.effective_table_name}_by_day"
+            f" ON {self.effective_table_name} (originator_id, kind, day_us)"
+        )
+        statements.append(
+            f"CREATE INDEX IF NOT EXISTS {self.effective_table_name}_by_request"
+            f" ON {self.effective_table_name} (originator_id, request_id)"
         )
         return statements
 
@@ -133,7 +162,7 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
 
     def _write_commands(self, cursor: sqlite3.Cursor, commands: Sequence[CommandRows]) -> None:
         events, times = self.insert_events_statement, self.insert_time
-        for stored_events, event_times in commands:
+        for stored_events, event_times, effective in commands:
             cursor.executemany(
                 events,
                 [
@@ -149,6 +178,8 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
                 ],
             )
             cursor.executemany(times, [(o.hex, version, us) for o, version, us in event_times])
+            if effective:
+                cursor.executemany(self.insert_effective, [_effective(row) for row in effective])
 
     def close_writer(self) -> None:
         if self._writer is not None:
@@ -161,3 +192,18 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
             c.execute(self.select_version, (originator_id.hex, micros))
             row = c.fetchone()
             return None if row is None or row[0] is None else int(row[0])
+
+    def fill_effective(self, originator_id: UUID, rows: Sequence[EffectiveRow]) -> int:
+        """Backfill an aggregate's effective index (store/effective_fill.py)."""
+        return fill(self.datastore, False, self.effective_table_name, originator_id.hex, rows)
+
+    def effective_reads(self, originator_id: UUID, last: int) -> EffectiveReads:
+        """The effective index's queries for versions 1..`last` of an aggregate."""
+        return EffectiveReads(
+            self.datastore, False, self.effective_table_name, originator_id.hex, last
+        )
+
+
+def _effective(row: EffectiveRow) -> tuple[object, ...]:
+    key, first = row[0].hex, row[9]
+    return (key, *row[1:], key, first)

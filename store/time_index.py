@@ -33,5 +33,11 @@ def stored_timestamp(state: bytes) -> datetime:
     return datetime.fromisoformat(json.loads(state)["timestamp"])
 
 
-#: One command's rows: its stored events and their time-index rows (written together).
-CommandRows = tuple[Sequence[StoredEvent], Sequence[EventTime]]
+#: (aggregate id, version, kind, day_us, target, clock_us, base_us, recorded_us,
+#: request_id, the first version of its command): one row of the effective index per
+#: event (store/effective_index.py).
+EffectiveRow = tuple[UUID, int, int, int | None, int | None, int | None, int | None, int, str, int]
+
+#: One command's rows: its stored events, their time-index rows and their effective-index
+#: rows (all written together; no effective rows where the store keeps no such index).
+CommandRows = tuple[Sequence[StoredEvent], Sequence[EventTime], Sequence[EffectiveRow]]

@@ -148,8 +148,8 @@ def test_a_failing_command_in_a_batch_fails_only_its_caller(store):
     commit = gated(store, behind=3)
     bad_id = aggregate_id("partnership-bad")
     good = [_rows(store, f"partnership-good-{n}") for n in range(3)]
-    stored, times = _rows(store, "partnership-bad")
-    bad = ([stored[0], stored[0]], [times[0], times[0]])
+    stored, times, effective = _rows(store, "partnership-bad")
+    bad = ([stored[0], stored[0]], [times[0], times[0]], [effective[0], effective[0]])
     results = run_all(
         [lambda: commit.submit(good[0])]
         + [lambda rows=rows: commit.submit(rows) for rows in (good[1], bad, good[2])]
@@ -158,7 +158,16 @@ def test_a_failing_command_in_a_batch_fails_only_its_caller(store):
     assert [r for i, r in enumerate(results) if i != 2] == [None, None, None], results
     for n in range(3):
         assert len(store.history(f"partnership-good-{n}")) == 1
+        assert _indexed(store, f"partnership-good-{n}")
     assert not list(store.events.get(bad_id))
+    assert not _indexed(store, "partnership-bad")  # rolled back with its events
+
+
+def _indexed(store: PartnershipStore, pid: str) -> bool:
+    reads = store.effective_reads(pid, 1)
+    assert reads is not None
+    with reads:
+        return bool(reads.all())
 
 
 def _first(pid: str):
@@ -171,6 +180,7 @@ def _rows(store: PartnershipStore, pid: str) -> CommandRows:
     from datetime import UTC, datetime
 
     from domain.aggregate import PartnershipEvent
+    from store.effective_index import effective_row
     from store.time_index import recorded_micros
 
     name, _payload, events = story_commands(pid)[0]
@@ -187,4 +197,8 @@ def _rows(store: PartnershipStore, pid: str) -> CommandRows:
         run_id="run",
         event=events[0],
     )
-    return [store.mapper.to_stored_event(event)], [(aggregate_id(pid), 1, recorded_micros(now))]
+    return (
+        [store.mapper.to_stored_event(event)],
+        [(aggregate_id(pid), 1, recorded_micros(now))],
+        [effective_row(aggregate_id(pid), 1, events[0], now, f"{pid}-1", None, 1)],
+    )
