@@ -24,7 +24,10 @@ class StoreActivities:
     def __init__(self, store: PartnershipStore) -> None:
         self.store = store
 
-    @activity.defn(name="record_events")
+    # no_thread_cancel_exception: Temporal cancels a sync activity (a timeout, a shutdown)
+    # by raising in its thread at whatever line it runs; an append must never be cut
+    # between BEGIN and COMMIT. It ends on its own, bounded by the store's lock timeout.
+    @activity.defn(name="record_events", no_thread_cancel_exception=True)
     def record_events(self, request: RecordRequest) -> RecordResult:
         """Append a command's events at the expected version, or find them already there."""
         meta = CommandMeta(
@@ -71,7 +74,7 @@ class StoreActivities:
             version=result.version, duplicate=result.duplicate, events=result.events
         )
 
-    @activity.defn(name="correction_target")
+    @activity.defn(name="correction_target", no_thread_cancel_exception=True)
     def correction_target(self, request: TargetRequest) -> CorrectionTarget | None:
         """An earlier event as the store holds it now, for a correction of a record the
         workflow's bounded state no longer keeps (None: no event at that version)."""

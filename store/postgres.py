@@ -195,6 +195,12 @@ class PostgresTimeIndexedRecorder(PostgresApplicationRecorder):
         )
         with self._writer_lock:
             conn = self._writer_connection()
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                # A call cut short mid-statement (an exception raised in its thread) left
+                # it busy: the pool resets it, and this batch takes a fresh one.
+                self._writer = None
+                self.datastore.pool.putconn(conn)
+                conn = self._writer_connection()
             try:
                 # Prepared once (the statement's text never changes, however many commands
                 # the batch holds).

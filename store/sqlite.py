@@ -146,12 +146,17 @@ class SQLiteTimeIndexedRecorder(SQLiteApplicationRecorder):
             # The pool's writer lock still orders this process's writers (the person-key
             # table reads then writes in one transaction: it must not interleave with us).
             with pool._writer_lock:
-                connection.execute("BEGIN IMMEDIATE")
                 try:
+                    if connection.in_transaction:
+                        # A call cut short between BEGIN and its clean-up (an exception
+                        # raised in its thread) left it open: every BEGIN would fail on it.
+                        connection.rollback()
+                    connection.execute("BEGIN IMMEDIATE")
                     self._write_commands(connection.cursor(), commands)
                     connection.execute("COMMIT")
                 except BaseException:
-                    connection.rollback()
+                    if connection.in_transaction:
+                        connection.rollback()
                     raise
         except sqlite3.IntegrityError as error:
             raise IntegrityError(error) from error

@@ -36,12 +36,18 @@ connection.execute("COMMIT")
 
 
 async def lock_suite(
-    partnerships: int = 10, hold: float = 4.0, folder: Path | None = None
+    partnerships: int = 10,
+    hold: float = 4.0,
+    folder: Path | None = None,
+    store_timeout: float | None = None,
 ) -> Figures:
-    """Commands arrive while another process holds the store's SQLite file exclusively."""
+    """Commands arrive while another process holds the store's SQLite file exclusively.
+
+    With a `store_timeout` (AMITY_STORE_TIMEOUT) shorter than `hold`, Temporal gives up on
+    appends still waiting for the lock and cancels them in their threads, mid-transaction."""
     figures = Figures("store locked", partnerships=partnerships)
     started = time.monotonic()
-    with cluster(folder) as running:
+    with cluster(folder, store_timeout=store_timeout) as running:
         client = await connect(running.settings)
         tag = uuid.uuid4().hex[:6]
         pids = [f"partnership-lock-{tag}-{i:03d}" for i in range(partnerships)]

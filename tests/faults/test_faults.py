@@ -43,6 +43,16 @@ async def test_a_locked_store_file_delays_but_loses_nothing(tmp_path: Path) -> N
     assert_clean(figures)
 
 
+async def test_appends_timed_out_on_a_locked_file_finish_late_and_are_stored_once(
+    tmp_path: Path,
+) -> None:
+    """Held longer than an append may take (AMITY_STORE_TIMEOUT 2 s): Temporal times the
+    waiting appends out and retries them while the first attempts, once the lock is free,
+    finish late. Each command is still stored exactly once and every partnership goes on."""
+    figures = await lock_suite(partnerships=4, hold=4.0, folder=tmp_path, store_timeout=2)
+    assert_clean(figures)
+
+
 async def test_bad_input_is_refused_cleanly_everywhere(
     engine: Engine, settings: Settings, store_url: str
 ) -> None:
