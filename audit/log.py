@@ -8,11 +8,12 @@ state). The encoding is length-prefixed, so no two records share a leaf's input.
 from __future__ import annotations
 
 import struct
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from hashlib import sha256
-from itertools import repeat
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 from uuid import UUID
@@ -89,19 +90,27 @@ class Leaves:
     originators: Sequence[bytes]  # each aggregate id's 16 bytes
     versions: Sequence[int]
     hashes: bytes  # the leaf hashes, concatenated
+    #: Without `hashed`: the leaf inputs, concatenated, and their sizes (array "I").
+    inputs: bytes = b""
+    sizes: bytes = b""
 
 
-def leaves(store: PartnershipStore, batch: int = BATCH, after: int = 0) -> Iterator[Leaves]:
+def leaves(
+    store: PartnershipStore, batch: int = BATCH, after: int = 0, *, hashed: bool = True
+) -> Iterator[Leaves]:
     """Every entry after notification `after`, with its leaf hash, in notification order, a
     batch at a time. Rows are taken apart into columns and each column is converted by a C
     loop (`map`): no Python code runs per entry, which is what made verifying slower than
-    reading and hashing the log."""
+    reading and hashing the log. Not `hashed`: with the leaf inputs (what is hashed)
+    instead, for a helper process to hash (audit/tree_helper.py)."""
     prefix = b"\x00" + LEAF_PREFIX
     originators: dict[object, bytes] = {}
     topics: dict[str, bytes] = {}
     for rows in _row_batches(store, batch, after):
         if not rows:
             return
+        if len(originators) > ORIGINATOR_CACHE:
+            originators.clear()
         ids, owners, versions, names, states = (tuple(map(column, rows)) for column in _COLUMNS)
         for owner in set(owners).difference(originators):
             originators[owner] = _originator_bytes(owner)
@@ -111,6 +120,20 @@ def leaves(store: PartnershipStore, batch: int = BATCH, after: int = 0) -> Itera
             topics[name] = _LENGTH.pack(len(data)) + data
         raw = tuple(map(originators.__getitem__, owners))
         inputs: Iterable[bytes]
+        if not hashed and len(distinct) == 1:
+            # Each input's fixed part and its state joined straight into one buffer (the
+            # state bytes copied once, no input object per entry).
+            fixed = _head(len(prefix), len(topics[names[0]]))
+            heads = map(fixed.pack, repeat(prefix), ids, raw, versions, repeat(topics[names[0]]))
+            yield Leaves(
+                ids,
+                raw,
+                versions,
+                b"",
+                b"".join(chain.from_iterable(zip(heads, states, strict=True))),
+                array("I", map(fixed.size.__add__, map(len, states))).tobytes(),
+            )
+            continue
         if len(distinct) == 1:  # the usual batch: every entry has the same topic
             topic = topics[names[0]]
             head = _head(len(prefix), len(topic)).pack
@@ -129,9 +152,13 @@ def leaves(store: PartnershipStore, batch: int = BATCH, after: int = 0) -> Itera
                     strict=True,
                 ),
             )
-        yield Leaves(ids, raw, versions, b"".join([sha256(data).digest() for data in inputs]))
-        if len(originators) > ORIGINATOR_CACHE:
-            originators.clear()
+        if hashed:
+            yield Leaves(ids, raw, versions, b"".join([sha256(data).digest() for data in inputs]))
+        else:
+            data = list(inputs)
+            yield Leaves(
+                ids, raw, versions, b"", b"".join(data), array("I", map(len, data)).tobytes()
+            )
 
 
 @cache
@@ -156,6 +183,14 @@ def _originator_bytes(originator: object) -> bytes:
     if isinstance(originator, UUID):
         return originator.bytes
     return bytes.fromhex(str(originator).replace("-", ""))
+
+
+def rows_after(store: PartnershipStore, after: int, limit: int) -> list[Row]:
+    """The next `limit` rows of the log after notification `after`, in notification order
+    (notification id, aggregate id, version, topic, state bytes)."""
+    for rows in _row_batches(store, limit, after):
+        return rows
+    return []
 
 
 def _row_batches(store: PartnershipStore, batch: int, after: int = 0) -> Iterator[list[Row]]:

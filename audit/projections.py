@@ -15,17 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
-
-from eventsourcing.persistence import StoredEvent
+from uuid import UUID
 
 from audit.gc import paused_gc
+from audit.log import Row as LogRow
+from audit.log import rows_after
 from audit.pipeline import pipeline_form
 from audit.sql import Database
 from domain.aggregate import PartnershipEvent
 from domain.decider import evolve
 from domain.state import PartnershipState
 from store.application import PartnershipStore
+from store.mapper import PydanticMapper
 from store.sql import Cursor
 
 NAME = "read_models"
@@ -38,6 +41,7 @@ BATCH = 5_000
 LOAD_CHUNK = 500
 
 Progress = Callable[[int, int], None]  # (events applied so far, position reached)
+_OWNER = itemgetter(1)
 
 
 class ReadModels:
@@ -88,43 +92,28 @@ class ReadModels:
         applied = 0
         while True:
             start = self.position()
-            found = self.store.recorder.select_notifications(start=start + 1, limit=batch)
-            if not found:
+            rows = rows_after(self.store, start, batch)
+            if not rows:
                 return applied
-            self._apply(start, found)
-            applied += len(found)
+            self._apply(start, rows)
+            applied += len(rows)
             if progress:
-                progress(applied, found[-1].id)
+                progress(applied, rows[-1][0])
 
-    def _apply(self, start: int, notifications: Any) -> None:
+    def _apply(self, start: int, rows: list[LogRow]) -> None:
         with paused_gc():
-            self._apply_batch(start, notifications)
+            self._apply_batch(start, rows)
 
-    def _apply_batch(self, start: int, notifications: Any) -> None:
-        mapper = self.store.mapper
+    def _apply_batch(self, start: int, rows: list[LogRow]) -> None:
         exchanges: dict[tuple[str, int], int] = {}
-        events = [
-            event
-            for n in notifications
-            if isinstance(
-                event := mapper.to_domain_event(
-                    StoredEvent(n.originator_id, n.originator_version, n.topic, n.state)
-                ),
-                PartnershipEvent,
-            )
-        ]
+        keyed = decode_rows(self.store, rows)
         with self.db.transaction(commit=True) as cursor:
             if self._position(cursor) != start:
                 return  # another runner applied this batch first
-            # Partnerships by their id's number (an attribute read) and named once each:
-            # `str(UUID)` is Python code, and a batch holds ~11 events per partnership.
-            numbers = [event.originator_id.int for event in events]
-            owners = dict(zip(numbers, (event.originator_id for event in events), strict=True))
-            names = {number: str(owner) for number, owner in owners.items()}
-            loaded = self._load_many(cursor, set(names.values()))
-            states = {number: loaded.get(name) for number, name in names.items()}
-            for number, event in zip(numbers, events, strict=True):
-                states[number] = evolve(states[number], event.event, event.originator_version)
+            loaded = self._load_many(cursor, {name for name, _ in keyed})
+            states = {name: loaded.get(name) for name, _ in keyed}
+            for name, event in keyed:
+                states[name] = evolve(states[name], event.event, event.originator_version)
                 if event.event.type == "exchange_recorded":
                     slot = (event.event.field.value, event.event.date.year)
                     exchanges[slot] = exchanges.get(slot, 0) + 1
@@ -132,7 +121,7 @@ class ReadModels:
                 "INSERT INTO amity_rm_partnerships VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (originator_id) DO UPDATE SET stage = excluded.stage,"
                 " tier = excluded.tier, version = excluded.version, state = excluded.state",
-                [_row(names[n], state) for n, state in states.items() if state is not None],
+                [_row(name, state) for name, state in states.items() if state is not None],
             )
             cursor.executemany(
                 "INSERT INTO amity_rm_exchanges VALUES (?, ?, ?) ON CONFLICT (field, year)"
@@ -142,7 +131,7 @@ class ReadModels:
             cursor.execute(
                 "INSERT INTO amity_rm_position VALUES (?, ?) ON CONFLICT (name)"
                 " DO UPDATE SET position = excluded.position",
-                (NAME, notifications[-1].id),
+                (NAME, rows[-1][0]),
             )
 
     @staticmethod
@@ -227,6 +216,29 @@ class Stats:
             "exchanges_by_field_and_year": self.exchanges,
             "pipeline_form": self.form,
         }
+
+
+def decode_rows(store: PartnershipStore, rows: list[LogRow]) -> list[tuple[str, PartnershipEvent]]:
+    """The partnership events of these log rows, each with its partnership's aggregate id
+    (text), decoded from their columns: no Notification, StoredEvent or UUID object per
+    event, each partnership's id parsed and named once (a batch holds ~11 events each)."""
+    owners = {
+        owner: owner if isinstance(owner, UUID) else UUID(str(owner))
+        for owner in set(map(_OWNER, rows))
+    }
+    names = {owner: str(uuid) for owner, uuid in owners.items()}
+    mapper = store.mapper
+    if not isinstance(mapper, PydanticMapper):  # pragma: no cover - the store makes one
+        raise TypeError(f"the read models need a PydanticMapper, not {type(mapper)}")
+    decode = mapper.decode
+    return [
+        (names[owner], event)
+        for _, owner, version, topic, state in rows
+        if isinstance(
+            event := decode(owners[owner], version, topic, state, names[owner]),
+            PartnershipEvent,
+        )
+    ]
 
 
 def _row(key: str, state: PartnershipState) -> tuple[Any, ...]:

@@ -14,6 +14,7 @@ work per checkpoint is one consistency proof, O(log n) hashes on the tree alread
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.checkpoints import CheckpointTable, StoredCheckpoint
 from audit.log import leaves, versions_before
+from audit.tree_helper import HelperTree
 from store.application import PartnershipStore
 from tlog import note
 from tlog.merkle import HASH_SIZE, Tree, verify_consistency
@@ -59,6 +61,8 @@ class VerifyReport:
     before_state: int = 0
     #: The tree state at `latest_note` (for the next verify to go on from), when it verifies.
     state: TreeState | None = field(default=None, repr=False)
+    #: Where the leaves and the tree were hashed ("a helper process", "this process").
+    tree_hashing: str = "this process"
 
     @property
     def ok(self) -> bool:
@@ -186,6 +190,8 @@ class _Walk:
     base: int = 0
     problems: list[Problem] = field(default_factory=list)
     last_version: dict[bytes, int] = field(default_factory=dict)
+    #: Where the leaves and the tree were hashed.
+    tree_hashing: str = "this process"
 
     def walk(
         self,
@@ -193,16 +199,48 @@ class _Walk:
         batch: int,
         progress: Callable[[int], None] | None = None,
         after: int = 0,
+        helper: bool = False,
     ) -> None:
         """The log after notification `after` (the whole log by default), a batch at a time
         (reading and hashing every event is most of what `verify` does, so batches bound
         its memory, not its speed); `progress` hears how many entries are done after each
         batch. Resuming (`after` > 0), the versions each partnership reached before it are
-        looked up in the store for the partnerships the new entries concern."""
-        last = self.last_version
+        looked up in the store for the partnerships the new entries concern. With `helper`
+        (and a tree of no leaves yet), the leaves and the tree are hashed by a second
+        process while this one reads (audit/tree_helper.py); should it fail, the log is
+        walked again here."""
         self.base = self.tree.size
-        for found in leaves(store, batch, after):
-            start = self.tree.size
+        if helper and self.tree.size == 0:
+            helped = HelperTree(inputs=True)
+            try:
+                self._walk(store, batch, progress, after, helped)
+                tree = helped.finish()
+            except BaseException:
+                helped.close()
+                raise
+            if tree is not None:
+                self.tree = tree
+                self.tree_hashing = "a helper process"
+                return
+            # The helper failed (it had the leaf inputs, not kept here): walk again, here.
+            self.tree_hashing = f"this process ({helped.fallback})"
+            self.notification_ids.clear()
+            self.problems.clear()
+            self.last_version.clear()
+        self._walk(store, batch, progress, after, self.tree)
+
+    def _walk(
+        self,
+        store: PartnershipStore,
+        batch: int,
+        progress: Callable[[int], None] | None,
+        after: int,
+        builder: Tree | HelperTree,
+    ) -> None:
+        last = self.last_version
+        helped = isinstance(builder, HelperTree)
+        for found in leaves(store, batch, after, hashed=not helped):
+            start = builder.size
             if after:
                 unseen = set(found.originators).difference(last)
                 if unseen:
@@ -216,9 +254,12 @@ class _Walk:
                     self._gap(start + offset, originator, version, get(originator, 0) + 1)
                 last[originator] = version
             self.notification_ids.extend(found.notification_ids)
-            self.tree.extend(found.hashes)
+            if isinstance(builder, HelperTree):
+                builder.extend_inputs(found.inputs, found.sizes)
+            else:
+                builder.extend(found.hashes)
             if progress is not None:
-                progress(self.tree.size)
+                progress(builder.size)
 
     def _gap(self, position: int, originator: bytes, version: int, expected: int) -> None:
         self.problems.append(
@@ -361,6 +402,18 @@ def _check_outside(
     report.covered = max(report.covered, parsed.size)
 
 
+#: From this many entries a full verify hashes the tree in a helper process: starting one
+#: costs tens of milliseconds, which a log this size repays several times over.
+HELPER_FROM = 50_000
+
+
+def _worth_a_helper(store: PartnershipStore) -> bool:
+    if (store.recorder.max_notification_id() or 0) < HELPER_FROM:
+        return False
+    cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return (len(cores) if cores is not None else os.cpu_count() or 1) > 1
+
+
 def verify_store(
     store: PartnershipStore,
     trusted: TrustedKey | None = None,
@@ -370,6 +423,7 @@ def verify_store(
     outside: Sequence[Outside] = (),
     progress: Callable[[int], None] | None = None,
     since: TreeState | None = None,
+    helper: bool | None = None,
 ) -> VerifyReport:
     """The log against its stored checkpoints and any `outside` ones. Without a `trusted`
     key each stored checkpoint is checked with the key stored beside it (library callers;
@@ -381,7 +435,11 @@ def verify_store(
     work is O(new entries + log n). What that trusts: that the entries the state's
     checkpoint covers are the ones verified when it was saved (a rewrite of them is caught
     only by a full verify, or by checkpoints that are not consistent with the new tree),
-    and so checkpoints older than the state are not checked for consistency again."""
+    and so checkpoints older than the state are not checked for consistency again.
+
+    `helper`: hash the leaves and the tree in a second process (audit/tree_helper.py),
+    by default when the whole log is walked, it has HELPER_FROM entries or more and this
+    process may run on more than one core."""
     started = time.perf_counter()
     table = CheckpointTable(store, create=False)
     checkpoints = table.all()
@@ -397,9 +455,19 @@ def verify_store(
                     f" {since.last_notification_id}) changed or is gone",
                 )
             )
-    walk.walk(store, batch, progress, after=since.last_notification_id if since else 0)
+    if helper is None:
+        helper = since is None and _worth_a_helper(store)
+    walk.walk(
+        store, batch, progress, after=since.last_notification_id if since else 0, helper=helper
+    )
     tree = walk.tree
-    report = VerifyReport(size=tree.size, root=tree.root(), checkpoints=len(checkpoints), tree=tree)
+    report = VerifyReport(
+        size=tree.size,
+        root=tree.root(),
+        checkpoints=len(checkpoints),
+        tree=tree,
+        tree_hashing=walk.tree_hashing,
+    )
     if since is not None:
         report.resumed_from = report.covered = since.size
         report.latest_note = since.note

@@ -72,30 +72,47 @@ class PydanticMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        data = stored_event.state
+        originator_id = stored_event.originator_id
+        if not isinstance(originator_id, UUID):
+            originator_id = UUID(str(originator_id))
+        return self.decode(
+            originator_id, stored_event.originator_version, stored_event.topic, stored_event.state
+        )
+
+    def decode(
+        self,
+        originator_id: UUID,
+        originator_version: int,
+        topic: str,
+        state: bytes,
+        originator_text: str | None = None,
+    ) -> Any:
+        """The domain event of one stored record (what `to_domain_event` returns), from
+        its columns: a reader of many records (a rebuild of the read models) need not make
+        a StoredEvent for each, and passes `originator_text`, str(originator_id), made once
+        per aggregate instead of once per event."""
+        data = state
         if self.cipher:
             data = self.cipher.decrypt(data)
         if self.compressor:
             data = self.compressor.decompress(data)
-        cls = resolve_topic(stored_event.topic)
-        originator_id = stored_event.originator_id
-        if not isinstance(originator_id, UUID):
-            originator_id = UUID(str(originator_id))
+        cls = resolve_topic(topic)
         if MARKER not in data and data[:1] == b"{" and data[:2] != b"{}":
             # pydantic parses the stored JSON itself (about 1.4x faster than json.loads and
             # validating the dicts): the originator's id and version are spliced in front.
+            text = str(originator_id) if originator_text is None else originator_text
             head = b'{"originator_id":"%s","originator_version":%d,' % (
-                str(originator_id).encode(),
-                stored_event.originator_version,
+                text.encode(),
+                originator_version,
             )
             return cls.model_validate_json(head + data[1:])
-        state = self.transcoder.decode(data)
+        decoded = self.transcoder.decode(data)
         if MARKER in data:
-            state = open_persons(state, self.personal_keys() if self.personal_keys else None)
+            decoded = open_persons(decoded, self.personal_keys() if self.personal_keys else None)
         return cls.model_validate(
             {
-                **state,
+                **decoded,
                 "originator_id": originator_id,
-                "originator_version": stored_event.originator_version,
+                "originator_version": originator_version,
             }
         )

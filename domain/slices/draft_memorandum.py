@@ -13,7 +13,7 @@ from domain.clock import future
 from domain.errors import IllegalEvent
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
-from domain.state import DraftRecord, PartnershipState, carried_over, push_recent
+from domain.state import DraftRecord, PartnershipState, push_recent, record_of
 from domain.values import (
     DocumentText,
     EventDate,
@@ -100,7 +100,7 @@ def memorandum_drafted(
         raise IllegalEvent(
             f"draft_version {event.draft_version} out of sequence (next is {state.draft_count + 1})"
         )
-    draft = DraftRecord(version=version, **carried_over(event, "text"))
+    draft = record_of(DraftRecord, event, version, "text")
     return {
         "drafts": push_recent(state.drafts, draft, state.keeps_all),
         "draft_count": event.draft_version,

@@ -16,7 +16,7 @@ from domain.state import (
     MAX_OPEN_INVITATIONS,
     InvitationRecord,
     PartnershipState,
-    carried_over,
+    record_of,
     with_invitation,
 )
 from domain.values import EventDate, RequiredText, Side, check_date
@@ -80,7 +80,7 @@ def invitation_extended(
 ) -> dict[str, Any]:
     if state.invitation(event.invitation_id) is not None:
         raise IllegalEvent(f"invitation {event.invitation_id} extended twice")
-    invitation = InvitationRecord(version=version, **carried_over(event))
+    invitation = record_of(InvitationRecord, event, version)
     return {
         "invitations": with_invitation(state.invitations, invitation, state.keeps_all),
         "invitation_count": state.invitation_count + 1,

@@ -12,7 +12,7 @@ from domain.clock import future
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import BEFORE_SIGNING
-from domain.state import ApprovalRecord, PartnershipState, carried_over, with_approval
+from domain.state import ApprovalRecord, PartnershipState, record_of, with_approval
 from domain.values import Decision, EventDate, RequiredText, ShortText, Side, Stage, check_date
 
 
@@ -91,7 +91,7 @@ def record_approval(
 def approval_recorded(
     state: PartnershipState, event: ApprovalRecorded, version: int
 ) -> dict[str, Any]:
-    approval = ApprovalRecord(version=version, **carried_over(event))
+    approval = record_of(ApprovalRecord, event, version)
     approvals = with_approval(state.required_approvals, state.approvals, approval, state.keeps_all)
     return {"approvals": approvals, "approval_count": state.approval_count + 1}
 

@@ -12,7 +12,7 @@ from domain.clock import future
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import ACTIVE_STAGES
-from domain.state import ExchangeRecord, PartnershipState, carried_over, push_recent
+from domain.state import ExchangeRecord, PartnershipState, push_recent, record_of
 from domain.values import (
     MAX_ITEMS,
     EventDate,
@@ -95,7 +95,7 @@ def reactivated(state: PartnershipState, event: Reactivated, version: int) -> di
 def exchange_recorded(
     state: PartnershipState, event: ExchangeRecorded, version: int
 ) -> dict[str, Any]:
-    exchange = ExchangeRecord(version=version, **carried_over(event))
+    exchange = record_of(ExchangeRecord, event, version)
     by_field = dict(state.exchanges_by_field)
     by_field[event.field.value] = by_field.get(event.field.value, 0) + 1
     last = state.last_exchange_on

@@ -12,7 +12,7 @@ from domain.clock import future
 from domain.messages import Command, Event
 from domain.registry import EventsOrRejection, Rejection, command, evolves
 from domain.stages import TALKING
-from domain.state import MeetingRecord, PartnershipState, carried_over, push_recent
+from domain.state import MeetingRecord, PartnershipState, push_recent, record_of
 from domain.values import (
     MAX_ITEMS,
     EventDate,
@@ -77,7 +77,7 @@ def record_meeting(state: PartnershipState, cmd: RecordMeeting, now: datetime) -
 def meeting_recorded(
     state: PartnershipState, event: MeetingRecorded, version: int
 ) -> dict[str, Any]:
-    record = MeetingRecord(version=version, **carried_over(event))
+    record = record_of(MeetingRecord, event, version)
     last = state.last_meeting_on
     return {
         "meetings": push_recent(state.meetings, record, state.keeps_all),

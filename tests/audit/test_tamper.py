@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import audit.verify
 from store.application import PartnershipStore
 from tests.audit.conftest import AuditCli, tell_story, verifier_key_of
 
@@ -69,6 +70,15 @@ def truncate(db: sqlite3.Connection) -> None:
     db.execute("DELETE FROM stored_events WHERE rowid > 20")
 
 
+@pytest.fixture(params=["in-process", "helper"])
+def tree_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Where verify hashes the tree above the leaves: here, or in a helper process (what
+    it does for a big log, forced here for a small one)."""
+    if request.param == "helper":
+        monkeypatch.setattr(audit.verify, "HELPER_FROM", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize(
     ("tamper", "position"),
     [
@@ -81,6 +91,7 @@ def truncate(db: sqlite3.Connection) -> None:
     ids=["edit", "delete", "swap", "insert", "truncate"],
 )
 def test_tampering_is_caught_and_located(
+    tree_hashing: str,
     checkpointed: Path,
     audit_cli: AuditCli,
     tamper: Callable[[sqlite3.Connection], None],

@@ -54,9 +54,10 @@ def test_a_command_in_the_wrong_stage_lists_the_stages_it_is_allowed_in() -> Non
 
 
 def test_the_fold_is_the_same_with_a_cold_field_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The records' field names are cached per event type; the first use computes them."""
+    """How each record is made from its event is worked out once per pair of classes
+    (`record_of`'s plans); the first use computes them."""
     history = [*ACTIVE, exchange(at(20), "trade")]
-    monkeypatch.setattr(domain.state, "_RECORD_FIELDS", {})
+    monkeypatch.setattr(domain.state, "_CARRY_PLANS", {})
     state = fold(history)
     first_meeting = next(ev for ev in history if isinstance(ev, MeetingRecorded))
     assert state.meetings[0].place == first_meeting.place
@@ -64,7 +65,7 @@ def test_the_fold_is_the_same_with_a_cold_field_cache(monkeypatch: pytest.Monkey
     assert state.exchanges[0].field.value == "trade"
     assert state.exchanges[0].version == 8
     assert state.invitations[0].invitation_id == "inv-1"
-    assert domain.state._RECORD_FIELDS  # filled on first use
+    assert domain.state._CARRY_PLANS  # filled on first use
     assert fold(history) == state
 
 
