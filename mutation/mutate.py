@@ -48,6 +48,8 @@ DOMAIN_TESTS = [
     "tests/domain/test_state_clock.py",
     "tests/domain/test_business_clock.py",
     "tests/domain/test_correction_counts.py",
+    "tests/domain/test_record_of.py",
+    "tests/domain/test_enum_values.py",
 ]
 #: The pure modules and the fast tests that exercise them (no Temporal, no server).
 MODULES: dict[str, list[str]] = {
