@@ -249,9 +249,9 @@ def _strategies() -> Any:
         )
         channel = draw(st.sampled_from(["update", "update", "signal", "cli"]))
         if kind == "unknown_invitation":
-            invitation = draw(st.from_regex(r"\A[A-Za-z0-9:_-]{1,30}\Z"))
-            if invitation in ("inv-1", "inv-2"):
-                draw(st.just(None).filter(lambda _: False))
+            # Prefixed: a short id ("1") may have been extended, and answered, by an input
+            # of the same run that was valid after all; then the refusal rightly says so.
+            invitation = "never-extended-" + draw(st.from_regex(r"\A[A-Za-z0-9:_-]{1,30}\Z"))
             return BadInput(
                 kind,
                 channel,
