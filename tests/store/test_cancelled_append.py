@@ -24,6 +24,7 @@ from activities.messages import RecordRequest
 from activities.store import StoreActivities
 from bench.data import meta, story_commands
 from runtime.settings import open_store
+from store.application import PartnershipStore
 
 
 def request(partnership_id: str) -> RecordRequest:
@@ -39,6 +40,13 @@ def request(partnership_id: str) -> RecordRequest:
         expected_version=None,
         events=events,
     )
+
+
+def append_proposal(store: PartnershipStore, partnership_id: str) -> int:
+    """Append a partnership's proposal straight to the store; its version."""
+    wanted = request(partnership_id)
+    meta_ = meta(wanted.command, {"request_id": wanted.request_id}, partnership_id)
+    return store.append(partnership_id, wanted.events, meta_, None).version
 
 
 def test_an_append_cancelled_while_waiting_for_the_lock_finishes_and_leaves_the_store_writable(
@@ -74,14 +82,8 @@ def test_an_append_cancelled_while_waiting_for_the_lock_finishes_and_leaves_the_
         assert outcome["result"].version == 1
         # And the store still takes appends (before the fix: "cannot start a transaction
         # within a transaction", for good).
-        other = request("partnership-after")
-        result = store.append(
-            other.partnership_id,
-            other.events,
-            meta(other.command, {"request_id": other.request_id}, other.partnership_id),
-            None,
-        )
-        assert result.version == 1
+        version = append_proposal(store, "partnership-after")
+        assert version == 1
         assert [s.originator_version for s in store.history("partnership-cancelled")] == [1]
     finally:
         store.close()
@@ -98,26 +100,14 @@ def test_the_writer_starts_clean_after_an_interrupted_append_left_a_transaction_
     answering success for events no other connection ever sees."""
     store = open_store(store_url)
     try:
-        first = request("partnership-first")
-        store.append(
-            first.partnership_id,
-            first.events,
-            meta(first.command, {"request_id": first.request_id}, first.partnership_id),
-            None,
-        )
+        append_proposal(store, "partnership-first")
         recorder: Any = store.recorder
         if store_url.startswith("sqlite"):
             recorder._writer.execute("BEGIN IMMEDIATE")  # left open, as by a call cut short
         else:
             recorder._writer_connection().execute("BEGIN")
-        second = request("partnership-second")
-        result = store.append(
-            second.partnership_id,
-            second.events,
-            meta(second.command, {"request_id": second.request_id}, second.partnership_id),
-            None,
-        )
-        assert result.version == 1
+        version = append_proposal(store, "partnership-second")
+        assert version == 1
     finally:
         store.close()
     reopened = open_store(store_url)  # another connection: only what was committed
